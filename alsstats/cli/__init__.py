@@ -1,0 +1,62 @@
+"""``alsstats`` command-line interface: thin wrappers that parse, call the package, write files.
+
+Every command accepts ``--json``.  Errors print one line to stderr and exit
+with status 1 (2 for a usage error), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+from alsstats._version import __version__
+from alsstats.cli import cohort
+from alsstats.cli._common import emit, to_jsonable
+from alsstats.errors import AlsStatsError
+
+__all__ = ["build_parser", "main"]
+
+_COMMAND_MODULES = (cohort,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="alsstats",
+        description="ALS biomarker statistics: simulate, diagnose, monitor, validate, plan.",
+    )
+    parser.add_argument("--version", action="version", version=f"alsstats {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in _COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    as_json = getattr(args, "json", False)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
+            outcome = args.func(args)
+    except (AlsStatsError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        message = str(exc).strip()
+        first, _, rest = message.partition("\n")
+        if as_json:
+            import json
+
+            json.dump(to_jsonable({"error": type(exc).__name__, "message": message}),
+                      sys.stdout, indent=2)
+            sys.stdout.write("\n")
+        print(f"alsstats {args.command}: error: {first}", file=sys.stderr)
+        if rest:
+            print(rest, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"alsstats {args.command}: interrupted", file=sys.stderr)
+        return 130
+    emit(outcome, as_json)
+    return 0

@@ -1,0 +1,66 @@
+"""Shared pieces of the command-line interface.
+
+Each command module defines ``register(subparsers)``, which adds its parsers
+through :func:`add_command`.  A command's ``run(args)`` returns an
+:class:`Outcome`: JSON-ready ``data`` and the human ``text``.  ``main`` prints
+one or the other (``--json``) and turns every :class:`~alsstats.errors.AlsStatsError`
+into a one-line message and exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Outcome", "add_command", "emit", "to_jsonable"]
+
+
+@dataclass
+class Outcome:
+    """What a command produced: machine-readable ``data`` and human ``text``."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+    text: str = ""
+
+
+def add_command(subparsers, name: str, help: str, run: Callable[[argparse.Namespace], Outcome],
+                description: str | None = None) -> argparse.ArgumentParser:
+    """Add a sub-command with the common ``--json`` flag; ``run`` handles it."""
+    parser = subparsers.add_parser(name, help=help, description=description or help)
+    parser.add_argument("--json", action="store_true",
+                        help="print machine-readable JSON on stdout instead of text")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy/pandas scalars and arrays, recursively, to plain JSON values (NaN -> null)."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return to_jsonable(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if hasattr(obj, "to_dict") and callable(obj.to_dict):
+        return to_jsonable(obj.to_dict())
+    return obj
+
+
+def emit(outcome: Outcome, as_json: bool) -> None:
+    """Print the outcome as JSON or as text."""
+    if as_json:
+        json.dump(to_jsonable(outcome.data), sys.stdout, indent=2, sort_keys=True)
+        sys.stdout.write("\n")
+    elif outcome.text:
+        print(outcome.text)

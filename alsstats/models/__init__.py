@@ -1,0 +1,1 @@
+"""Statistical models: the Bayesian diagnostic model and the longitudinal decline model."""

@@ -1,0 +1,1 @@
+"""Power and sample size: analytic engines and Monte Carlo simulation, local or on Dask."""

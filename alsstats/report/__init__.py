@@ -1,0 +1,1 @@
+"""HTML reports: Jinja2 templates and matplotlib figures; renders results, computes nothing."""

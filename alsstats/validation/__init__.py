@@ -1,0 +1,1 @@
+"""Validation harness: ROC/AUC with intervals, cutoffs, cross-validation, calibration."""

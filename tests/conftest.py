@@ -1,0 +1,25 @@
+"""Shared fixtures.  Expensive objects (simulated cohorts, compiled models) are session-scoped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The read-only ``../shared`` folder (reference data); tests skip when it is absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"shared reference folder not found at {SHARED}")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def reference_data(shared_dir: Path) -> Path:
+    path = shared_dir / "reference-data"
+    if not path.is_dir():
+        pytest.skip(f"reference data not found at {path}")
+    return path
