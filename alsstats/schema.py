@@ -214,12 +214,14 @@ def validate_cohort(df: pd.DataFrame, *, file: str | os.PathLike | None = None,
     for extra in df.columns:
         if extra not in _BY_NAME:
             clean[extra] = df[extra].to_numpy()
-    if not col.problems:
-        _check_cross_column(clean, col)
+    _check_cross_column(clean, col)
     if col.problems:
         if line_offset is not None:
             col.problems = [_with_line(p, line_offset) for p in col.problems]
         raise DataValidationError(col.problems)
+    for spec in COLUMNS:
+        if spec.kind == "int":
+            clean[spec.name] = clean[spec.name].astype("int64")
     return clean
 
 
@@ -280,7 +282,7 @@ def _check_column(spec: Column, s: pd.Series, rows: np.ndarray, col: _Collector)
         frac = ok & (np.abs(v - np.round(v)) > 1e-9)
         if frac.any():
             col.add("must be a whole number", spec.name, rows[frac], v[frac].tolist())
-        return pd.Series(np.round(np.where(ok, v, 0)).astype("int64"))
+        v = np.where(frac, np.nan, v)
     return pd.Series(v, dtype="float64")
 
 
@@ -295,7 +297,7 @@ def _check_cross_column(df: pd.DataFrame, col: _Collector) -> None:
     dup = df.duplicated(["subject_id", "visit"], keep="first").to_numpy(bool)
     if dup.any():
         col.add("duplicate (subject_id, visit)", "visit", rows[dup],
-                [f"{s}/{v}" for s, v in zip(df["subject_id"][dup], df["visit"][dup],
+                [f"{s}/{v:g}" for s, v in zip(df["subject_id"][dup], df["visit"][dup],
                                              strict=True)])
     for field in ("group", "sex", "site"):
         counts = df.groupby("subject_id", sort=False, observed=True)[field].transform("nunique")
