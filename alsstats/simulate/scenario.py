@@ -157,9 +157,9 @@ class Scenario:
     @classmethod
     def from_dict(cls, raw: dict, source: str = "scenario") -> Scenario:
         """Validate a scenario table (as read from TOML) and build the dataclass."""
-        top = _strict(raw, {"extends", "name", "description", "reference_age", "design", "reference",
-                            "volumes", "measurement", "sites", "missingness", "correlations",
-                            "strata", "alsfrs"}, source,
+        top = _strict(raw, {"extends", "name", "description", "reference_age", "design",
+                            "reference", "volumes", "measurement", "sites", "missingness",
+                            "correlations", "strata", "alsfrs"}, source,
                       {"design", "reference", "volumes", "measurement", "strata"})
         name = str(top.get("name", source))
         design = _strict(top["design"], {"n_sites", "visit_years", "visit_jitter_years",

@@ -46,8 +46,8 @@ def test_same_seed_byte_identical_files_different_seeds_differ(tmp_path):
 
 
 def test_changing_one_stratum_size_leaves_others_unchanged():
-    a, ta = simulate_cohort("default", seed=3)
-    b, tb = simulate_cohort("default", seed=3, n_per_group={"PMA": 25})
+    _, ta = simulate_cohort("default", seed=3)
+    _, tb = simulate_cohort("default", seed=3, n_per_group={"PMA": 25})
     hc_a = ta.subjects[ta.subjects["stratum"] == "HC"].drop(columns="subject_id")
     hc_b = tb.subjects[tb.subjects["stratum"] == "HC"].drop(columns="subject_id")
     assert np.allclose(hc_a.select_dtypes("number"), hc_b.select_dtypes("number"),
