@@ -157,7 +157,7 @@ class Scenario:
     @classmethod
     def from_dict(cls, raw: dict, source: str = "scenario") -> Scenario:
         """Validate a scenario table (as read from TOML) and build the dataclass."""
-        top = _strict(raw, {"extends", "name", "description", "reference_age", "design",
+        top = _strict(raw, {"name", "description", "reference_age", "design",
                             "reference", "volumes", "measurement", "sites", "missingness",
                             "correlations", "strata", "alsfrs"}, source,
                       {"design", "reference", "volumes", "measurement", "strata"})
