@@ -24,7 +24,10 @@ D_i^{-1} r_i`, :math:`r_i = y_i - \mu_i`:
 
 Everything is element-wise over subjects (closed-form 2×2 algebra), so the cost is
 linear in the number of visits and no per-pattern MVN terms are needed.  Site offsets
-are non-centred: :math:`s = \tau_{site} z`, :math:`z\sim N(0, 1)`.
+are non-centred and sum to zero, :math:`s = \tau_{site} z` with :math:`z` zero-sum
+normal (unit scale): a free mean of the offsets would be confounded with the intercepts
+(measured: intercept bulk ESS 67 and 26 divergences with 4 sites of 50 subjects), and
+with the constraint the intercepts refer to the average site, as in the REML fit.
 """
 
 from __future__ import annotations
@@ -74,7 +77,7 @@ def build_model(data: LongData, spec: LongitudinalSpec):
             mu = mu + pt.dot(d["X"], c)[:, None]
         if S >= 2:
             site_sd = pm.HalfNormal("site_sd", pr["site_sd_scale"])
-            site_z = pm.Normal("site_z", 0.0, 1.0, shape=S)
+            site_z = pm.ZeroSumNormal("site_z", sigma=1.0, shape=S)
             mu = mu + (site_sd * site_z)[d["site_idx"]]
         sigma = pm.HalfNormal("sigma", pr["sigma_scale"])
         tau0 = pm.HalfNormal("tau0", pr["sd_intercept_scale"])

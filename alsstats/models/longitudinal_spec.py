@@ -28,7 +28,7 @@ DEFAULT_PRIORS: dict[str, float] = {
     "nu_rate": 0.1,
 }
 DEFAULT_SAMPLING: dict[str, float] = {"draws": 1000, "tune": 1000, "chains": 2,
-                                      "target_accept": 0.8}
+                                      "target_accept": 0.9}
 DEFAULT_CONVERGENCE: dict[str, float] = {"max_rhat": 1.01, "min_ess_bulk": 400,
                                          "min_ess_tail": 400, "max_divergences": 0}
 RANDOM_EFFECTS = ("intercept_slope", "intercept")
