@@ -7,8 +7,8 @@ problem is reported at once as a :class:`~alsstats.errors.DataValidationError`.
 Layout: subjects × visits arrays padded to the largest number of visits ``M`` (with a
 0/1 ``mask``), on the standardised scale the priors refer to:
 ``y* = (y − ȳ)/s_y``, ``t* = t/s_t`` (t = 0 stays baseline) and covariates centred and
-scaled, ``x* = (x − x̄)/s_x``.  Covariates are subject-level: each subject's value at
-its first visit (e.g. age at baseline); categorical covariates become treatment
+scaled, ``x* = (x − x̄)/s_x``.  Covariates are subject-level: each subject's first
+non-missing value by time (e.g. age at baseline); categorical covariates become treatment
 indicators.  The group must be constant within a subject; the site may change between
 visits (a scanner change).
 """
@@ -106,6 +106,13 @@ def _numeric(df: pd.DataFrame, col: str, problems: list[Problem], rule: str) -> 
     return s.astype(float)
 
 
+def _baseline_covariates(df: pd.DataFrame, columns: Columns) -> pd.DataFrame:
+    """Each subject's first non-missing value of every covariate (by time), indexed by subject."""
+    subj = df[columns.subject].astype(str)
+    return (df.assign(_s=subj).sort_values(["_s", "_t"], kind="stable")
+            .groupby("_s", sort=True)[list(columns.covariates)].first())
+
+
 def prepare_long_data(data: pd.DataFrame, columns: Columns, *, random_slope: bool = True,
                       file: str | None = None) -> LongData:
     """Validate ``data`` and build the padded, standardised layout.
@@ -128,8 +135,7 @@ def prepare_long_data(data: pd.DataFrame, columns: Columns, *, random_slope: boo
     t = _numeric(df, columns.time, problems, "time must be numeric")
     if problems:
         raise DataValidationError(problems)
-    for col in [columns.subject, columns.time, columns.group, columns.site,
-                *columns.covariates]:
+    for col in [columns.subject, columns.time, columns.group, columns.site]:
         if col is None:
             continue
         for row in np.flatnonzero(df[col].isna().to_numpy())[:10]:
@@ -142,6 +148,7 @@ def prepare_long_data(data: pd.DataFrame, columns: Columns, *, random_slope: boo
     if problems:
         raise DataValidationError([Problem(p.rule, p.column, p.row, p.value, file)
                                    for p in problems])
+    covs = _baseline_covariates(df.assign(_t=t), columns)
     keep = y.notna().to_numpy()
     n_dropped = int((~keep).sum())
     df = df.loc[keep].assign(_y=y[keep].to_numpy(), _t=t[keep].to_numpy())
@@ -200,8 +207,15 @@ def prepare_long_data(data: pd.DataFrame, columns: Columns, *, random_slope: boo
     else:
         sites, site_idx = [], np.zeros((N, M), dtype=int)
     names, cols = [], []
+    covs = covs.loc[subjects]
     for c in columns.covariates:
-        s = first[c]
+        for s_id in covs.index[covs[c].isna().to_numpy()][:10]:
+            problems.append(Problem("covariate is missing at every visit of this subject",
+                                    column=c, value=s_id, file=file))
+    if problems:
+        raise DataValidationError(problems)
+    for c in columns.covariates:
+        s = covs[c]
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             names.append(c)
             cols.append(s.to_numpy(dtype=float))

@@ -78,8 +78,8 @@ def reml_draws(fit: LMMResult, layout: RemlLayout, data: LongData, rng: np.rando
     nat["percent_per_time"] = 100.0 * nat["slope"] / nat["intercept"]
     q = len(fit.random_names)
     chol = np.linalg.cholesky(fit.random_effects_cov + 1e-12 * np.eye(q))   # (N, q, q)
-    b = fit.random_effects[None] + np.einsum("nkl,dnl->dnk", chol,
-                                             rng.standard_normal((n_draws, data.n_subjects, q)))
+    z = rng.standard_normal((n_draws, data.n_subjects, q, 1))
+    b = fit.random_effects[None] + (chol[None] @ z)[..., 0]
     g = data.group_idx
     base = nat["intercept"][:, g] + b[..., 0] + nat["covariate"] @ data.natural_covariates().T
     if len(layout.site):

@@ -41,6 +41,7 @@ from sklearn.base import BaseEstimator
 from alsstats._files import atomic_path
 from alsstats._version import __version__
 from alsstats.errors import ConvergenceWarning, NotFittedError, SpecError
+from alsstats.inference.threads import single_threaded_blas
 from alsstats.models._longitudinal_data import Columns, prepare_long_data
 from alsstats.models._longitudinal_post import natural_draws, standard_draws, subject_draws
 from alsstats.models._longitudinal_reml import fit_reml, reml_draws
@@ -114,8 +115,9 @@ class LongitudinalModel(BaseEstimator):
             self.convergence_ = _convergence(self.idata_, spec)
             self.n_chains_ = int(self.idata_.posterior.sizes["chain"])
         else:
-            self.lmm_, layout = fit_reml(ld, spec, self.method)
-            self.draws_, self.subject_draws_ = reml_draws(self.lmm_, layout, ld, rng)
+            with single_threaded_blas():
+                self.lmm_, layout = fit_reml(ld, spec, self.method)
+                self.draws_, self.subject_draws_ = reml_draws(self.lmm_, layout, ld, rng)
             self.lmm_names_ = layout.names
             self.convergence_ = {"optimizer_converged": self.lmm_.converged,
                                  "singular": self.lmm_.singular, "ok": self.lmm_.converged,
