@@ -23,7 +23,7 @@ KW = {"outcome": "log_gm", "time": "years_from_baseline", "subject": "subject_id
 
 
 def _cohort(seed):
-    data, truth = simulate_cohort("default", seed=seed, n_per_group=SIZES, validate=False)
+    data, _ = simulate_cohort("default", seed=seed, n_per_group=SIZES, validate=False)
     data = data.assign(log_gm=np.log(data["total_gm_volume_mm3"]),
                        log_etiv=np.log(data["etiv_mm3"]))
     return data
