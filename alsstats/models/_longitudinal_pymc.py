@@ -53,7 +53,11 @@ def data_arrays(data: LongData) -> dict[str, np.ndarray]:
 def model_signature(data: LongData, spec: LongitudinalSpec) -> tuple:
     """Structure that decides the parameter shapes: equal signatures can share a compiled model."""
     n_obs = data.n_obs if spec.residual == "student_t" else None
-    return (spec.to_json(), len(data.groups), len(data.sites), data.X.shape[1], n_obs)
+    graph = {k: v for k, v in spec.to_dict().items() if k not in ("sampling", "convergence")}
+    graph["model"].pop("interval")
+    graph["model"].pop("reference_group")
+    return (repr(sorted(graph.items())), len(data.groups), len(data.sites), data.X.shape[1],
+            n_obs)
 
 
 def build_model(data: LongData, spec: LongitudinalSpec):

@@ -375,6 +375,13 @@ def fit_lmm(y, X, subject, Z=None, method: str = "reml", *, fixed_names=None,
     Returns
     -------
     LMMResult
+
+    Notes
+    -----
+    Fitting is O(n) to set up and O(G q² p²) per deviance evaluation (G distinct visit
+    patterns), about 4 ms for 416 subjects × 7 visits.  Loops over many fits should run
+    inside :func:`alsstats.inference.threads.single_threaded_blas` (entered once around
+    the loop): multi-threaded OpenBLAS makes these small products 3–10× slower.
     """
     method = method.lower()
     if method not in ("reml", "ml"):

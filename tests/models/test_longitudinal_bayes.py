@@ -74,3 +74,28 @@ def test_refit_swaps_data_into_the_compiled_model(bayes_fit, sleepstudy_df):
     m = LongitudinalModel(spec=spec, method="bayes", seed=2, **SLEEP).fit(sub)
     assert time.perf_counter() - start < 10.0        # no recompilation (compile takes ~15-40 s)
     assert m.summary().loc["slope[all]", "estimate"] > 0
+
+
+def test_short_run_is_flagged_and_warns(bayes_fit, sleepstudy_df):
+    from alsstats.errors import ConvergenceWarning
+
+    # Same model graph (only the sampling settings differ): reuses the compiled model.
+    spec = bayes_fit.spec_.replace(sampling={"draws": 30, "tune": 30})
+    with pytest.warns(ConvergenceWarning):
+        m = LongitudinalModel(spec=spec, method="bayes", seed=3, **SLEEP).fit(sleepstudy_df)
+    assert not m.converged_ and m.convergence_["min_ess_bulk"] < 400
+
+
+@pytest.mark.slow
+def test_student_t_residuals_resist_an_outlier(sleepstudy_df, reml_fit):
+    # One visit corrupted by +600 ms: Student-t residuals (per-observation scale mixture)
+    # keep the mean slope near the clean REML value, within one posterior SD.
+    df = sleepstudy_df.copy()
+    df.loc[(df["Subject"] == 308) & (df["Days"] == 9), "Reaction"] += 600.0
+    spec = load_longitudinal_spec().replace(residual="student_t",
+                                            sampling={"draws": 600, "tune": 600})
+    m = LongitudinalModel(spec=spec, method="bayes", seed=5, **SLEEP).fit(df)
+    b = m.summary()
+    clean = reml_fit.summary().loc["slope[all]", "estimate"]
+    assert abs(b.loc["slope[all]", "estimate"] - clean) < b.loc["slope[all]", "sd"]
+    assert b.loc["nu", "estimate"] < 15
