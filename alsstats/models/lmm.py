@@ -217,25 +217,23 @@ class _Profile:
         gdd = np.einsum("ik,il->ikl", self.d, self.d).reshape(len(C), q * q)
         by_pattern = np.argsort(self.pattern_of, kind="stable")
         first = np.flatnonzero(np.r_[True, np.diff(self.pattern_of[by_pattern]) != 0])
-        self.G_BB = np.add.reduceat(gBB[by_pattern], first, axis=0)
-        self.G_Bd = np.add.reduceat(gBd[by_pattern], first, axis=0)
-        self.G_dd = np.add.reduceat(gdd[by_pattern], first, axis=0)
-        self.G_BB = self.G_BB.reshape(G * q * q, p * p)
-        self.G_Bd = self.G_Bd.reshape(G * q * q, p)
-        self.G_dd = self.G_dd.ravel()
+
+        def pooled(a, tail):  # pattern totals, laid out (q, q, G, *tail) and flattened
+            tot = np.add.reduceat(a[by_pattern], first, axis=0).reshape(G, q, q, *tail)
+            return np.ascontiguousarray(np.moveaxis(tot, 0, 2)).reshape(q * q * G, *tail)
+
+        self.G_BB = pooled(gBB, (p * p,))
+        self.G_Bd = pooled(gBd, (p,))
+        self.G_dd = pooled(gdd, ()).ravel()
+        # Stacked q×q matrices are stored component-major, (q, q, G): each entry is a
+        # contiguous vector over patterns, so the batched 2×2 algebra is a few vector ops.
+        self.Ct = np.ascontiguousarray(np.moveaxis(self.C, 0, 2))
         self.XtX, self.Xty, self.yty = X.T @ X, X.T @ y, float(y @ y)
-        self.n, self.p, self.q, self.reml = n, p, q, reml
+        self.n, self.p, self.q, self.G, self.reml = n, p, q, G, reml
         upper_rows, upper_cols = np.triu_indices(q)
         self.theta_rows, self.theta_cols = upper_cols, upper_rows  # column-major lower triangle
-        self.eye, self.eye_p = np.eye(q), np.eye(p)
-
-    def solve(self, theta: np.ndarray, C: np.ndarray):
-        """M⁻¹, log|M|, W = ΛM⁻¹Λ' and Λ for stacked C (G,q,q)."""
-        L = self.lam(theta)
-        M = L.T @ C @ L + self.eye
-        Minv, logdet = _inv_logdet(M)
-        W = L @ Minv @ L.T
-        return Minv, logdet, W, L
+        self.eye_p = np.eye(p)
+        self.eye_t = np.eye(q)[:, :, None]
 
     def lam(self, theta: np.ndarray) -> np.ndarray:
         """Lower-triangular Λ filled column by column from θ (lme4's ordering)."""
@@ -243,15 +241,28 @@ class _Profile:
         L[self.theta_rows, self.theta_cols] = theta
         return L
 
+    def solve(self, theta: np.ndarray):
+        """M⁻¹, log|M|, W = ΛM⁻¹Λ' (component-major, (q,q,G)) and Λ."""
+        L = self.lam(theta)
+        M = _left(L.T, _right(self.Ct, L)) + self.eye_t
+        Minv, logdet = _inv_logdet(M)
+        W = _left(L, _right(Minv, L.T))
+        return Minv, logdet, W, L
+
+    def subject_W(self, theta: np.ndarray) -> np.ndarray:
+        """W_i for every subject, (N, q, q)."""
+        W = self.solve(theta)[2]
+        return np.moveaxis(W, 2, 0)[self.pattern_of]
+
     def deviance(self, theta: np.ndarray, full: bool = False):
         """Profiled deviance and its gradient in θ (or the fitted quantities if ``full``).
 
-        Gradient: with S_g = ∂d/∂W_g, K_g = M_g⁻¹Λ' and H_g = C_gΛ,
-        ∂d/∂Λ = Σ_g [2 n_g H_g M_g⁻¹ + 2 S_g K_g' − 2 H_g K_g S_g K_g'], read at the θ entries.
+        Gradient: with S_g = ∂d/∂W_g (symmetrised), ∂d/∂Λ = 2 Σ_g (n_g C_g + S_g −
+        C_g W_g S_g) Λ M_g⁻¹, read at the θ entries.
         """
-        Minv, logdet, W, L = self.solve(theta, self.C)
+        Minv, logdet, W, L = self.solve(theta)
         w = W.ravel()
-        p, q = self.p, self.q
+        p, q, G = self.p, self.q, self.G
         XVX = self.XtX - (w @ self.G_BB).reshape(p, p)
         XVy = self.Xty - w @ self.G_Bd
         yVy = self.yty - w @ self.G_dd
@@ -270,36 +281,48 @@ class _Profile:
         if full:
             return dev, beta, XVXinv, r2 / dof
         bb = np.outer(beta, beta).ravel()
-        dr2 = -(self.G_dd - 2.0 * self.G_Bd @ beta + self.G_BB @ bb)
-        S = (dof / r2) * dr2
+        S = (dof / r2) * -(self.G_dd - 2.0 * self.G_Bd @ beta + self.G_BB @ bb)
         if self.reml:
             S = S - self.G_BB @ XVXinv.ravel()
-        S = S.reshape(-1, q, q)
-        S = 0.5 * (S + np.swapaxes(S, 1, 2))  # W is symmetric: use the symmetric part
-        H = self.C @ L
-        K = Minv @ L.T
-        Kt = np.swapaxes(K, 1, 2)
-        F = (2.0 * self.counts[:, None, None] * (H @ Minv) + 2.0 * S @ Kt
-             - 2.0 * H @ K @ S @ Kt).sum(axis=0)
+        S = S.reshape(q, q, G)
+        S = 0.5 * (S + S.transpose(1, 0, 2))  # W is symmetric: use the symmetric part
+        A = self.counts * self.Ct + S - _mm(_mm(self.Ct, W), S)
+        F = 2.0 * _mm(A, _left(L, Minv)).sum(axis=2)
         return dev, F[self.theta_rows, self.theta_cols]
 
 
+def _mm(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Batched product of component-major stacks (q,q,G) @ (q,q,G)."""
+    return (A[:, :, None, :] * B[None, :, :, :]).sum(axis=1)
+
+
+def _left(L: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """L @ A_g for a fixed (q,q) L and a component-major stack A."""
+    return (L[:, :, None, None] * A[None, :, :, :]).sum(axis=1)
+
+
+def _right(A: np.ndarray, L: np.ndarray) -> np.ndarray:
+    """A_g @ L for a component-major stack A and a fixed (q,q) L."""
+    return (A[:, :, None, :] * L[None, :, :, None]).sum(axis=1)
+
+
 def _inv_logdet(M: np.ndarray):
-    """Inverse and log-determinant of stacked SPD matrices (closed form for q ≤ 2)."""
-    q = M.shape[-1]
+    """Inverse and log-determinant of component-major stacked SPD matrices (q, q, G)."""
+    q = M.shape[0]
     if q == 1:
-        return 1.0 / M, np.log(M[:, 0, 0])
+        return 1.0 / M, np.log(M[0, 0])
     if q == 2:
-        a, b, d = M[:, 0, 0], M[:, 0, 1], M[:, 1, 1]
+        a, b, d = M[0, 0], M[0, 1], M[1, 1]
         det = a * d - b * b
         inv = np.empty_like(M)
-        inv[:, 0, 0], inv[:, 1, 1] = d / det, a / det
-        inv[:, 0, 1] = inv[:, 1, 0] = -b / det
+        inv[0, 0], inv[1, 1] = d / det, a / det
+        inv[0, 1] = inv[1, 0] = -b / det
         return inv, np.log(det)
-    chol = np.linalg.cholesky(M)
-    eye = np.broadcast_to(np.eye(q), M.shape)
-    inv = np.linalg.solve(M, eye)
-    return inv, 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+    stack = np.moveaxis(M, 2, 0)
+    chol = np.linalg.cholesky(stack)
+    inv = np.linalg.inv(stack)
+    return (np.moveaxis(inv, 0, 2),
+            2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1))
 
 
 def _as_matrix(a, names, what: str) -> tuple[np.ndarray, list[str]]:
@@ -397,7 +420,9 @@ def fit_lmm(y, X, subject, Z=None, method: str = "reml", *, fixed_names=None,
     labels, codes = np.unique(subject, return_inverse=True)
     q = Z.shape[1]
     prof = _Profile(y, X, codes.ravel(), Z, method == "reml")
-    full_rank = np.linalg.matrix_rank(prof.C_subject, tol=1e-10) == q
+    C = prof.C_subject
+    scale = np.trace(C, axis1=1, axis2=2) / q
+    full_rank = np.linalg.det(C) > 1e-10 * scale ** q
     if not full_rank.any():
         raise DataValidationError(
             f"no subject has enough distinct visits to identify the {q} random effects "
@@ -416,7 +441,7 @@ def fit_lmm(y, X, subject, Z=None, method: str = "reml", *, fixed_names=None,
     dev, beta, XVXinv, sigma2 = prof.deviance(theta, full=True)
     fixed_cov = sigma2 * XVXinv
     L = prof.lam(theta)
-    W = prof.solve(theta, prof.C)[2][prof.pattern_of]
+    W = prof.subject_W(theta)
     resid = prof.d - np.einsum("iak,a->ik", prof.B, beta)
     blup = np.einsum("ikl,il->ik", W, resid)
     singular = bool(np.any(theta[diag] < 1e-4))

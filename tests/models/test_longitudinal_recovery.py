@@ -51,9 +51,12 @@ def test_reml_interval_coverage_of_the_group_slope_difference():
 
 
 @pytest.mark.sampling
+@pytest.mark.filterwarnings("ignore::alsstats.errors.ConvergenceWarning")
 def test_bayes_interval_coverage_of_the_group_slope_difference():
     # 30 cohorts refitted in one compiled model (data swapped); nominal 90 % intervals.
-    # Binomial(30, 0.9): P(fewer than 23 covered) < 0.03.
+    # Binomial(30, 0.9): P(fewer than 23 covered) < 0.03.  Short chains (2 × 500) keep it
+    # quick; some fits miss the ESS ≥ 400 bar on the random-slope SD (a coverage check,
+    # not a convergence check, so that warning is silenced here).
     spec = {"sampling": {"draws": 500, "tune": 500}}
     hits = []
     for child in spawn_seeds(7, 30):
