@@ -8,7 +8,10 @@ s_y c_k / s_xk per unit, random-effect SDs s_y τ0 and s_y τ1 / s_t, residual S
 Subject random effects.  Given the parameters, the conditional posterior of
 u_i = (u0_i, u1_i) is Gaussian, N(P_i⁻¹ s_i / σ², P_i⁻¹) with P_i and s_i as in
 :mod:`alsstats.models._longitudinal_pymc`; one u_i is drawn per posterior draw,
-which yields draws from the joint posterior of the subject trajectories.
+which yields draws from the joint posterior of the subject trajectories.  Under
+multivariate-t residuals the conditional is multivariate t with ν + m_i degrees of
+freedom, the same centre and scale (ν + δ_i)/(ν + m_i)·P_i⁻¹ (drawn as a Gaussian
+scaled by sqrt(χ²_{ν+m}/(ν+m))⁻¹).
 """
 
 from __future__ import annotations
@@ -40,8 +43,6 @@ def standard_draws(posterior, data: LongData, group_intercepts: bool) -> dict[st
     for name in ("tau1", "rho", "nu"):
         if name in posterior:
             out[name] = _flat(posterior, name)
-    if "lam" in posterior:
-        out["lam"] = _flat(posterior, "lam")
     return out
 
 
@@ -61,6 +62,12 @@ def natural_draws(std: dict[str, np.ndarray], data: LongData) -> dict[str, np.nd
         out["nu"] = std["nu"]
     out["percent_per_time"] = 100.0 * out["slope"] / out["intercept"]
     return out
+
+
+def _t_scale(nu, m, mahal, rng) -> np.ndarray:
+    """Variance multiplier of a multivariate-t conditional: (ν+δ)/(ν+m) / (χ²_{ν+m}/(ν+m))."""
+    dof = nu + m
+    return (nu + mahal) / dof / (rng.chisquare(dof) / dof)
 
 
 def _fixed_mean(std: dict[str, np.ndarray], data: LongData, sl: slice) -> np.ndarray:
@@ -85,19 +92,17 @@ def subject_draws(std: dict[str, np.ndarray], data: LongData, rng: np.random.Gen
     N = data.n_subjects
     slope_re = "tau1" in std
     u0, u1 = np.empty((D, N)), np.zeros((D, N))
-    obs = np.nonzero(data.mask)
+    m_i = data.mask.sum(axis=1)
     for start in range(0, D, chunk):
         sl = slice(start, min(start + chunk, D))
         d = sl.stop - sl.start
         r = (data.Y[None] - _fixed_mean(std, data, sl)) * data.mask[None]
-        w = np.broadcast_to(data.mask, (d, *data.mask.shape))
-        if "lam" in std:
-            w = np.zeros((d, *data.mask.shape))
-            w[:, obs[0], obs[1]] = std["lam"][sl]
+        w = data.mask[None]
         s2 = std["sigma"][sl][:, None] ** 2
         t0 = std["tau0"][sl][:, None]
-        s0 = (w * r).sum(-1)
-        c00 = w.sum(-1)
+        s0 = r.sum(-1)
+        rr = (r * r).sum(-1)
+        c00 = np.broadcast_to(m_i, (d, N))
         z = rng.standard_normal((2, d, N))
         if slope_re:
             t1, rho = std["tau1"][sl][:, None], std["rho"][sl][:, None]
@@ -105,11 +110,15 @@ def subject_draws(std: dict[str, np.ndarray], data: LongData, rng: np.random.Gen
             p00 = 1.0 / (t0 ** 2 * one_m) + c00 / s2
             p11 = 1.0 / (t1 ** 2 * one_m) + (w * data.T[None] ** 2).sum(-1) / s2
             p01 = -rho / (t0 * t1 * one_m) + (w * data.T[None]).sum(-1) / s2
-            s1 = (w * data.T[None] * r).sum(-1)
+            s1 = (data.T[None] * r).sum(-1)
             det = p00 * p11 - p01 ** 2
             v00, v11, v01 = p11 / det, p00 / det, -p01 / det
             m0 = (v00 * s0 + v01 * s1) / s2
             m1 = (v01 * s0 + v11 * s1) / s2
+            if "nu" in std:
+                mahal = rr / s2 - (s0 * m0 + s1 * m1) / s2
+                k = _t_scale(std["nu"][sl][:, None], m_i, mahal, rng)
+                v00, v11, v01 = v00 * k, v11 * k, v01 * k
             l00 = np.sqrt(v00)
             l10 = v01 / l00
             l11 = np.sqrt(np.maximum(v11 - l10 ** 2, 0.0))
@@ -117,7 +126,11 @@ def subject_draws(std: dict[str, np.ndarray], data: LongData, rng: np.random.Gen
             u1[sl] = m1 + l10 * z[0] + l11 * z[1]
         else:
             p00 = 1.0 / t0 ** 2 + c00 / s2
-            u0[sl] = s0 / s2 / p00 + z[0] / np.sqrt(p00)
+            m0 = s0 / s2 / p00
+            var = 1.0 / p00
+            if "nu" in std:
+                var = var * _t_scale(std["nu"][sl][:, None], m_i, rr / s2 - s0 * m0 / s2, rng)
+            u0[sl] = m0 + z[0] * np.sqrt(var)
     g = data.group_idx
     base = std["a"][:, g] + u0
     if std["c"].shape[1]:

@@ -11,7 +11,9 @@ with group-specific intercepts :math:`a_g` (the baseline level at mean covariate
 mean slopes :math:`b_g`, subject-level covariates :math:`x_i` (value at the first visit,
 centred: e.g. age at baseline, sex, eTIV), site offsets :math:`s` (partially pooled,
 :math:`N(0, \tau_{site}^2)`, non-centred, in the Bayesian fit; fixed effects summing to
-zero in the REML fit), and normal or Student-t residuals (Bayesian fit only).  The
+zero in the REML fit), and normal or Student-t residuals (Bayesian fit only; the
+Student-t option makes each subject's visit vector multivariate t, see
+:mod:`alsstats.models._longitudinal_pymc`).  The
 subject effects are integrated out analytically (see
 :mod:`alsstats.models._longitudinal_pymc`); each subject's trajectory posterior is drawn
 afterwards from its Gaussian conditional.  ``random_effects = "intercept"`` drops
@@ -141,8 +143,6 @@ class LongitudinalModel(BaseEstimator):
         )
 
         key = model_signature(ld, spec)
-        if spec.residual == "student_t":
-            key = (*key, ld.mask.tobytes())
         compiled = _COMPILED.get(key)
         if compiled is None:
             compiled = compile_model(build_model(ld, spec))
