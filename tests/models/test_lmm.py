@@ -171,3 +171,15 @@ def test_formula_parser():
     for bad in ("y ~ x + (t | s) + (1 | u)", "y x", "y ~ log(x)", "y ~ x + "):
         with pytest.raises(SpecError):
             parse_formula(bad)
+
+
+def test_large_outcome_mean_is_exactly_equivariant_and_converges():
+    # REML is equivariant under y -> y + c: only the intercept moves.  A mean 1e6 times
+    # the residual SD used to stall the optimiser through cancellation in yᵀV⁻¹y.
+    df = _cohort(n=40)
+    a = fit_lmm_formula("y ~ group * t + (t | subject)", df)
+    b = fit_lmm_formula("y ~ group * t + (t | subject)", df.assign(y=df["y"] + 1e6))
+    assert b.converged and "CONVERGENCE" in b.message
+    np.testing.assert_allclose(b.fixed - a.fixed, [1e6, 0, 0, 0], atol=1e-6)
+    np.testing.assert_allclose(b.random_cov, a.random_cov, rtol=1e-6)
+    np.testing.assert_allclose(b.sigma, a.sigma, rtol=1e-8)
