@@ -180,6 +180,7 @@ def ingest(manifest: Manifest | str | os.PathLike, *, skip_bad: bool = False,
             frame["smn_sma"], fmri_info = _zscore_smn(frame, raw, sheet)
         else:
             frame["smn_sma"] = raw
+            frame = frame.drop(columns=["smn_sma_raw"], errors="ignore")
     cohort = validate_cohort(frame, file=f"cohort assembled from {sheet.name}")
     provenance = _provenance(man, sheet, id_map, records, skip_bad, fmri_info)
     return IngestResult(cohort, qc, provenance)
