@@ -18,11 +18,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_ID_PATTERN", "IdRules", "collision_key", "duplicate_groups"]
+__all__ = ["DEFAULT_ID_PATTERN", "IdRules", "collision_key", "duplicate_groups", "strip_rerun"]
 
 DEFAULT_ID_PATTERN = r"^(?P<subject>.+?)(?:_ses-(?P<visit>[0-9]+))?$"
 _SUB_PREFIX = re.compile(r"^sub-", re.IGNORECASE)
-_RERUN = re.compile(r"[_.-]?(re-?run|redo|repeat)[0-9]*$")
+_RERUN = re.compile(r"[_.-]?(re-?run|redo|repeat)[0-9]*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,11 @@ class IdRules:
         visit = m.groupdict().get("visit")
         return self.subject(m.group("subject")), (int(visit) if visit is not None
                                                   else self.default_visit)
+
+
+def strip_rerun(name: str) -> str:
+    """``name`` without a re-run suffix (``_rerun``, ``-redo2``, ``.repeat``), any case."""
+    return _RERUN.sub("", str(name).strip(), count=1)
 
 
 def collision_key(subject: str) -> str:

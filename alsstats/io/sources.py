@@ -19,7 +19,7 @@ from alsstats.errors import DataValidationError, Problem
 from alsstats.io._report import QCItem, problem
 from alsstats.io.freesurfer import read_subject
 from alsstats.io.fs_group import read_aparc_aseg_volumes, read_aparc_table, read_aseg_table
-from alsstats.io.ids import IdRules, duplicate_groups
+from alsstats.io.ids import IdRules, duplicate_groups, strip_rerun
 from alsstats.io.lcmodel import read_lcmodel
 from alsstats.io.manifest import FMRISource, FreeSurferSource, LCModelSource
 from alsstats.io.mrs import extract_mrs
@@ -81,12 +81,14 @@ def _keyed(rec: SourceRecords, entries: list[tuple[str, object]], rules: IdRules
                 f"name {raw!r} does not match the ID pattern {rules.pattern!r}")]))
             continue
         keyed.append((raw, key, payload))
-    for group in duplicate_groups([(raw, key[0], key[1]) for raw, key, _ in keyed]):
+    # Re-runs ("S01_ses-1_rerun") collide with the run they repeat.
+    collide = [(raw, *(rules.key(strip_rerun(raw)) or key)) for raw, key, _ in keyed]
+    groups = duplicate_groups(collide)
+    for group in groups:
         rec.conflicts.append(problem(where, "duplicate subjects (same participant and visit "
                                      f"after normalisation): {', '.join(group)}; refusing to "
                                      "pick one — remove or exclude the extra entries"))
-    bad = {raw for group in duplicate_groups([(r, k[0], k[1]) for r, k, _ in keyed])
-           for raw in group}
+    bad = {raw for group in groups for raw in group}
     return [item for item in keyed if item[0] not in bad]
 
 
