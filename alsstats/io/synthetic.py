@@ -160,7 +160,9 @@ def write_inputs(cohort: pd.DataFrame, root: str | os.PathLike, *, ica_shape=(6,
     ``clinical.csv`` and ``manifest.toml`` (``zscore_to_hc = false`` so that
     ``smn_sma`` round-trips, and ``crlb_policy = "flag"`` so that no value is
     dropped).  Rows with missing markers get no file for that
-    modality.  Hemispheres split M1 and precuneus 52/48.
+    modality, except a missing GABA next to a present Glu, which is written as
+    LCModel's not-determined row (``0.000 999%``).  Hemispheres split M1 and
+    precuneus 52/48.
     """
     import nibabel as nib
 
@@ -191,8 +193,10 @@ def write_inputs(cohort: pd.DataFrame, root: str | os.PathLike, *, ica_shape=(6,
                                   subjectname=name, etiv=etiv)
             write_aseg_stats(stats / "aseg.stats", tg, etiv, subjectname=name)
         glu, naa, gaba = get(row, "glu"), get(row, "naa"), get(row, "gaba")
-        if all(np.isfinite([glu, naa, gaba])):
-            mets = {"GABA": (gaba, _crlb(get(row, "gaba_crlb"))),
+        if np.isfinite(glu) and np.isfinite(naa):
+            # GABA missing with Glu present: LCModel's "not determined" row (0.000, 999 %).
+            gaba_row = (gaba, _crlb(get(row, "gaba_crlb"))) if np.isfinite(gaba) else (0.0, 999)
+            mets = {"GABA": gaba_row,
                     "Glu": (glu, _crlb(get(row, "glu_crlb"))),
                     "NAA": (naa, _crlb(get(row, "naa_crlb"))),
                     "NAAG": (0.1 * naa, 15), "Cr+PCr": (6.0, 3)}

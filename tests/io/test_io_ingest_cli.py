@@ -261,3 +261,26 @@ def test_manifest_and_sheet_errors(study, tmp_path, capsys):
     assert code == 1
     assert f"{sheet} line {len(lines)}" in err and "duplicate subject/visit 'sub-S001' visit 0 " \
         "(same participant as line 2)" in err
+
+
+def test_round_trip_of_a_simulated_cohort(tmp_path, capsys):
+    from alsstats.simulate import simulate_cohort
+
+    data, _ = simulate_cohort("default", seed=5, n_per_group=6)
+    manifest = write_inputs(data, tmp_path / "sim")
+    out = tmp_path / "c.csv"
+    code, _, err = _run(capsys, "--manifest", manifest, "--out", out)
+    assert code == 0, err
+    got = pd.read_csv(out)
+    want = data.reset_index(drop=True)
+    assert list(got["subject_id"]) == list(want["subject_id"])
+    for col in ("m1_volume_mm3", "precuneus_volume_mm3", "total_gm_volume_mm3", "etiv_mm3",
+                "nfl_pg_ml", "chi3l1_ng_ml", "age", "years_from_baseline"):
+        np.testing.assert_allclose(got[col], want[col], rtol=1e-12, err_msg=col)
+    # Missing stays missing, present stays present, per modality.
+    for col in ("glu", "naa", "gaba", "m1_volume_mm3", "smn_sma", "glu_gaba"):
+        np.testing.assert_array_equal(got[col].isna(), want[col].isna(), err_msg=col)
+    for col in ("glu", "naa", "gaba"):                 # LCModel prints F8.3
+        np.testing.assert_allclose(got[col], want[col], atol=5e-4, err_msg=col)
+    np.testing.assert_allclose(got["glu_naa"], want["glu_naa"], rtol=2e-3)
+    np.testing.assert_allclose(got["smn_sma"], want["smn_sma"], atol=1e-5)
