@@ -181,9 +181,22 @@ def ingest(manifest: Manifest | str | os.PathLike, *, skip_bad: bool = False,
         else:
             frame["smn_sma"] = raw
             frame = frame.drop(columns=["smn_sma_raw"], errors="ignore")
-    cohort = validate_cohort(frame, file=f"cohort assembled from {sheet.name}")
+    try:
+        cohort = validate_cohort(frame)
+    except DataValidationError as exc:
+        raise DataValidationError([_locate(p, frame, sheet) for p in exc.problems]) from None
     provenance = _provenance(man, sheet, id_map, records, skip_bad, fmri_info)
     return IngestResult(cohort, qc, provenance)
+
+
+def _locate(p: Problem, frame: pd.DataFrame, sheet: Path) -> Problem:
+    """Name the subject and visit of a schema problem in the assembled table."""
+    if p.row is None:
+        return Problem(rule=p.rule, column=p.column, value=p.value,
+                       file=f"cohort assembled from {sheet}")
+    sid, visit = frame["subject_id"].iloc[p.row], frame["visit"].iloc[p.row]
+    return Problem(rule=p.rule, column=p.column, value=p.value,
+                   file=f"cohort assembled from {sheet}, subject {sid!r} visit {visit}")
 
 
 def _provenance(man: Manifest, sheet: Path, id_map: dict, records: list[SourceRecords],
