@@ -38,6 +38,10 @@ class QCItem:
     file: str | None = None
     value: object = None
 
+    def __post_init__(self):
+        if self.kind not in QC_KINDS:
+            raise ValueError(f"QC kind must be one of {', '.join(QC_KINDS)}, got {self.kind!r}")
+
     def as_dict(self) -> dict:
         return asdict(self)
 

@@ -131,6 +131,15 @@ def read_clinical(path: str | Path, rules: IdRules, *, sheet: str | None = None,
         except (TypeError, ValueError):
             problems.append(problem(p, "visit must be a whole number", line, visit))
             visits.append(None)
+    spellings: dict[str, dict[str, int]] = {}
+    for i, s in enumerate(subjects):
+        if s is not None:
+            spellings.setdefault(collision_key(s), {}).setdefault(s, i + offset)
+    for names in spellings.values():
+        if len(names) > 1:
+            listing = ", ".join(f"{n!r} (line {line})" for n, line in names.items())
+            problems.append(problem(p, f"one participant spelled several ways: {listing}; "
+                                    "use one ID (or set [ids] casefold / strip_zeros)"))
     seen: dict[tuple[str, int], int] = {}
     for i, (s, v) in enumerate(zip(subjects, visits, strict=True)):
         if s is None or v is None:

@@ -34,6 +34,7 @@ from alsstats._version import __version__
 from alsstats.errors import DataValidationError, Problem
 from alsstats.io._report import QCItem, fail, problem
 from alsstats.io.clinical import read_clinical
+from alsstats.io.ids import collision_key
 from alsstats.io.manifest import Manifest, load_manifest
 from alsstats.io.sources import (
     Failure,
@@ -76,14 +77,18 @@ def _failure_problems(failures: list[Failure]) -> list[Problem]:
 
 
 def _orphans(records: list[SourceRecords], keys: set, sheet: Path) -> list[Failure]:
+    near = {collision_key(s): s for s, _ in keys}
     out = []
     for rec in records:
         for key in rec.values:
             if key not in keys:
                 raw = rec.raw_names[key]
+                similar = near.get(collision_key(key[0]))
+                hint = (f"; the sheet has {similar!r} (set [ids] casefold / strip_zeros?)"
+                        if similar is not None else "; check the ID or add the row")
                 out.append(Failure(rec.source, raw, key, (problem(
                     sheet, f"no clinical row for subject {key[0]!r} visit {key[1]} (from "
-                    f"{rec.source} entry {raw!r}); check the ID or add the row"),)))
+                    f"{rec.source} entry {raw!r}){hint}"),)))
     return out
 
 

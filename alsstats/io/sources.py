@@ -266,6 +266,11 @@ def collect_lcmodel(src: LCModelSource, rules: IdRules) -> SourceRecords:
         rec.conflicts.append(problem(src.dir, "mixed water scaling: "
                                      f"{sorted(r for r, v in scaled.items() if v)} are "
                                      "water-scaled, the others are not; never mix them"))
+    unknown = sorted(r for r, v in scaled.items() if v is None)
+    if known and unknown:
+        rec.note("warning", f"water scaling unknown for {', '.join(unknown)} (no control echo, "
+                 f"e.g. .csv input) while the others are "
+                 f"{'water-scaled' if known == {True} else 'not water-scaled'}")
     if len(set(references.values())) > 1:
         rec.conflicts.append(problem(src.dir, "mixed ratio references "
                                      f"{sorted(set(references.values()))} across tables"))

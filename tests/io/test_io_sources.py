@@ -176,3 +176,19 @@ def test_clinical_aliases_and_mapping_errors(tmp_path):
     with pytest.raises(DataValidationError, match=r"labs\.csv line 3 \(value '1\.5'\): visit "
                                                   "must be a whole number"):
         read_clinical(p, IdRules())
+
+
+def test_spellings_of_one_participant(study, tmp_path):
+    p = tmp_path / "labs.csv"
+    p.write_text("subject,visit\nsub-01,0\n1,1\n")
+    with pytest.raises(DataValidationError, match=r"one participant spelled several ways: '01' "
+                                                  r"\(line 2\), '1' \(line 3\)"):
+        read_clinical(p, IdRules())
+    assert read_clinical(p, IdRules(strip_zeros=True))[0]["subject_id"].tolist() == ["1", "1"]
+    _, manifest = study
+    fs = manifest.parent / "freesurfer"
+    (fs / "S001_ses-0").rename(fs / "s001_ses-0")
+    with pytest.raises(DataValidationError, match="no clinical row for subject 's001' visit 0 "
+                                                  r".*; the sheet has 'S001' \(set \[ids\] "
+                                                  "casefold"):
+        ingest(manifest)
