@@ -214,22 +214,29 @@ def collect_lcmodel(src: LCModelSource, rules: IdRules) -> SourceRecords:
     files = sorted(f for f in src.dir.rglob("*")
                    if f.is_file() and f.suffix.lower() in _LCM_SUFFIXES)
     by_raw: dict[str, dict[str, list[Path]]] = {}
+    strays = [f for f in files if _STRAY_FORTRAN.match(f.name)]
     for f in files:
-        if _STRAY_FORTRAN.match(f.name):
-            try:
-                read_lcmodel(f)
-                exc = DataValidationError([problem(f, "stray Fortran unit file: LCModel wrote "
-                                                   "it instead of the named output")])
-            except DataValidationError as err:
-                exc = err
-            raw = f.parent.name if src.id_from == "folder" else str(f.relative_to(src.dir))
-            rec.fail(raw, rules.key(raw) if src.id_from == "folder" else None, exc)
+        if f in strays:
             continue
         raw = _lcm_raw(src, f)
         if raw is None:
             rec.note("note", f"{f.name}: not the '{src.voxel}' voxel, ignored", file=str(f))
             continue
         by_raw.setdefault(raw, {}).setdefault(f.suffix.lower(), []).append(f)
+    for f in strays:
+        # LCModel writes fort.7/fort.9 when a run fails before opening the named outputs.
+        raw = f.parent.name if src.id_from == "folder" else str(f.relative_to(src.dir))
+        if raw in by_raw:
+            rec.note("warning", f"{f.name}: leftover of a failed LCModel run next to a result; "
+                     "the result is used", file=str(f))
+            continue
+        try:
+            read_lcmodel(f)
+            exc = DataValidationError([problem(f, "stray Fortran unit file: LCModel wrote it "
+                                               "instead of the named output")])
+        except DataValidationError as err:
+            exc = err
+        rec.fail(raw, rules.key(raw) if src.id_from == "folder" else None, exc)
     entries = []
     for raw, kinds in by_raw.items():
         for kind, paths in kinds.items():

@@ -98,6 +98,10 @@ def test_lcmodel_folder_layout_voxels_and_stray_fortran(study):
     assert "m1.table: not the 'sma' voxel, ignored" in reasons
     assert "sma.csv not used (.table preferred)" in reasons
     stray = lcm / "S002_ses-0" / "fort.7.table"
+    stray.write_text("\n$$DIAG  1 lines in following diagnostic table:\n"
+                     "   1 FATAL     ZEROVX  5\n")
+    assert any("fort.7.table: leftover of a failed LCModel run" in i.reason
+               for i in ingest(manifest).qc)
     (lcm / "S002_ses-0" / "sma.table").unlink()
     (lcm / "S002_ses-0" / "sma.csv").unlink()
     stray.write_text("\n$$DIAG  1 lines in following diagnostic table:\n"
