@@ -70,11 +70,11 @@ class SourceRecords:
 
 
 def _keyed(rec: SourceRecords, entries: list[tuple[str, object]], rules: IdRules,
-           where: Path) -> list[tuple[str, Key, object]]:
-    """Key raw names; unmatched names fail, colliding names become conflicts."""
+           where: Path, id_part=lambda raw: raw) -> list[tuple[str, Key, object]]:
+    """Key raw names by ``id_part(raw)``; unmatched names fail, collisions are conflicts."""
     keyed = []
     for raw, payload in entries:
-        key = rules.key(raw)
+        key = rules.key(id_part(raw))
         if key is None:
             rec.fail(raw, None, DataValidationError([problem(
                 payload if isinstance(payload, Path) else where,
@@ -82,7 +82,7 @@ def _keyed(rec: SourceRecords, entries: list[tuple[str, object]], rules: IdRules
             continue
         keyed.append((raw, key, payload))
     # Re-runs ("S01_ses-1_rerun") collide with the run they repeat.
-    collide = [(raw, *(rules.key(strip_rerun(raw)) or key)) for raw, key, _ in keyed]
+    collide = [(raw, *(rules.key(strip_rerun(id_part(raw))) or key)) for raw, key, _ in keyed]
     groups = duplicate_groups(collide)
     for group in groups:
         rec.conflicts.append(problem(where, "duplicate subjects (same participant and visit "
@@ -90,6 +90,11 @@ def _keyed(rec: SourceRecords, entries: list[tuple[str, object]], rules: IdRules
                                      "pick one — remove or exclude the extra entries"))
     bad = {raw for group in groups for raw in group}
     return [item for item in keyed if item[0] not in bad]
+
+
+def _long_prefix(name: str) -> str:
+    """The time point of a longitudinal folder ``<tp>.long.<base>`` (else the name)."""
+    return name.split(".long.", 1)[0]
 
 
 def collect_freesurfer(src: FreeSurferSource, rules: IdRules) -> SourceRecords:
@@ -111,9 +116,9 @@ def collect_freesurfer(src: FreeSurferSource, rules: IdRules) -> SourceRecords:
                                          f"'*.long.{name}': not a participant visit; add it to "
                                          "[freesurfer] exclude"))
             continue
-        entries.append((name.split(".long.", 1)[0], root / name))
+        entries.append((name, root / name))
     versions: dict[str, str | None] = {}
-    for _raw, key, folder in _keyed(rec, entries, rules, root):
+    for _raw, key, folder in _keyed(rec, entries, rules, root, _long_prefix):
         try:
             subj = read_subject(folder, require_aseg=src.require_aseg, atlas=src.atlas)
             gray = subj.gray_vol
@@ -252,6 +257,7 @@ def collect_lcmodel(src: LCModelSource, rules: IdRules) -> SourceRecords:
     scaled: dict[str, bool | None] = {}
     references: dict[str, str] = {}
     versions: dict[str, str | None] = {}
+    basis: dict[frozenset, list[str]] = {}
     for raw, key, path in _keyed(rec, entries, rules, src.dir):
         try:
             result = read_lcmodel(path)
@@ -268,6 +274,8 @@ def collect_lcmodel(src: LCModelSource, rules: IdRules) -> SourceRecords:
             rec.note("note", f"{path.name}: {n}", key, file=str(path))
         scaled[raw], references[raw], versions[raw] = (result.water_scaled, result.reference,
                                                        result.version)
+        # The metabolite list identifies the basis set (.csv names are cut to 13 characters).
+        basis.setdefault(frozenset(n[:13] for n in result.metabolites), []).append(raw)
     known = {v for v in scaled.values() if v is not None}
     if len(known) > 1:
         rec.conflicts.append(problem(src.dir, "mixed water scaling: "
@@ -281,6 +289,15 @@ def collect_lcmodel(src: LCModelSource, rules: IdRules) -> SourceRecords:
     if len(set(references.values())) > 1:
         rec.conflicts.append(problem(src.dir, "mixed ratio references "
                                      f"{sorted(set(references.values()))} across tables"))
+    if len(basis) > 1:
+        sets = sorted(basis.items(), key=lambda kv: -len(kv[1]))
+        common = sets[0][0]
+        parts = [f"{', '.join(raws[:3])}{' ...' if len(raws) > 3 else ''} "
+                 f"(+{', '.join(sorted(names - common)) or '-'} / "
+                 f"-{', '.join(sorted(common - names)) or '-'})" for names, raws in sets[1:]]
+        rec.conflicts.append(problem(src.dir, "mixed basis sets: the metabolite lists differ "
+                                     f"from the most common one ({len(sets[0][1])} tables) in "
+                                     f"{'; '.join(parts)}"))
     if len({v for v in versions.values() if v}) > 1:
         rec.note("warning", f"mixed LCModel versions {sorted({v for v in versions.values() if v})}")
     rec.info.update(water_scaled=(known.pop() if len(known) == 1 else None),

@@ -196,3 +196,29 @@ def test_spellings_of_one_participant(study, tmp_path):
                                                   r".*; the sheet has 'S001' \(set \[ids\] "
                                                   "casefold"):
         ingest(manifest)
+
+
+def test_mixed_basis_sets_refused(study):
+    from alsstats.io.synthetic import write_lcmodel_table
+
+    _, manifest = study
+    write_lcmodel_table(manifest.parent / "lcmodel" / "S004_ses-0_sma.table",
+                        {"GABA": (1.5, 10), "Glu": (8.0, 5), "NAA": (10.0, 3), "Glth": (1.0, 9),
+                         "Cr+PCr": (6.0, 3)}, water_scaled=True)
+    with pytest.raises(DataValidationError,
+                       match=r"mixed basis sets: .* \(3 tables\) in S004_ses-0 \(\+Glth / -NAAG\)"):
+        ingest(manifest)
+
+
+def test_longitudinal_base_and_long_runs(study):
+    _, manifest = study
+    fs = manifest.parent / "freesurfer"
+    shutil.copytree(fs / "S001_ses-0", fs / "S001_ses-0.long.S001_base")
+    shutil.copytree(fs / "S001_ses-0", fs / "S001_base")
+    with pytest.raises(DataValidationError) as err:
+        ingest(manifest)
+    msg = str(err.value)
+    assert "S001_base: base template of the longitudinal runs '*.long.S001_base'" in msg
+    assert "duplicate subjects (same participant and visit after normalisation): S001_ses-0, " \
+           "S001_ses-0.long.S001_base" in msg
+
