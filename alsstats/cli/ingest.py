@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from alsstats.cli._common import Outcome, add_command
-from alsstats.io.cohort import ingest, write_ingest
+from alsstats.errors import DataValidationError
+from alsstats.io.cohort import ingest, ingest_source, write_ingest
 
 __all__ = ["register"]
 
@@ -17,9 +18,14 @@ def register(sub) -> None:
         description="Read the sources named in a TOML manifest (FreeSurfer SUBJECTS_DIR or "
                     "group tables, LCModel outputs, ICA maps + SMA mask, clinical sheet), join "
                     "them by subject and visit, validate, and write the cohort with a "
-                    "provenance sidecar and a QC report. Inputs are never modified.")
-    p.add_argument("--manifest", required=True, help="manifest TOML file")
-    p.add_argument("--out", required=True, help="cohort table to write (.csv or .parquet)")
+                    "provenance sidecar and a QC report. Inputs are never modified. "
+                    "'alsstats ingest freesurfer DIR --out t.csv' (or lcmodel DIR) reads one "
+                    "source on its own into a per-subject table.")
+    p.add_argument("source", nargs="?", choices=("freesurfer", "lcmodel"),
+                   help="single-source mode: read only this source (no manifest)")
+    p.add_argument("path", nargs="?", help="single-source mode: SUBJECTS_DIR or LCModel folder")
+    p.add_argument("--manifest", help="manifest TOML file")
+    p.add_argument("--out", required=True, help="table to write (.csv or .parquet)")
     p.add_argument("--skip-bad", action="store_true",
                    help="leave out and report bad subjects instead of stopping")
     p.add_argument("--crlb-max", type=float, default=None, metavar="PERCENT",
@@ -27,7 +33,16 @@ def register(sub) -> None:
 
 
 def _run(args: argparse.Namespace) -> Outcome:
-    result = ingest(args.manifest, skip_bad=args.skip_bad, crlb_max=args.crlb_max)
+    if (args.manifest is None) == (args.source is None):
+        raise DataValidationError("give either --manifest M.toml or a single source "
+                                  "('freesurfer DIR' or 'lcmodel DIR')")
+    if args.manifest is not None:
+        result = ingest(args.manifest, skip_bad=args.skip_bad, crlb_max=args.crlb_max)
+    else:
+        if args.path is None:
+            raise DataValidationError(f"{args.source}: the folder to read is missing")
+        result = ingest_source(args.source, args.path, skip_bad=args.skip_bad,
+                               crlb_max=20.0 if args.crlb_max is None else args.crlb_max)
     paths = write_ingest(result, args.out)
     summary = result.qc_summary()
     lines = [f"{paths['cohort']}: {summary['rows']} rows, {summary['subjects']} subjects"]

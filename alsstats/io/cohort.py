@@ -34,8 +34,9 @@ from alsstats._version import __version__
 from alsstats.errors import DataValidationError, Problem
 from alsstats.io._report import QCItem, fail, problem
 from alsstats.io.clinical import read_clinical
-from alsstats.io.ids import collision_key
-from alsstats.io.manifest import Manifest, load_manifest
+from alsstats.io.ids import IdRules, collision_key
+from alsstats.io.manifest import FreeSurferSource, LCModelSource, Manifest, load_manifest
+from alsstats.io.mrs import MrsOptions
 from alsstats.io.sources import (
     Failure,
     SourceRecords,
@@ -45,7 +46,7 @@ from alsstats.io.sources import (
 )
 from alsstats.schema import validate_cohort
 
-__all__ = ["IngestResult", "ingest", "output_paths", "write_ingest"]
+__all__ = ["IngestResult", "ingest", "ingest_source", "output_paths", "write_ingest"]
 
 _RATIOS = (("glu_naa", "glu", "naa"), ("glu_gaba", "glu", "gaba"),
            ("m1_precuneus_ratio", "m1_volume_mm3", "precuneus_volume_mm3"))
@@ -90,6 +91,16 @@ def _orphans(records: list[SourceRecords], keys: set, sheet: Path) -> list[Failu
                     sheet, f"no clinical row for subject {key[0]!r} visit {key[1]} (from "
                     f"{rec.source} entry {raw!r}){hint}"),)))
     return out
+
+
+def _add_ratios(frame: pd.DataFrame, wanted: set[str]) -> None:
+    """Add each wanted ratio whose parts are columns; missing where a part is missing or ≤ 0."""
+    for ratio, num, den in _RATIOS:
+        if ratio in wanted and num in frame.columns and den in frame.columns:
+            a = pd.to_numeric(frame[num], errors="coerce").to_numpy(float)
+            b = pd.to_numeric(frame[den], errors="coerce").to_numpy(float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                frame[ratio] = np.where(np.isfinite(a) & np.isfinite(b) & (b > 0), a / b, np.nan)
 
 
 def _zscore_smn(frame: pd.DataFrame, raw: np.ndarray, sheet: Path) -> tuple[np.ndarray, dict]:
@@ -172,12 +183,7 @@ def ingest(manifest: Manifest | str | os.PathLike, *, skip_bad: bool = False,
             if k not in rec.values:
                 qc.append(QCItem("missing", rec.source, f"no {rec.source} data for this "
                                  "subject and visit", k[0], k[1]))
-    for ratio, num, den in _RATIOS:
-        if num in frame.columns and den in frame.columns and ratio in provided:
-            a = pd.to_numeric(frame[num], errors="coerce").to_numpy(float)
-            b = pd.to_numeric(frame[den], errors="coerce").to_numpy(float)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                frame[ratio] = np.where(np.isfinite(a) & np.isfinite(b) & (b > 0), a / b, np.nan)
+    _add_ratios(frame, provided)
     fmri_info = {}
     if man.fmri is not None:
         raw = frame.get("smn_sma_raw", pd.Series(np.nan, index=frame.index)).to_numpy(float)
@@ -192,6 +198,46 @@ def ingest(manifest: Manifest | str | os.PathLike, *, skip_bad: bool = False,
         raise DataValidationError([_locate(p, frame, sheet) for p in exc.problems]) from None
     provenance = _provenance(man, sheet, id_map, records, skip_bad, fmri_info)
     return IngestResult(cohort, qc, provenance)
+
+
+def ingest_source(source: str, path: str | os.PathLike, *, skip_bad: bool = False,
+                  ids: IdRules | None = None, crlb_max: float = 20.0) -> IngestResult:
+    """Read one source on its own: a per-subject table without clinical data.
+
+    ``source`` is ``"freesurfer"`` (``path`` = SUBJECTS_DIR) or ``"lcmodel"``
+    (``path`` = a folder of ``<id>.table/.coord/.csv``).  The table has
+    ``subject_id``, ``visit``, the source's name for the entry and its
+    columns (with ``m1_precuneus_ratio`` or ``glu_naa``/``glu_gaba``); it is not
+    a cohort table (no group, age ...) and is not schema-validated.  Checks,
+    failures and ``skip_bad`` work as in :func:`ingest`.
+    """
+    root = Path(path).resolve()
+    if not root.is_dir():
+        raise fail(root, "not a folder")
+    rules = ids or IdRules()
+    if source == "freesurfer":
+        rec = collect_freesurfer(FreeSurferSource(subjects_dir=root), rules)
+    elif source == "lcmodel":
+        rec = collect_lcmodel(LCModelSource(root, mrs=MrsOptions(crlb_max=crlb_max)), rules)
+    else:
+        raise ValueError(f"source must be 'freesurfer' or 'lcmodel', got {source!r}")
+    if rec.conflicts:
+        raise DataValidationError(rec.conflicts)
+    if rec.failures and not skip_bad:
+        raise DataValidationError(_failure_problems(rec.failures))
+    qc = [QCItem("skipped", f.source, "; ".join(str(p) for p in f.problems),
+                 f.key[0] if f.key else None, f.key[1] if f.key else None, file=f.raw)
+          for f in rec.failures] + rec.qc
+    rows = [{"subject_id": k[0], "visit": k[1], "name": rec.raw_names[k], **v}
+            for k, v in sorted(rec.values.items())]
+    table = pd.DataFrame(rows, columns=["subject_id", "visit", "name"] if not rows else None)
+    _add_ratios(table, {r for r, _, _ in _RATIOS})
+    inputs = [dict(f, sha256=file_sha256(f["path"])) for f in rec.files]
+    provenance = {"alsstats_version": __version__,
+                  "created_utc": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                  "source": source, "path": str(root), "skip_bad": skip_bad,
+                  "sources": {rec.source: dict(rec.info)}, "inputs": inputs}
+    return IngestResult(table, qc, provenance)
 
 
 def _locate(p: Problem, frame: pd.DataFrame, sheet: Path) -> Problem:

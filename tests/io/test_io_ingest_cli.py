@@ -284,3 +284,28 @@ def test_round_trip_of_a_simulated_cohort(tmp_path, capsys):
         np.testing.assert_allclose(got[col], want[col], atol=5e-4, err_msg=col)
     np.testing.assert_allclose(got["glu_naa"], want["glu_naa"], rtol=2e-3)
     np.testing.assert_allclose(got["smn_sma"], want["smn_sma"], atol=1e-5)
+
+
+def test_single_source_modes(study, tmp_path, capsys):
+    truth, manifest = study
+    out = tmp_path / "fs.csv"
+    code, stdout, err = _run(capsys, "freesurfer", manifest.parent / "freesurfer", "--out", out,
+                             "--json")
+    assert code == 0, err
+    assert json.loads(stdout)["qc"]["rows"] == 8
+    got = pd.read_csv(out).merge(truth, on=["subject_id", "visit"], suffixes=("", "_true"))
+    assert len(got) == 8 and set(got["name"]) == {f"S00{i}_ses-{v}" for i in range(1, 5)
+                                                  for v in (0, 1)}
+    np.testing.assert_array_equal(got["m1_volume_mm3"], got["m1_volume_mm3_true"])
+    prov = json.loads((tmp_path / "fs.provenance.json").read_text())
+    assert all(i["sha256"] == file_sha256(i["path"]) for i in prov["inputs"])
+    code, _, err = _run(capsys, "lcmodel", manifest.parent / "lcmodel", "--out",
+                        tmp_path / "mrs.csv", "--crlb-max", "22")
+    assert code == 0, err
+    mrs = pd.read_csv(tmp_path / "mrs.csv")
+    # No voxel filter in single-source mode: the stem S001_ses-0_sma is subject "S001_ses-0_sma".
+    assert mrs["name"].str.endswith("_sma").all()
+    assert mrs["gaba"].isna().sum() == 4                 # gaba_crlb 25, 30 % > 22 %
+    np.testing.assert_allclose(mrs["glu_naa"], mrs["glu"] / mrs["naa"], rtol=1e-12)
+    code, _, err = _run(capsys, "--manifest", manifest, "freesurfer", "x", "--out", out)
+    assert code == 1 and "give either --manifest M.toml or a single source" in err
