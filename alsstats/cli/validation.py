@@ -26,10 +26,12 @@ from alsstats.validation import (
     cutoff_stability,
     delong_test,
     partial_auc,
+    ppv_npv_by_prevalence,
     roc_curve,
     validate_cutoff,
 )
-from alsstats.validation.cutoffs import METHODS
+from alsstats.validation._results import plain
+from alsstats.validation.cutoffs import METHODS, _check_method
 
 __all__ = ["register"]
 
@@ -80,6 +82,8 @@ def register(sub) -> None:
     p.add_argument("--cost-fn", type=float, default=1.0, help="cost of a false negative")
     p.add_argument("--prevalence", type=float,
                    help="target prevalence (cost method; PPV/NPV of a --cutoff)")
+    p.add_argument("--prevalences", type=float, nargs="+", metavar="P",
+                   help="also tabulate PPV/NPV (with intervals) at these prevalences")
     p.add_argument("--cutoff", type=float, help="validate this pre-specified cutoff")
     p.add_argument("--delta", type=float, default=0.05,
                    help="report P(optimal cutoff within --cutoff ± delta) (0.05)")
@@ -189,6 +193,18 @@ def _perf_lines(table: pd.DataFrame) -> list[str]:
     return out
 
 
+def _prevalence_table(args, perf, data: dict, lines: list[str]) -> None:
+    if not args.prevalences:
+        return
+    table = ppv_npv_by_prevalence(perf, args.prevalences)
+    data["ppv_npv_by_prevalence"] = plain(table)
+    lines.append("  prevalence    PPV (interval)             NPV (interval)")
+    for _, r in table.iterrows():
+        lines.append(f"  {r['prevalence']:<10.3g}  {r['ppv']:.3f} ({r['ppv_lower']:.3f}–"
+                     f"{r['ppv_upper']:.3f})    {r['npv']:.3f} ({r['npv_lower']:.3f}–"
+                     f"{r['npv_upper']:.3f})")
+
+
 def _run_cutoff(args: argparse.Namespace) -> Outcome:
     if len(args.marker) != 1:
         raise DataValidationError([Problem("cutoff takes exactly one --marker",
@@ -203,7 +219,7 @@ def _run_cutoff(args: argparse.Namespace) -> Outcome:
                                 n_boot=args.n_boot, seed=args.seed, conf_level=args.conf_level,
                                 name=m, **_criteria(args))
         opt = stab.full_data
-        data.update(cutoff=opt.to_dict(), stability=stab.summary)
+        data.update(cutoff=opt.to_dict(), stability=plain(stab.summary))
         det = " (direction detected)" if opt.direction_detected else ""
         lines.append(f"  {args.method} cutoff: {opt.rule}{det}; "
                      "in-sample accuracy (optimistic):")
@@ -214,6 +230,7 @@ def _run_cutoff(args: argparse.Namespace) -> Outcome:
                      f"{q.loc['cutoff', 'upper']:.4g}); out-of-bag sensitivity "
                      f"{q.loc['oob_sensitivity', 'mean']:.3f}, specificity "
                      f"{q.loc['oob_specificity', 'mean']:.3f}")
+        _prevalence_table(args, opt.performance, data, lines)
         _write(args.out, opt.performance.table)
         return Outcome(data, "\n".join(lines))
     v = validate_cutoff(s, t.y, args.cutoff, direction=args.direction, delta=args.delta,
@@ -222,6 +239,7 @@ def _run_cutoff(args: argparse.Namespace) -> Outcome:
                         prevalence=args.prevalence, conf_level=args.conf_level, name=m,
                         **{k: v for k, v in _criteria(args).items() if k != "prevalence"})
     data["validation"] = v.to_dict()
+    data["validation"]["stability"].pop("replicates")  # the summary is reported instead
     lines.append(f"  pre-specified rule: {v.rule}")
     lines += _perf_lines(v.performance.table)
     lines.append(f"  {args.method} cutoff on these data: {v.optimal.rule}; "
@@ -241,6 +259,7 @@ def _run_cutoff(args: argparse.Namespace) -> Outcome:
             lines.append(f"  site {r['site']}: sensitivity {r['sensitivity']:.3f}, "
                          f"specificity {r['specificity']:.3f} (n {r['n_positive']}/"
                          f"{r['n_negative']}); site optimum {r['optimal_cutoff']:.4g}")
+    _prevalence_table(args, v.performance, data, lines)
     _write(args.out, v.performance.table)
     return Outcome(data, "\n".join(lines))
 
@@ -250,6 +269,7 @@ def _run_cv(args: argparse.Namespace) -> Outcome:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    _check_method(args.method, args.specificity, args.sensitivity, 1.0, 1.0, None)
     t = _load(args, one_per_subject=False)
     data = _header(args, t)
     lines = [_line(args, t)]
@@ -265,7 +285,7 @@ def _run_cv(args: argparse.Namespace) -> Outcome:
         X = np.column_stack([t.markers[c] for c in cols])
         r = cross_validate(est, X, t.y, groups=t.subject, n_folds=args.folds,
                            n_repeats=args.repeats, seed=args.seed, n_jobs=args.n_jobs)
-        results[name] = {"summary": r.summary, "repeats": r.repeats,
+        results[name] = {"summary": plain(r.summary), "repeats": plain(r.repeats),
                          "n_subjects": r.n_subjects}
         splits.append(r.splits.assign(model=name))
         q = r.summary.set_index("quantity")

@@ -83,8 +83,10 @@ def test_cutoff_optimal_and_prespecified(table, capsys):
     code, d = _json(capsys, ["cutoff", str(path), "--outcome", "group", "--positive", "ALS",
                              "--negative", "HC", "--marker", "ratio", "--cutoff", "1.00",
                              "--direction", "<", "--site", "centre", "--folds", "3",
-                             "--n-boot", "100", "--seed", "1"])
+                             "--n-boot", "100", "--seed", "1", "--prevalences", "0.1", "0.3"])
     v = d["validation"]
+    assert [r["prevalence"] for r in d["ppv_npv_by_prevalence"]] == [0.1, 0.3]
+    assert "replicates" not in v["stability"]
     assert code == 0 and v["rule"] == "positive if ratio < 1"
     assert {r["site"] for r in v["by_site"]} == {"A", "B"} and len(v["by_fold"]) == 3
     assert 0 <= v["prob_within_delta"] <= 1
@@ -110,6 +112,8 @@ def test_cv_grouped(table, capsys, tmp_path):
     (["roc", "--outcome", "grp", "--positive", "ALS", "--marker", "ratio"], "not found"),
     (["cv", "--outcome", "group", "--positive", "ALS", "--marker", "ratio", "--subject",
       "pid", "--folds", "20"], "2 per class per fold"),
+    (["cv", "--outcome", "group", "--positive", "ALS", "--marker", "ratio", "--method",
+      "fixed-spec"], "needs a specificity"),
 ])
 def test_bad_input_one_line_error_and_no_output(table, tmp_path, capsys, argv, message):
     path, _ = table
