@@ -24,6 +24,7 @@ __all__ = [
     "lines_figure",
     "missingness_figure",
     "roc_figure",
+    "roc_panels_figure",
 ]
 
 _COLORS = ("#1f5fa8", "#d1495b", "#2a9d8f", "#e9a03b", "#6a4c93", "#4a5568", "#8ab17d")
@@ -78,6 +79,35 @@ def roc_figure(curves: pd.DataFrame, aucs: pd.DataFrame, *, title: str, caption:
     ax.legend(loc="lower right", fontsize=8)
     data = curves.merge(aucs, on="marker", how="left")
     return _finish(fig, title, caption, data, slug)
+
+
+def roc_panels_figure(bands: pd.DataFrame, aucs: pd.DataFrame, *, title: str, caption: str,
+                      slug: str = "roc-bands", columns: int = 3) -> Figure:
+    """One small ROC panel per ``marker`` with its pointwise confidence band.
+
+    ``bands``: ``marker, fpr, tpr, tpr_low, tpr_high``; ``aucs``: ``marker, auc, low, high``.
+    """
+    names = list(dict.fromkeys(bands["marker"]))
+    rows = -(-len(names) // columns)
+    fig = MplFigure(figsize=(3.0 * columns, 2.9 * rows))
+    table = aucs.set_index("marker")
+    for i, (name, color) in enumerate(zip(names, _COLORS * 3, strict=False)):
+        ax = fig.add_subplot(rows, columns, i + 1)
+        b = bands[bands["marker"] == name]
+        ax.plot([0, 1], [0, 1], color="#a0aec0", lw=0.8, ls="--", label="_chance")
+        ax.fill_between(b["fpr"], b["tpr_low"], b["tpr_high"], color=color, alpha=0.2, lw=0,
+                        step="post")
+        ax.step(b["fpr"], b["tpr"], where="post", color=color, lw=1.6, label=name)
+        r = table.loc[name]
+        ax.set_title(f"{name}\nAUC {r['auc']:.2f} ({r['low']:.2f}–{r['high']:.2f})", fontsize=8)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    fig.supxlabel("1 − specificity", fontsize=9)
+    fig.supylabel("sensitivity", fontsize=9)
+    fig.tight_layout()
+    return _finish(fig, title, caption, bands.merge(aucs, on="marker", how="left"), slug)
 
 
 def lines_figure(frame: pd.DataFrame, *, x: str, y: str, group: str | None = None,
