@@ -68,7 +68,8 @@ def register(sub) -> None:
                    help="AUC interval (default delong)")
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap replicates (2000)")
     p.add_argument("--partial", type=float, nargs=2, metavar=("SPEC_LOW", "SPEC_HIGH"),
-                   help="also the partial AUC over this specificity range, e.g. 0.8 1.0")
+                   help="also the partial AUC over this specificity range, e.g. 0.8 1.0 "
+                        "(with a bootstrap interval under --method bootstrap)")
 
     p = add_command(sub, "cutoff", "optimal cutoff of a marker with intervals and bootstrap "
                     "stability, or validation of a pre-specified --cutoff", _run_cutoff,
@@ -148,10 +149,13 @@ def _run_roc(args: argparse.Namespace) -> Outcome:
                 f"{ci.upper:.4f} ({args.method}); direction {ci.direction}{det}")
         if args.partial:
             pa = partial_auc(t.markers[m], t.y, specificity=tuple(args.partial),
-                             direction=ci.direction)
+                             direction=ci.direction, conf_level=args.conf_level,
+                             n_boot=args.n_boot if args.method == "bootstrap" else 0,
+                             seed=args.seed)
             row["partial_auc"] = pa.to_dict()
-            text += (f"; partial AUC (spec {pa.spec_low:g}–{pa.spec_high:g}) {pa.pauc:.4f}, "
-                     f"McClish {pa.standardized:.4f}")
+            band = f" (CI {pa.lower:.4f}–{pa.upper:.4f})" if pa.n_boot else ""
+            text += (f"; partial AUC (spec {pa.spec_low:g}–{pa.spec_high:g}) {pa.pauc:.4f}"
+                     f"{band}, McClish {pa.standardized:.4f}")
         rows.append(row)
         lines.append(text)
         curve = roc_curve(t.markers[m], t.y, direction=ci.direction).to_frame()
