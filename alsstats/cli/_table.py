@@ -9,8 +9,8 @@ Rules (documented in ``alsstats roc --help`` and friends):
 * Rows with a missing outcome are excluded.
 * A marker column with text (values that are not numbers) is an error naming
   the first such row and value.  Rows where any listed marker is missing are
-  excluded (complete cases, so compared markers use the same subjects), and
-  the count per marker is reported.
+  excluded (complete cases, so compared markers use the same subjects); each
+  excluded row is counted once, under the first listed marker it lacks.
 * ``one_per_subject``: keep each subject's first row in file order (e.g. the
   baseline visit) and report how many rows were dropped.
 * After exclusions each class needs at least two rows, else an error.
