@@ -21,7 +21,7 @@ ALTERNATIVES = ("two-sided", "one-sided")
 
 
 def check_alternative(alternative: str) -> str:
-    """Normalise ``alternative`` (``two-sided``/``one-sided``; R spellings ``two.sided`` accepted)."""
+    """Normalise ``alternative``: ``two-sided``/``one-sided`` (R's ``two.sided`` accepted)."""
     value = str(alternative).replace(".", "-").replace("_", "-").lower()
     if value not in ALTERNATIVES:
         raise AlsStatsError(f"alternative must be one of {ALTERNATIVES}, got {alternative!r}")

@@ -48,6 +48,7 @@ from scipy import optimize, stats
 
 from alsstats.errors import AlsStatsError
 from alsstats.power._normal import check_alternative, check_positive, check_probability
+from alsstats.validation.intervals import clopper_pearson_interval, wilson_interval
 
 __all__ = [
     "CI_METHODS",
@@ -89,18 +90,15 @@ def proportion_ci(p: float, n: float, method: str = "wilson",
         half = z * math.sqrt(p * (1 - p) / n)
         return p - half, p + half
     if method == "wilson":
-        centre = (x + z * z / 2) / (n + z * z)
-        half = z * math.sqrt(n) / (n + z * z) * math.sqrt(p * (1 - p) + z * z / (4 * n))
-        return centre - half, centre + half
+        lo, hi = wilson_interval(x, n, conf_level)
+        return float(lo), float(hi)
     if method == "agresti-coull":
         n_t = n + z * z
         p_t = (x + z * z / 2) / n_t
         half = z * math.sqrt(p_t * (1 - p_t) / n_t)
         return p_t - half, p_t + half
-    alpha = 1 - conf_level
-    lower = 0.0 if x <= 0 else float(stats.beta.ppf(alpha / 2, x, n - x + 1))
-    upper = 1.0 if x >= n else float(stats.beta.ppf(1 - alpha / 2, x + 1, n - x))
-    return lower, upper
+    lo, hi = clopper_pearson_interval(x, n, conf_level)
+    return float(lo), float(hi)
 
 
 def proportion_ci_sample_size(p: float, width: float, method: str = "wilson",
@@ -178,7 +176,7 @@ def auc_ci_sample_size(auc: float, width: float, prevalence: float,
 
 
 def binormal_auc_variance(auc: float, ratio: float = 1.0, b: float = 1.0) -> float:
-    """``n_D · Var(AUC)`` under the binormal model (Obuchowski & McClish 1997); ``ratio = n_H/n_D``."""
+    """``n_D · Var(AUC)``, binormal model (Obuchowski & McClish 1997); ``ratio = n_H/n_D``."""
     a_auc = check_probability("auc", auc)
     kappa = check_positive("ratio", ratio)
     b = check_positive("b", b)
@@ -244,9 +242,9 @@ def sensitivity_test_sample_size(sens_null: float, sens_alt: float, *, power: fl
     target = check_probability("power", power)
     z_a, z_b = stats.norm.isf(alpha), stats.norm.ppf(target)
     n_normal = ((z_a * math.sqrt(p0 * (1 - p0)) + z_b * math.sqrt(p1 * (1 - p1))) / (p1 - p0)) ** 2
-    n_max = int(math.ceil(check_factor * n_normal)) + 50
+    n_max = math.ceil(check_factor * n_normal) + 50
     ns = np.arange(1, n_max + 1)
-    # Smallest c with sf(c - 1) = P(X >= c) <= alpha: isf returns the smallest k with sf(k) <= alpha.
+    # Smallest c with P(X >= c) = sf(c - 1) <= alpha; isf gives the smallest k with sf(k) <= alpha.
     crit = stats.binom.isf(alpha, ns, p0).astype(int) + 1
     pw = stats.binom.sf(crit - 1, ns, p1)
     reached = pw >= target

@@ -134,7 +134,7 @@ def _check_shares(dropout: Sequence[float] | None, n_visits: int, name: str) -> 
 
 def random_effects_covariance(times: Sequence[float], var_intercept: float, var_slope: float,
                               cov_intercept_slope: float, var_residual: float) -> np.ndarray:
-    r"""Within-subject covariance :math:`Z G Z^\top + \sigma^2_e I` of a random intercept/slope model.
+    r"""Within-subject covariance :math:`Z G Z^\top + \sigma^2_e I`, random intercept and slope.
 
     ``Z = [1, t]`` and ``G = [[var_intercept, cov], [cov, var_slope]]``; ``G`` must be
     positive semi-definite and ``var_residual`` > 0.
@@ -299,7 +299,8 @@ def _effect(delta: float | None, pct_change: float | None, slope: float | None) 
         raise AlsStatsError("give either delta or pct_change (with slope), not both")
     pct = float(pct_change)
     if not (0 < pct <= 1):
-        raise AlsStatsError(f"pct_change is a fraction in (0, 1] (0.3 = 30% slowing), got {pct_change}")
+        raise AlsStatsError(
+            f"pct_change is a fraction in (0, 1] (0.3 = 30% slowing), got {pct_change}")
     if slope is None:
         raise AlsStatsError("pct_change needs the mean slope it slows (slope)")
     return pct * abs(check_positive("|slope|", abs(float(slope))))
