@@ -1,1 +1,1 @@
-"""Ingestion of real per-subject outputs (FreeSurfer, LCModel, NIfTI ICA maps, lab sheets) into the cohort table."""
+"""Ingestion of real outputs (FreeSurfer, LCModel, NIfTI ICA maps, lab sheets) into the cohort."""
