@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+_ROOT = Path(__file__).resolve().parents[1]
+# ``../shared`` next to the repository; a git worktree one level deeper looks one level up too.
+SHARED = next((p for p in (Path(os.environ.get("ALSSTATS_SHARED", _ROOT.parent / "shared")),
+                           _ROOT.parent.parent / "shared") if p.is_dir()),
+              _ROOT.parent / "shared")
 
 
 @pytest.fixture(scope="session")
