@@ -13,12 +13,15 @@ with anticipated Cox–Snell :math:`R^2_{CS}`:
    :math:`S = R^2_{CS} / (R^2_{CS} + \delta\, R^2_{CS,\max})`, where
    :math:`R^2_{CS,\max} = 1 - \exp(2\ell_0/n)` and :math:`\ell_0/n` is the null
    log-likelihood per subject — :math:`\phi\ln\phi + (1-\phi)\ln(1-\phi)` for
-   prevalence φ; :math:`\lambda\bar f\ln\lambda - \lambda\bar f` for an exponential
-   null model with event rate λ and mean follow-up :math:`\bar f`;
+   prevalence φ; :math:`\mu\ln\mu - \mu` with :math:`\mu = \lambda\bar f` the expected
+   events per subject (event rate λ, mean follow-up :math:`\bar f`) for time-to-event
+   outcomes (Riley et al. 2020 and pmsampsize: the exponential null model with the
+   events counted per subject, which keeps the bound free of the time unit);
 3. precise overall risk — binary: :math:`n = (z_{0.975}/0.05)^2 \phi(1-\phi)`;
    survival: the 95% interval of the cumulative incidence :math:`1-e^{-\lambda t}` at
    the time point, from :math:`\operatorname{Var}\hat\lambda = \lambda/(n\bar f)`, lies
-   within ±0.05 of it.
+   within ±0.05 of it (reported as the smallest n meeting it; pmsampsize instead
+   reports the larger of criteria 1–2 when that n already meets it).
 
 Continuous outcomes (Riley et al. 2019 Stat Med 38:1262), anticipated adjusted R²:
 
@@ -152,7 +155,7 @@ def survival_sample_size(r2_cs: float, parameters: int, rate: float, timepoint: 
     delta = check_probability("delta", delta)
     margin = check_probability("margin", margin)
     events_per_subject = rate * fup
-    ll0 = events_per_subject * math.log(rate) - events_per_subject
+    ll0 = events_per_subject * math.log(events_per_subject) - events_per_subject
     max_r2 = 1 - math.exp(2 * ll0)
     c1, c2 = _riley_12(p, r2, max_r2, shrinkage, delta)
     z = stats.norm.isf(0.025)
