@@ -132,7 +132,7 @@ def test_scenario_toml_errors(tmp_path):
     with pytest.raises(ScenarioError, match="unknown key"):
         read_trial_scenario(bad)
     bad.write_text(good.replace('method = "reml"', 'method = "lme4"'))
-    with pytest.raises(ScenarioError, match="analysis.method"):
+    with pytest.raises(ScenarioError, match=r"analysis\.method"):
         read_trial_scenario(bad)
     bad.write_text(good.replace("slowing = 0.3", "slowing = 0.3\nn_sites = 3"))
     with pytest.raises(ScenarioError, match="unknown key"):
