@@ -11,13 +11,13 @@ import sys
 import warnings
 
 from alsstats._version import __version__
-from alsstats.cli import cohort
+from alsstats.cli import cohort, power
 from alsstats.cli._common import emit, to_jsonable
 from alsstats.errors import AlsStatsError
 
 __all__ = ["build_parser", "main"]
 
-_COMMAND_MODULES = (cohort,)
+_COMMAND_MODULES = (cohort, power)
 
 
 def build_parser() -> argparse.ArgumentParser:
