@@ -212,6 +212,36 @@ def _register_diagnostic(psub) -> None:
     p.add_argument("--corr-negative", type=float, default=0.5)
     p.add_argument("--alpha", type=float, default=0.05)
     _run_options(p, 1000)
+    p = add_command(dsub, "cohort", "power of a diagnostic study simulated with the synthetic "
+                    "cohort generator (one marker: AUC > --auc-null; two: paired DeLong)",
+                    _run_cohort)
+    p.add_argument("--markers", type=lambda s: [m for m in s.split(",") if m], required=True,
+                   help="one or two cohort columns, e.g. nfl_pg_ml,m1_precuneus_ratio")
+    p.add_argument("--directions", type=lambda s: [d for d in s.split(",") if d], default=None,
+                   help="per marker: '>' higher in positives (default), '<' lower")
+    p.add_argument("--n-per-group", type=int, required=True, help="subjects per stratum")
+    p.add_argument("--cohort-scenario", default="default", help="synthetic cohort scenario")
+    p.add_argument("--positive", default="ALS", help="comma-separated positive groups")
+    p.add_argument("--negative", default="MIMIC", help="comma-separated negative groups")
+    p.add_argument("--auc-null", type=float, default=0.5)
+    p.add_argument("--alpha", type=float, default=0.05)
+    _run_options(p, 200)
+
+
+def _run_cohort(args) -> Outcome:
+    from alsstats.power.diagnostic_sim import cohort_auc_power
+
+    res = cohort_auc_power(args.markers, n_per_group=args.n_per_group,
+                           scenario=args.cohort_scenario, directions=args.directions,
+                           positive=tuple(args.positive.split(",")),
+                           negative=tuple(args.negative.split(",")), auc_null=args.auc_null,
+                           alpha=args.alpha, replicates=args.replicates, seed=args.seed,
+                           **_run_kwargs(args))
+    text = (f"{res.design['test']}: power {res.power:.4f} (MC SE {res.mc_se:.4f}) from "
+            f"{res.successful} replicates; failed {res.failed}; mean AUC "
+            f"{', '.join(f'{a:.3f}' for a in res.mean_auc if a == a)}; mean n "
+            f"{res.mean_n_positive:.1f} positive / {res.mean_n_negative:.1f} negative")
+    return _finish(args, res.to_dict(), text)
 
 
 def _run_ci_width(args) -> Outcome:

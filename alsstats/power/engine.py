@@ -103,6 +103,11 @@ def _open_checkpoint(folder: Path, manifest: dict, n_chunks: int) -> dict[int, n
                 f"{', '.join(diff)}); use a new folder or delete it")
     else:
         write_json(path, manifest)
+    # A killed run can leave the temporary file of a chunk it was writing; it never
+    # counts (only complete, renamed chunk files do) and is removed here.  One run per
+    # checkpoint folder at a time.
+    for stale in folder.glob(".chunk_*.tmp"):
+        stale.unlink(missing_ok=True)
     done: dict[int, np.ndarray] = {}
     for c in range(n_chunks):
         file = folder / f"chunk_{c:06d}.npy"

@@ -86,3 +86,11 @@ def test_simulate_cli_bad_scenario(capsys, tmp_path):
     bad.write_text("visits = [0, 1]\n")
     assert main(["power", "simulate", str(bad)]) == 1
     assert "missing required key" in capsys.readouterr().err
+
+
+def test_cohort_diagnostic_cli(capsys):
+    d = run_json(capsys, ["power", "diagnostic", "cohort", "--markers", "nfl_pg_ml",
+                          "--n-per-group", "12", "--auc-null", "0.6", "--replicates", "4",
+                          "--seed", "2"])
+    assert d["successful"] + d["failed"] == 4
+    assert d["design"]["markers"] == ["nfl_pg_ml"]

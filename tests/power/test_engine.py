@@ -133,3 +133,23 @@ def test_engine_argument_checks():
         map_replicates(Draw(), 0, 1, fingerprint="x")
     with pytest.raises(AlsStatsError, match="workers"):
         map_replicates(Draw(), 5, 1, fingerprint="x", workers=0)
+
+
+def test_progress_line_only_when_enabled(capsys):
+    map_replicates(Draw(), 10, 1, fingerprint="draw", chunk_size=5, progress=False)
+    assert capsys.readouterr().err == ""
+    map_replicates(Draw(), 10, 1, fingerprint="draw", chunk_size=5, progress=True)
+    err = capsys.readouterr().err
+    assert "10/10" in err and err.endswith("\n")
+
+
+def test_stale_temporary_chunk_is_ignored_and_removed(tmp_path):
+    map_replicates(Draw(), 10, 1, fingerprint="draw", chunk_size=5, checkpoint=tmp_path)
+    (tmp_path / "chunk_000001.npy").unlink()
+    stale = tmp_path / ".chunk_000001.npy.abc.tmp"
+    stale.write_bytes(b"half-written")
+    res, info = map_replicates(Draw(), 10, 1, fingerprint="draw", chunk_size=5,
+                               checkpoint=tmp_path)
+    assert info.chunks_resumed == 1 and not stale.exists()
+    expected, _ = map_replicates(Draw(), 10, 1, fingerprint="draw", chunk_size=5)
+    np.testing.assert_array_equal(res, expected)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -151,3 +152,13 @@ def test_shipped_als_scenario_runs():
     res = simulate_power(s.with_changes(method="egls"), 100, 1)
     assert 0 < res.power < 1
     assert res.arms[0].analytic_power is not None
+
+
+def test_one_sided_test_direction_and_size():
+    base = adascog("egls")
+    one = dataclasses.replace(base, analysis=Analysis(method="egls", alternative="one-sided"))
+    res = simulate_power(one, 2000, 21, chunk_size=500)
+    within(res, res.arms[0].analytic_power, 2)
+    assert res.arms[0].analytic_power > ADAS_ANALYTIC
+    null = simulate_power(one.with_changes(slowing=0.0), 2000, 22, chunk_size=500)
+    within(null, 0.05, 2)
