@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-import pandas as pd
-
 from alsstats.cli._common import Outcome, add_command
+from alsstats.describe import cohort_summary
 from alsstats.errors import ScenarioError
 from alsstats.schema import read_cohort
 from alsstats.simulate import simulate_cohort, write_simulation
 
-__all__ = ["cohort_summary", "register"]
+__all__ = ["register"]
 
 
 def register(sub) -> None:
@@ -51,25 +50,6 @@ def _whole(text: str, what: str) -> int:
     if n < 0:
         raise ScenarioError(f"{what}: must be >= 0, got {n}")
     return n
-
-
-def cohort_summary(df: pd.DataFrame) -> pd.DataFrame:
-    """Baseline summary by group: subjects, visits, age, sex, and marker medians / availability."""
-    base = df[df["visit"] == df.groupby("subject_id")["visit"].transform("min")]
-    g = base.groupby("group", observed=True)
-    visits = df.groupby("group", observed=True).size()
-    out = pd.DataFrame({
-        "subjects": g.size(),
-        "visits": visits,
-        "age_mean": g["age"].mean().round(1),
-        "male_pct": g["sex"].apply(lambda s: 100 * (s == "M").mean()).round(0),
-        "alsfrs_r_median": g["alsfrs_r"].median(),
-    })
-    for col in ("glu_naa", "glu_gaba", "m1_precuneus_ratio", "nfl_pg_ml", "chi3l1_ng_ml",
-                "smn_sma"):
-        out[f"{col}_median"] = g[col].median().round(3)
-        out[f"{col}_available_pct"] = (100 * g[col].apply(lambda s: s.notna().mean())).round(0)
-    return out
 
 
 def _run_simulate(args: argparse.Namespace) -> Outcome:

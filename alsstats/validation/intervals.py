@@ -85,6 +85,7 @@ def likelihood_ratio_interval(tp: float, fn: float, tn: float, fp: float,
     0.5 was added to every cell because a count was zero).
     """
     z = z_value(conf_level)
+    tp, fn, tn, fp = (np.float64(v) for v in (tp, fn, tn, fp))
     n1, n0 = tp + fn, tn + fp
     with np.errstate(divide="ignore", invalid="ignore"):
         lr_pos = (tp / n1) / (fp / n0)
@@ -93,8 +94,9 @@ def likelihood_ratio_interval(tp: float, fn: float, tn: float, fp: float,
     if corrected:
         tp, fn, tn, fp = tp + 0.5, fn + 0.5, tn + 0.5, fp + 0.5
         n1, n0 = tp + fn, tn + fp
-    lp = np.log((tp / n1) / (fp / n0))
-    ln = np.log((fn / n1) / (tn / n0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lp = np.log((tp / n1) / (fp / n0))
+        ln = np.log((fn / n1) / (tn / n0))
     se_p = np.sqrt(1 / tp - 1 / n1 + 1 / fp - 1 / n0)
     se_n = np.sqrt(1 / fn - 1 / n1 + 1 / tn - 1 / n0)
     return {

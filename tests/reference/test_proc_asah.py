@@ -48,3 +48,16 @@ def test_curve_area_equals_auc(asah):
 
     c = roc_curve(asah["s100b"], asah["outcome"])
     assert np.trapezoid(c.sensitivity, c.fpr) == pytest.approx(PROC_AUC, abs=1e-10)
+
+
+def test_youden_cutoff_matches_proc_coords_best(asah):
+    # pROC README/vignette example: coords(roc(aSAH$outcome, aSAH$s100b), "best",
+    # ret = c("threshold", "specificity", "1-npv")) -> 0.2050000 0.8055556 0.2054795
+    # (not listed in references.md; quoted from pROC's documentation).
+    from alsstats.validation import optimal_cutoff
+
+    r = optimal_cutoff(asah["s100b"], asah["outcome"])
+    assert r.cutoff == pytest.approx(0.205, abs=1e-9)
+    assert r.specificity == pytest.approx(0.8055556, abs=1e-7)
+    npv = r.performance.get("npv")[0]
+    assert 1 - npv == pytest.approx(0.2054795, abs=1e-7)
