@@ -162,3 +162,18 @@ def test_one_sided_test_direction_and_size():
     assert res.arms[0].analytic_power > ADAS_ANALYTIC
     null = simulate_power(one.with_changes(slowing=0.0), 2000, 22, chunk_size=500)
     within(null, 0.05, 2)
+
+
+def test_three_arms_every_analysis_reports_each_active_arm():
+    base = adascog("egls", n=40)
+    s = dataclasses.replace(base, arms=(Arm("placebo", 40), Arm("low", 40, 0.2),
+                                        Arm("high", 80, 0.5)))
+    results = {m: simulate_power(s.with_changes(method=m), 30, 4)
+               for m in ("reml", "egls", "two-stage")}
+    for res in results.values():
+        assert [a.arm for a in res.arms] == ["low", "high"]
+        assert res.results.shape == (30, 2, 4)
+    # Complete data: REML and EGLS give the same fixed effects (GLS = OLS).
+    np.testing.assert_allclose(results["reml"].results[:, :, 0],
+                               results["egls"].results[:, :, 0], rtol=1e-7)
+    assert results["egls"].arms[1].true_difference == pytest.approx(-2.5)
