@@ -1,0 +1,160 @@
+"""Specification of the longitudinal decline model (TOML), validated completely on loading.
+
+The shipped default is ``alsstats/models/specs/longitudinal.toml``; the repository's
+``models/longitudinal.toml`` is the editable copy.  Unknown tables, keys and prior
+names are :class:`~alsstats.errors.SpecError`.  The canonical JSON form is stored with
+every saved fit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alsstats.errors import SpecError
+
+__all__ = ["DEFAULT_CONVERGENCE", "DEFAULT_PRIORS", "DEFAULT_SAMPLING", "LongitudinalSpec",
+           "load_longitudinal_spec"]
+
+#: Prior hyperparameters on the standardised scale (meanings in the TOML file).
+DEFAULT_PRIORS: dict[str, float] = {
+    "intercept_sd": 2.5, "slope_sd": 2.5, "covariate_sd": 2.5, "sd_intercept_scale": 1.0,
+    "sd_slope_scale": 1.0, "lkj_eta": 2.0, "sigma_scale": 1.0, "site_sd_scale": 0.5,
+    "nu_rate": 0.1,
+}
+DEFAULT_SAMPLING: dict[str, float] = {"draws": 1000, "tune": 1000, "chains": 2,
+                                      "target_accept": 0.8}
+DEFAULT_CONVERGENCE: dict[str, float] = {"max_rhat": 1.01, "min_ess_bulk": 400,
+                                         "min_ess_tail": 400, "max_divergences": 0}
+RANDOM_EFFECTS = ("intercept_slope", "intercept")
+RESIDUALS = ("normal", "student_t")
+_MODEL_KEYS = {"random_effects", "group_intercepts", "residual", "reference_group", "interval"}
+_TOP_KEYS = {"model", "priors", "sampling", "convergence"}
+
+
+@dataclass(frozen=True)
+class LongitudinalSpec:
+    """A validated longitudinal-model specification (see the module docstring)."""
+
+    random_effects: str = "intercept_slope"
+    group_intercepts: bool = True
+    residual: str = "normal"
+    reference_group: str = ""
+    interval: float = 0.9
+    priors: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRIORS))
+    sampling: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SAMPLING))
+    convergence: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_CONVERGENCE))
+
+    @property
+    def random_slope(self) -> bool:
+        return self.random_effects == "intercept_slope"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": {"random_effects": self.random_effects,
+                          "group_intercepts": self.group_intercepts, "residual": self.residual,
+                          "reference_group": self.reference_group, "interval": self.interval},
+                "priors": dict(self.priors), "sampling": dict(self.sampling),
+                "convergence": dict(self.convergence)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    def replace(self, **changes: Any) -> LongitudinalSpec:
+        """A copy with ``[model]`` fields or whole ``priors``/``sampling`` tables changed."""
+        data = self.to_dict()
+        for key, value in changes.items():
+            if key in ("priors", "sampling", "convergence"):
+                data[key] = {**data[key], **value}
+            else:
+                data["model"][key] = value
+        return LongitudinalSpec.from_dict(data, source="spec override")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "spec") -> LongitudinalSpec:
+        """Validate plain data (as read from TOML); raise :class:`SpecError` on any problem."""
+        _unknown(data, _TOP_KEYS, source, "top-level table")
+        model = data.get("model", {})
+        _unknown(model, _MODEL_KEYS, source, "[model] key")
+        re_kind = model.get("random_effects", "intercept_slope")
+        if re_kind not in RANDOM_EFFECTS:
+            raise SpecError(f"{source}: [model] random_effects must be one of "
+                            f"{', '.join(RANDOM_EFFECTS)}; got {re_kind!r}")
+        residual = model.get("residual", "normal")
+        if residual not in RESIDUALS:
+            raise SpecError(f"{source}: [model] residual must be one of {', '.join(RESIDUALS)}; "
+                            f"got {residual!r}")
+        gi = model.get("group_intercepts", True)
+        if not isinstance(gi, bool):
+            raise SpecError(f"{source}: [model] group_intercepts must be true or false")
+        ref = model.get("reference_group", "")
+        if not isinstance(ref, str):
+            raise SpecError(f"{source}: [model] reference_group must be a string")
+        interval = model.get("interval", 0.9)
+        if isinstance(interval, bool) or not isinstance(interval, int | float) \
+                or not 0 < interval < 1:
+            raise SpecError(f"{source}: [model] interval must be in (0, 1); got {interval!r}")
+        tables = {}
+        for name, defaults in (("priors", DEFAULT_PRIORS), ("sampling", DEFAULT_SAMPLING),
+                               ("convergence", DEFAULT_CONVERGENCE)):
+            raw = data.get(name, {})
+            _unknown(raw, set(defaults), source, f"[{name}] name")
+            merged = dict(defaults)
+            for key, value in raw.items():
+                if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                    raise SpecError(f"{source}: [{name}] {key} must be a non-negative number; "
+                                    f"got {value!r}")
+                merged[key] = value
+            tables[name] = merged
+        if any(v <= 0 for v in tables["priors"].values()):
+            raise SpecError(f"{source}: [priors] values must be positive")
+        s = tables["sampling"]
+        for key in ("draws", "tune", "chains"):
+            if int(s[key]) != s[key] or s[key] < 1:
+                raise SpecError(f"{source}: [sampling] {key} must be a positive integer")
+            s[key] = int(s[key])
+        if not 0 < s["target_accept"] < 1:
+            raise SpecError(f"{source}: [sampling] target_accept must be in (0, 1)")
+        return cls(re_kind, gi, residual, ref, float(interval), tables["priors"],
+                   tables["sampling"], tables["convergence"])
+
+    @classmethod
+    def from_json(cls, text: str) -> LongitudinalSpec:
+        return cls.from_dict(json.loads(text), source="stored spec")
+
+
+def _unknown(table: Any, allowed: set[str], source: str, what: str) -> None:
+    if not isinstance(table, dict):
+        raise SpecError(f"{source}: expected a table for {what}")
+    extra = sorted(set(table) - allowed)
+    if extra:
+        raise SpecError(f"{source}: unknown {what} {', '.join(map(repr, extra))}; allowed: "
+                        f"{', '.join(sorted(allowed))}")
+
+
+def load_longitudinal_spec(spec: LongitudinalSpec | dict | str | os.PathLike | None = None
+                           ) -> LongitudinalSpec:
+    """A :class:`LongitudinalSpec` from a spec, a dict, a TOML path or ``None`` (the default)."""
+    if isinstance(spec, LongitudinalSpec):
+        return spec
+    if isinstance(spec, dict):
+        return LongitudinalSpec.from_dict(spec)
+    if spec is None:
+        text = resources.files("alsstats.models").joinpath("specs/longitudinal.toml").read_text(
+            encoding="utf-8")
+        return LongitudinalSpec.from_dict(tomllib.loads(text), source="default spec")
+    if isinstance(spec, str | os.PathLike):
+        path = Path(spec)
+        if not path.is_file():
+            raise SpecError(f"{path}: spec file not found")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SpecError(f"{path}: not valid TOML: {exc}") from exc
+        return LongitudinalSpec.from_dict(data, source=str(path))
+    raise SpecError(f"spec must be None, a path, a dict or a LongitudinalSpec; got "
+                    f"{type(spec).__name__}")

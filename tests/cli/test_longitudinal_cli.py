@@ -1,0 +1,64 @@
+"""``alsstats longitudinal`` and ``alsstats decline-power`` on the command line."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from alsstats.cli import main
+
+ARGS = ["--outcome", "Reaction", "--time", "Days", "--subject", "Subject"]
+
+
+@pytest.fixture()
+def sleep_csv(reference_data):
+    return str(reference_data / "sleepstudy.csv")
+
+
+def test_reml_matches_lme4_through_the_cli(sleep_csv, tmp_path, capsys):
+    out = tmp_path / "fit.json"
+    code = main(["longitudinal", "--data", sleep_csv, *ARGS, "--method", "reml",
+                 "--out", str(out), "--json"])
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    saved = json.loads(out.read_text())
+    lmm = saved["lmm"]
+    # lme4 1.1 (shared/docs/references.md)
+    assert lmm["fixed_effects"]["slope[all]"]["estimate"] == pytest.approx(10.4673, rel=1e-3)
+    assert lmm["fixed_effects"]["slope[all]"]["se"] == pytest.approx(1.5458, rel=1e-3)
+    assert lmm["random_sd"]["time"] == pytest.approx(5.9221, rel=1e-3)
+    assert lmm["residual_sd"] == pytest.approx(25.5918, rel=1e-3)
+    assert printed["summary"] == saved["summary"]
+
+
+def test_netcdf_output_reloads(sleep_csv, tmp_path):
+    from alsstats.models.longitudinal import LongitudinalModel
+
+    out = tmp_path / "fit.nc"
+    assert main(["longitudinal", "--data", sleep_csv, *ARGS, "--method", "ml",
+                 "--out", str(out)]) == 0
+    assert LongitudinalModel.load(out).lmm_.method == "ml"
+
+
+def test_bad_input_gives_one_line_error_and_no_file(tmp_path, capsys):
+    df = pd.DataFrame({"id": ["a", "b", "c"], "t": [0.0, 0.0, 0.0], "y": [1.0, 2.0, 3.0]})
+    path = tmp_path / "one_visit.csv"
+    df.to_csv(path, index=False)
+    out = tmp_path / "out.json"
+    code = main(["longitudinal", "--data", str(path), "--outcome", "y", "--time", "t",
+                 "--subject", "id", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and "one visit" in err and "Traceback" not in err
+    assert not out.exists()
+    code = main(["longitudinal", "--data", str(tmp_path / "absent.csv"), "--outcome", "y",
+                 "--time", "t", "--subject", "id"])
+    assert code == 1
+
+
+def test_decline_power_command(capsys):
+    assert main(["decline-power", "--n", "7", "--dt", "0.7", "--replicates", "200",
+                 "--seed", "1", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert 0 < res["power"] < 1 and res["n_replicates"] == 200
