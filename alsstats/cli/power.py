@@ -375,7 +375,8 @@ def _run_survival(args) -> Outcome:
 def _register_simulate(psub) -> None:
     p = add_command(psub, "simulate", "simulated power of a trial scenario (TOML), serial, on "
                     "local processes or on Dask; resumable with --checkpoint", _run_simulate)
-    p.add_argument("scenario", help="trial scenario TOML (e.g. data/synthetic/trial_adascog.toml)")
+    p.add_argument("scenario", help="trial scenario: .toml path or name "
+                                    "(shipped: trial_adascog, trial_alsfrs)")
     p.add_argument("--method", default=None, choices=["reml", "egls", "two-stage"],
                    help="override the scenario's analysis method")
     p.add_argument("--n-control", type=_ints, default=None,

@@ -18,7 +18,7 @@ subject's slope deviation in SD units, signed so that positive means faster
 progression.  A subject is observed at every visit up to the earlier of the two times
 (baseline always).  Subjects are spread over sites at random within each arm.
 
-Example TOML (``data/synthetic/trial_adascog.toml``)::
+Example TOML (shipped as ``trial_adascog``)::
 
     name = "ADAS-cog"
     visits = [0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5]
@@ -49,6 +49,8 @@ import math
 import os
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -254,10 +256,32 @@ def _build(cls, table: dict, where: str):
         _fail(f"[{where}]: {exc}")
 
 
-def read_trial_scenario(path: str | os.PathLike) -> TrialScenario:
-    """Read and validate a trial scenario TOML file (unknown keys are errors)."""
+def _locate(scenario: str | os.PathLike):
+    """A path as given, else ``data/synthetic/NAME.toml``, else the package's ``NAME.toml``."""
+    path = Path(scenario)
+    if path.suffix == ".toml" or path.exists():
+        return path
+    user = Path("data") / "synthetic" / f"{scenario}.toml"
+    if user.is_file():
+        return user
+    shipped = resources.files("alsstats.power.scenarios") / f"{scenario}.toml"
+    if shipped.is_file():
+        return shipped
+    names = sorted(p.name[:-5] for p in resources.files("alsstats.power.scenarios").iterdir()
+                   if p.name.endswith(".toml"))
+    raise ScenarioError(f"unknown trial scenario {str(scenario)!r}; shipped: {', '.join(names)} "
+                        "(or give a .toml path)")
+
+
+def read_trial_scenario(scenario: str | os.PathLike) -> TrialScenario:
+    """Read and validate a trial scenario (unknown keys are errors).
+
+    ``scenario`` is a TOML path, or a name looked up in ``data/synthetic/`` and then
+    among the scenarios shipped with the package (``trial_adascog``, ``trial_alsfrs``).
+    """
+    path = _locate(scenario)
     try:
-        with open(path, "rb") as fh:
+        with path.open("rb") as fh:
             raw = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None

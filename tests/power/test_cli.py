@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from alsstats.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
 ADAS = ["--times", "0,0.25,0.5,0.75,1,1.25,1.5", "--var-intercept", "55", "--var-slope", "24",
         "--cov-intercept-slope", str(0.8 * 55**0.5 * 24**0.5), "--var-residual", "10"]
 
@@ -70,7 +68,7 @@ def test_diagnostic_and_prediction_cli(capsys):
 
 def test_simulate_cli_with_out_and_checkpoint(capsys, tmp_path):
     out = tmp_path / "res.json"
-    argv = ["power", "simulate", str(ROOT / "data/synthetic/trial_adascog.toml"),
+    argv = ["power", "simulate", "trial_adascog",
             "--replicates", "40", "--seed", "3", "--method", "egls", "--chunk-size", "10",
             "--checkpoint", str(tmp_path / "ck"), "--out", str(out)]
     d = run_json(capsys, argv)

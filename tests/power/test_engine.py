@@ -19,6 +19,7 @@ from alsstats.power.scenario import Analysis, Arm, Outcome, TrialScenario
 from alsstats.power.simulate import simulate_power
 
 ROOT = Path(__file__).resolve().parents[2]
+TRIALS = ROOT / "alsstats" / "power" / "scenarios"
 
 
 class Draw:
@@ -97,7 +98,7 @@ KILLED_RUN = textwrap.dedent("""
 
 
 def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
-    scenario = ROOT / "data" / "synthetic" / "trial_adascog.toml"
+    scenario = TRIALS / "trial_adascog.toml"
     replicates, n_chunks = 300, 60
     ckpt = tmp_path / "ckpt"
     proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(scenario), str(replicates),

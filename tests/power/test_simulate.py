@@ -21,6 +21,7 @@ from alsstats.power.simulate import power_curve, simulate_power
 from alsstats.power.trials import TrialData, analyse_trial, simulate_trial
 
 ROOT = Path(__file__).resolve().parents[2]
+TRIALS = ROOT / "alsstats" / "power" / "scenarios"
 ADAS_ANALYTIC = 0.8013014554737183   # GLS power at 208/arm (longpower's 0.801)
 
 
@@ -38,7 +39,7 @@ def within(res, target, k):
 
 
 def test_shipped_adascog_scenario_matches_analytic_design():
-    s = read_trial_scenario(ROOT / "data" / "synthetic" / "trial_adascog.toml")
+    s = read_trial_scenario(TRIALS / "trial_adascog.toml")
     from alsstats.power.simulate import analytic_power
 
     assert analytic_power(s) == pytest.approx(ADAS_ANALYTIC, rel=1e-8)
@@ -127,7 +128,7 @@ def test_informative_death_shortens_follow_up_of_fast_progressors():
 
 
 def test_scenario_toml_errors(tmp_path):
-    good = (ROOT / "data" / "synthetic" / "trial_adascog.toml").read_text()
+    good = (TRIALS / "trial_adascog.toml").read_text()
     bad = tmp_path / "bad.toml"
     bad.write_text(good.replace("sd_residual", "sd_resid"))
     with pytest.raises(ScenarioError, match="unknown key"):
@@ -147,7 +148,7 @@ def test_scenario_toml_errors(tmp_path):
 
 
 def test_shipped_als_scenario_runs():
-    s = read_trial_scenario(ROOT / "data" / "synthetic" / "trial_alsfrs.toml")
+    s = read_trial_scenario(TRIALS / "trial_alsfrs.toml")
     assert s.arms[1].n == 2 * s.arms[0].n
     res = simulate_power(s.with_changes(method="egls"), 100, 1)
     assert 0 < res.power < 1
