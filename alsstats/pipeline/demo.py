@@ -18,9 +18,15 @@ import pandas as pd
 from alsstats._files import file_sha256
 from alsstats.describe import cohort_summary, missingness_patterns
 from alsstats.pipeline.markers import validate_markers
+from alsstats.pipeline.power import plan_power
 from alsstats.random import spawn_seeds
 from alsstats.report.document import Report, Section, write_report
-from alsstats.report.sections import cohort_section, cutoff_section, marker_section
+from alsstats.report.sections import (
+    cohort_section,
+    cutoff_section,
+    marker_section,
+    power_section,
+)
 from alsstats.schema import MARKERS, validate_cohort, write_cohort
 from alsstats.simulate import simulate_cohort
 
@@ -85,6 +91,12 @@ def run_demo(out_dir: str | os.PathLike = "reports/demo", *, seed: int = 2026,
     headline.update(ratio_cutoff_sensitivity=perf.get("sensitivity")[0],
                     ratio_cutoff_specificity=perf.get("specificity")[0],
                     youden_cutoff=markers.cutoff.optimal.cutoff)
+
+    progress.step("planning power and sample size")
+    plan = plan_power(data, seed=next(seeds), replicates=100 if quick else 300)
+    sections.append(power_section(plan))
+    headline["gm_trial_n_per_arm_30pct"] = int(
+        plan.gm_sample_sizes.loc[plan.gm_sample_sizes["slowing"] == 0.3, "n_per_arm"].iloc[0])
 
     progress.step("rendering the report")
     report = Report(

@@ -113,8 +113,12 @@ def roc_panels_figure(bands: pd.DataFrame, aucs: pd.DataFrame, *, title: str, ca
 def lines_figure(frame: pd.DataFrame, *, x: str, y: str, group: str | None = None,
                  low: str | None = None, high: str | None = None, title: str, caption: str,
                  xlabel: str, ylabel: str, slug: str, errorbars: bool = False,
-                 hline: float | None = None, ylim: tuple[float, float] | None = None) -> Figure:
-    """Lines of ``y`` over ``x`` (one per ``group``) with optional interval bands or error bars."""
+                 hline: float | None = None, ylim: tuple[float, float] | None = None,
+                 analytic: str | None = None) -> Figure:
+    """Lines of ``y`` over ``x`` (one per ``group``) with optional interval bands or error bars.
+
+    ``analytic`` names a column drawn as a dashed reference line (e.g. analytic power).
+    """
     fig, ax = _new()
     groups = frame.groupby(group, sort=False) if group else [(ylabel, frame)]
     for color, (name, part) in zip(_COLORS * 3, groups, strict=False):
@@ -126,13 +130,16 @@ def lines_figure(frame: pd.DataFrame, *, x: str, y: str, group: str | None = Non
                         fmt="none", ecolor=color, capsize=3, lw=1)
         ax.plot(part[x], part[y], color=color, lw=1.8, marker="o" if errorbars else None,
                 ms=4, label=str(name))
+        if analytic and analytic in part:
+            ax.plot(part[x], part[analytic], color=color, lw=1, ls="--",
+                    label=f"{name} (analytic)" if group else "analytic")
     if hline is not None:
         ax.axhline(hline, color="#4a5568", lw=1, ls=":", label="_ref")
     if ylim:
         ax.set_ylim(*ylim)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    if group:
+    if group or analytic:
         ax.legend(fontsize=8)
     return _finish(fig, title, caption, frame, slug)
 
