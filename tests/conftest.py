@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-_ROOT = Path(__file__).resolve().parents[1]
-# ``../shared`` next to the repository; a git worktree one level deeper looks one level up too.
-SHARED = next((p for p in (Path(os.environ.get("ALSSTATS_SHARED", _ROOT.parent / "shared")),
-                           _ROOT.parent.parent / "shared") if p.is_dir()),
-              _ROOT.parent / "shared")
+
+def _find_shared() -> Path:
+    """``../shared`` next to the repository, or next to any parent (git worktrees live deeper)."""
+    repo = Path(__file__).resolve().parents[1]
+    for parent in repo.parents:
+        if (parent / "shared").is_dir():
+            return parent / "shared"
+    return repo.parent / "shared"
+
+
+SHARED = _find_shared()
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from alsstats.cli._common import Outcome, add_command
-from alsstats.demo import run_demo
+from alsstats.pipeline.demo import run_demo
 
 __all__ = ["register"]
 

@@ -24,6 +24,7 @@ __all__ = [
     "lines_figure",
     "missingness_figure",
     "roc_figure",
+    "roc_panels_figure",
 ]
 
 _COLORS = ("#1f5fa8", "#d1495b", "#2a9d8f", "#e9a03b", "#6a4c93", "#4a5568", "#8ab17d")
@@ -80,11 +81,44 @@ def roc_figure(curves: pd.DataFrame, aucs: pd.DataFrame, *, title: str, caption:
     return _finish(fig, title, caption, data, slug)
 
 
+def roc_panels_figure(bands: pd.DataFrame, aucs: pd.DataFrame, *, title: str, caption: str,
+                      slug: str = "roc-bands", columns: int = 3) -> Figure:
+    """One small ROC panel per ``marker`` with its pointwise confidence band.
+
+    ``bands``: ``marker, fpr, tpr, tpr_low, tpr_high``; ``aucs``: ``marker, auc, low, high``.
+    """
+    names = list(dict.fromkeys(bands["marker"]))
+    rows = -(-len(names) // columns)
+    fig = MplFigure(figsize=(3.0 * columns, 2.9 * rows))
+    table = aucs.set_index("marker")
+    for i, (name, color) in enumerate(zip(names, _COLORS * 3, strict=False)):
+        ax = fig.add_subplot(rows, columns, i + 1)
+        b = bands[bands["marker"] == name]
+        ax.plot([0, 1], [0, 1], color="#a0aec0", lw=0.8, ls="--", label="_chance")
+        ax.fill_between(b["fpr"], b["tpr_low"], b["tpr_high"], color=color, alpha=0.2, lw=0,
+                        step="post")
+        ax.step(b["fpr"], b["tpr"], where="post", color=color, lw=1.6, label=name)
+        r = table.loc[name]
+        ax.set_title(f"{name}\nAUC {r['auc']:.2f} ({r['low']:.2f}–{r['high']:.2f})", fontsize=8)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    fig.supxlabel("1 − specificity", fontsize=9)
+    fig.supylabel("sensitivity", fontsize=9)
+    fig.tight_layout()
+    return _finish(fig, title, caption, bands.merge(aucs, on="marker", how="left"), slug)
+
+
 def lines_figure(frame: pd.DataFrame, *, x: str, y: str, group: str | None = None,
                  low: str | None = None, high: str | None = None, title: str, caption: str,
                  xlabel: str, ylabel: str, slug: str, errorbars: bool = False,
-                 hline: float | None = None, ylim: tuple[float, float] | None = None) -> Figure:
-    """Lines of ``y`` over ``x`` (one per ``group``) with optional interval bands or error bars."""
+                 hline: float | None = None, ylim: tuple[float, float] | None = None,
+                 analytic: str | None = None) -> Figure:
+    """Lines of ``y`` over ``x`` (one per ``group``) with optional interval bands or error bars.
+
+    ``analytic`` names a column drawn as a dashed reference line (e.g. analytic power).
+    """
     fig, ax = _new()
     groups = frame.groupby(group, sort=False) if group else [(ylabel, frame)]
     for color, (name, part) in zip(_COLORS * 3, groups, strict=False):
@@ -96,13 +130,16 @@ def lines_figure(frame: pd.DataFrame, *, x: str, y: str, group: str | None = Non
                         fmt="none", ecolor=color, capsize=3, lw=1)
         ax.plot(part[x], part[y], color=color, lw=1.8, marker="o" if errorbars else None,
                 ms=4, label=str(name))
+        if analytic and analytic in part:
+            ax.plot(part[x], part[analytic], color=color, lw=1, ls="--",
+                    label=f"{name} (analytic)" if group else "analytic")
     if hline is not None:
         ax.axhline(hline, color="#4a5568", lw=1, ls=":", label="_ref")
     if ylim:
         ax.set_ylim(*ylim)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    if group:
+    if group or analytic:
         ax.legend(fontsize=8)
     return _finish(fig, title, caption, frame, slug)
 

@@ -45,6 +45,7 @@ from alsstats.validation.intervals import (
     wilson_interval,
 )
 from alsstats.validation.roc import PartialAUC, ROCCurve, auc, partial_auc, roc_curve
+from alsstats.validation.roc_band import ROCBand, roc_band
 from alsstats.validation.stability import (
     CutoffStability,
     CutoffValidation,
@@ -65,6 +66,7 @@ __all__ = [
     "OptimalCutoff",
     "PairedAUCTest",
     "PartialAUC",
+    "ROCBand",
     "ROCCurve",
     "auc",
     "auc_ci",
@@ -86,6 +88,7 @@ __all__ = [
     "optimal_cutoff",
     "partial_auc",
     "ppv_npv_by_prevalence",
+    "roc_band",
     "roc_curve",
     "validate_cutoff",
     "wilson_interval",

@@ -23,6 +23,7 @@ detected direction makes the AUC optimistic on small samples.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from alsstats.errors import DataValidationError, Problem
 
@@ -51,12 +52,17 @@ def check_binary(scores, labels, weights=None, *, name: str = "scores",
     s_raw = np.asarray(scores)
     if s_raw.ndim != 1:
         raise DataValidationError([Problem(f"{name} must be one-dimensional", column=name)])
-    try:
+    if s_raw.dtype.kind in "biuf":
         s = s_raw.astype(float)
-    except (TypeError, ValueError):
-        bad = next((v for v in s_raw.tolist() if not _is_number(v)), None)
-        raise DataValidationError([Problem("scores must be numeric, found text", column=name,
-                                           value=bad)]) from None
+    else:  # object, string or nullable: missing values become NaN, text is an error
+        ser = pd.Series(s_raw, dtype=object)
+        num = pd.to_numeric(ser, errors="coerce")
+        text = (num.isna() & ser.notna()).to_numpy()
+        if text.any():
+            row = int(np.flatnonzero(text)[0])
+            raise DataValidationError([Problem("scores must be numeric, found text",
+                                               column=name, row=row, value=ser.iloc[row])])
+        s = num.to_numpy(dtype=float)
     y_raw = np.asarray(labels)
     if y_raw.shape != s.shape:
         raise DataValidationError([Problem(
@@ -88,23 +94,20 @@ def check_binary(scores, labels, weights=None, *, name: str = "scores",
     return s, y, w
 
 
-def _is_number(v) -> bool:
-    try:
-        float(v)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
 def _as_bool(y_raw: np.ndarray, problems: list[Problem]) -> np.ndarray:
     if y_raw.dtype == bool:
         return y_raw
-    try:
-        yf = y_raw.astype(float)
-    except (TypeError, ValueError):
-        problems.append(Problem("labels must be bool or 0/1 (positive = 1)", column="labels"))
+    ser = pd.Series(y_raw, dtype=object)
+    missing = ser.isna().to_numpy()
+    if missing.any():
+        problems.append(Problem(f"{int(missing.sum())} missing label(s) at rows "
+                                f"{_first_rows(missing)}", column="labels"))
+    yf = pd.to_numeric(ser, errors="coerce").to_numpy(dtype=float)
+    if (np.isnan(yf) & ~missing).any():
+        problems.append(Problem("labels must be bool or 0/1 (positive = 1)", column="labels",
+                                value=ser[np.isnan(yf) & ~missing].iloc[0]))
         return np.zeros(y_raw.shape, dtype=bool)
-    bad = ~np.isin(yf, (0.0, 1.0))
+    bad = ~np.isin(yf, (0.0, 1.0)) & ~missing
     if bad.any():
         problems.append(Problem("labels must be bool or 0/1 (positive = 1)", column="labels",
                                 value=y_raw[bad][0].item()))

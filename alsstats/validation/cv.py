@@ -206,6 +206,11 @@ def cross_validate(estimator, X, y, *, groups=None, n_folds: int = 5, n_repeats:
         raise DataValidationError([Problem("estimator needs fit and predict methods")])
     n = len(X)
     _, yb, _ = check_binary(np.zeros(n), y, name="X")
+    if isinstance(estimator, CutoffClassifier):  # fail before any worker starts
+        check_binary(_one_column(X), yb, name="marker")
+        check_direction(estimator.direction)
+        _check_method(estimator.method, estimator.specificity, estimator.sensitivity,
+                      estimator.cost_fp, estimator.cost_fn, estimator.prevalence)
     ss_folds, ss_est = np.random.SeedSequence(seed).spawn(2)
     splits = grouped_stratified_folds(yb, groups, n_folds=n_folds, n_repeats=n_repeats,
                                       seed=ss_folds)

@@ -26,8 +26,10 @@ import numpy as np
 import pandas as pd
 
 from alsstats.errors import DataValidationError, Problem
+from alsstats.random import SeedLike, as_generator
 from alsstats.validation._inputs import check_binary, check_direction, oriented
 from alsstats.validation._results import Result
+from alsstats.validation.intervals import z_value
 
 __all__ = ["PartialAUC", "ROCCurve", "auc", "partial_auc", "resolve_direction", "roc_curve"]
 
@@ -147,6 +149,9 @@ def roc_curve(scores, labels, *, direction: str = "auto", weights=None) -> ROCCu
 class PartialAUC(Result):
     """Partial AUC over specificities ``[spec_low, spec_high]``.
 
+    ``lower``/``upper`` are the stratified-bootstrap percentile interval of
+    ``pauc`` when ``n_boot > 0`` (NaN otherwise).
+
     ``standardized`` is McClish's (1989) rescaling to [0.5, 1]:
     ``½(1 + (pAUC − min)/(max − min))`` with ``min = (b² − a²)/2`` (the chance
     diagonal) and ``max = b − a`` for the FPR range ``[a, b] = [1 − spec_high,
@@ -160,6 +165,10 @@ class PartialAUC(Result):
     auc: float
     direction: str
     direction_detected: bool
+    lower: float = float("nan")
+    upper: float = float("nan")
+    conf_level: float | None = None
+    n_boot: int = 0
 
 
 def _area_between(fpr: np.ndarray, tpr: np.ndarray, a: float, b: float) -> float:
@@ -175,23 +184,46 @@ def _area_between(fpr: np.ndarray, tpr: np.ndarray, a: float, b: float) -> float
     return float(np.sum((hi - lo) * (ylo + yhi) / 2.0))
 
 
+def _pauc_oriented(o: np.ndarray, y: np.ndarray, w: np.ndarray | None, a: float,
+                   b: float) -> float:
+    _, tp, fp = _curve_oriented(o, y, w)
+    return _area_between(fp / fp[-1], tp / tp[-1], a, b)
+
+
 def partial_auc(scores, labels, *, specificity: tuple[float, float] = (0.8, 1.0),
-                direction: str = "auto", weights=None) -> PartialAUC:
+                direction: str = "auto", weights=None, n_boot: int = 0,
+                conf_level: float = 0.95, seed: SeedLike = None) -> PartialAUC:
     """Partial area under the empirical ROC curve over a specificity range.
 
     pAUC = ∫ TPR(f) df over FPR f from ``1 − spec_high`` to ``1 − spec_low``,
     on the piecewise-linear empirical curve (exact for the trapezoid rule).
-    Returns :class:`PartialAUC` with McClish's standardised value.
+    Returns :class:`PartialAUC` with McClish's standardised value and, with
+    ``n_boot > 0``, a stratified-bootstrap percentile interval (positives and
+    negatives resampled separately; the direction is fixed on the full data).
     """
     lo_s, hi_s = (float(v) for v in specificity)
     if not 0 <= lo_s < hi_s <= 1:
         raise DataValidationError([Problem(
             "specificity range must satisfy 0 <= low < high <= 1", value=(lo_s, hi_s))])
-    curve = roc_curve(scores, labels, direction=direction, weights=weights)
+    s, y, w = check_binary(scores, labels, weights)
+    d, detected = resolve_direction(s, y, direction, w)
+    o = oriented(s, d)
     a, b = 1.0 - hi_s, 1.0 - lo_s
-    pauc = _area_between(curve.fpr, curve.sensitivity, a, b)
+    pauc = _pauc_oriented(o, y, w, a, b)
     pmin, pmax = (b**2 - a**2) / 2.0, b - a
     std = 0.5 * (1.0 + (pauc - pmin) / (pmax - pmin))
+    lower = upper = float("nan")
+    if n_boot:
+        z_value(conf_level)
+        rng = as_generator(seed)
+        pos, neg = np.flatnonzero(y), np.flatnonzero(~y)
+        reps = np.empty(int(n_boot))
+        for i in range(int(n_boot)):
+            idx = np.concatenate([rng.choice(pos, pos.size), rng.choice(neg, neg.size)])
+            reps[i] = _pauc_oriented(o[idx], y[idx], None if w is None else w[idx], a, b)
+        lower, upper = (float(v) for v in np.quantile(
+            reps, [(1 - conf_level) / 2, (1 + conf_level) / 2]))
     return PartialAUC(pauc=pauc, standardized=std, spec_low=lo_s, spec_high=hi_s,
-                      auc=curve.auc, direction=curve.direction,
-                      direction_detected=curve.direction_detected)
+                      auc=_auc_oriented(o, y, w), direction=d, direction_detected=detected,
+                      lower=lower, upper=upper, conf_level=conf_level if n_boot else None,
+                      n_boot=int(n_boot))

@@ -253,12 +253,16 @@ def validate_cutoff(scores, labels, cutoff: float, *, direction: str, delta: flo
         Subject ids (bootstrap and folds keep a subject's visits together).
     sites : array, optional
         Site per row, for the per-site table.
+    prevalence : float, optional
+        Target prevalence for PPV/NPV (and for the 'cost' criterion).
     n_folds, n_repeats :
         Cross-validation of the training-fold cutoff; ``n_folds=None`` skips it.
         Skipped with a note when a class has fewer than 2 subjects per fold.
     """
     if not delta > 0:
         raise DataValidationError([Problem("delta must be positive", value=delta)])
+    if method == "cost" and prevalence is not None:
+        criteria = {**criteria, "prevalence": prevalence}
     s, y, _ = check_binary(scores, labels, name=name, min_per_class=2)
     d, _ = resolve_direction(s, y, direction)
     perf = cutoff_performance(s, y, cutoff, direction=d, conf_level=conf_level,

@@ -82,6 +82,14 @@ def test_cv_cutoff_rule_and_seed_reproducible_across_n_jobs(visits):
     assert "oof_scores" not in a.to_dict()
 
 
+def test_cv_cutoff_rule_rejects_missing_marker_before_fitting(visits):
+    x = visits[["x1"]].copy()
+    x.iloc[5, 0] = np.nan
+    with pytest.raises(DataValidationError, match="missing"):
+        cross_validate(CutoffClassifier(), x, visits["y"], groups=visits["subject"], n_jobs=2,
+                       n_folds=3, n_repeats=1, seed=1)
+
+
 def test_cv_random_estimator_reproducible_across_n_jobs(visits):
     est = RandomForestClassifier(n_estimators=10)
     kw = dict(groups=visits["subject"], n_folds=3, n_repeats=1, seed=5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -124,6 +125,19 @@ def test_compare_three_aucs_holm():
     assert set(comp.to_dict()) >= {"aucs", "covariance", "contrasts", "chi2"}
 
 
+def test_joint_test_invariant_to_contrast_basis():
+    rng = np.random.default_rng(14)
+    y = rng.random(200) < 0.5
+    rows = [rng.normal(size=200) + d * y for d in (0.3, 0.6, 0.9)]
+    default = compare_aucs(rows, y, direction=">")
+    vs_first = compare_aucs(rows, y, direction=">", contrasts=[[1, -1, 0], [1, 0, -1]])
+    assert vs_first.chi2 == pytest.approx(default.chi2, rel=1e-10) and vs_first.df == 2
+    aucs, cov = delong_covariance(rows, y, direction=">")
+    d = np.array([aucs[0] - aucs[1], aucs[0] - aucs[2]])
+    L = np.array([[1, -1, 0], [1, 0, -1.0]])
+    assert vs_first.chi2 == pytest.approx(d @ np.linalg.solve(L @ cov @ L.T, d), rel=1e-10)
+
+
 def test_holm_values():
     # Holm 1979 by hand: sorted p (0.01, 0.02, 0.04) -> (0.03, 0.04, 0.04)
     np.testing.assert_allclose(holm_adjust([0.04, 0.01, 0.02]), [0.04, 0.03, 0.04])
@@ -147,6 +161,9 @@ def test_partial_auc():
     assert perfect.standardized == pytest.approx(1.0)
     with pytest.raises(DataValidationError):
         partial_auc(s, y, specificity=(0.9, 0.8))
+    boot = partial_auc(s, y, specificity=(0.8, 1.0), direction=">", n_boot=300, seed=1)
+    assert boot.lower < high.pauc < boot.upper and boot.n_boot == 300
+    assert boot == partial_auc(s, y, specificity=(0.8, 1.0), direction=">", n_boot=300, seed=1)
 
 
 def test_bootstrap_replicates_equal_explicit_resampling():
@@ -179,6 +196,11 @@ def test_bad_input():
         auc(np.array(["a", "b"], dtype=object), [1, 0])
     with pytest.raises(DataValidationError, match="labels"):
         auc([1.0, 2.0, 3.0], [0, 1, 2])
+    with pytest.raises(DataValidationError, match="missing label"):
+        auc([1.0, 2.0, 3.0], np.array([0, 1, None], dtype=object))
+    with pytest.raises(DataValidationError, match="missing"):
+        auc(pd.array([1.0, None, 3.0, 4.0], dtype="Float64"), [0, 1, 1, 0])
+    assert auc(pd.array([1.0, 2.0], dtype="Float64"), pd.array([0, 1], dtype="Int64")) == 1
     with pytest.raises(DataValidationError, match="direction"):
         auc([1.0, 2.0], [0, 1], direction="up")
 

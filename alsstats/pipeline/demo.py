@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,8 +17,16 @@ import pandas as pd
 
 from alsstats._files import file_sha256
 from alsstats.describe import cohort_summary, missingness_patterns
+from alsstats.pipeline.markers import validate_markers
+from alsstats.pipeline.power import plan_power
+from alsstats.random import spawn_seeds
 from alsstats.report.document import Report, Section, write_report
-from alsstats.report.sections import cohort_section
+from alsstats.report.sections import (
+    cohort_section,
+    cutoff_section,
+    marker_section,
+    power_section,
+)
 from alsstats.schema import MARKERS, validate_cohort, write_cohort
 from alsstats.simulate import simulate_cohort
 
@@ -64,7 +71,7 @@ def run_demo(out_dir: str | os.PathLike = "reports/demo", *, seed: int = 2026,
     out = Path(out_dir)
     headline: dict = {}
     sections: list[Section] = []
-    steps: list[tuple[str, Callable[[], Section]]] = []
+    seeds = iter(int(s.generate_state(1)[0]) for s in spawn_seeds(seed, 8))
 
     progress.step("simulating the default synthetic cohort")
     data, truth = simulate_cohort("default", seed=seed)
@@ -75,9 +82,21 @@ def run_demo(out_dir: str | os.PathLike = "reports/demo", *, seed: int = 2026,
     patterns = missingness_patterns(data)
     sections.append(cohort_section(summary, patterns, list(MARKERS),
                                     description=truth.scenario.description + "."))
-    for label, build in steps:
-        progress.step(label)
-        sections.append(build())
+
+    progress.step("validating markers and the 1.00 M1/precuneus cutoff")
+    markers = validate_markers(data, seed=next(seeds), n_boot=400 if quick else 1000,
+                               cv_repeats=3 if quick else 5)
+    sections += [marker_section(markers), cutoff_section(markers)]
+    perf = markers.cutoff.performance
+    headline.update(ratio_cutoff_sensitivity=perf.get("sensitivity")[0],
+                    ratio_cutoff_specificity=perf.get("specificity")[0],
+                    youden_cutoff=markers.cutoff.optimal.cutoff)
+
+    progress.step("planning power and sample size")
+    plan = plan_power(data, seed=next(seeds), replicates=100 if quick else 300)
+    sections.append(power_section(plan))
+    headline["gm_trial_n_per_arm_30pct"] = int(
+        plan.gm_sample_sizes.loc[plan.gm_sample_sizes["slowing"] == 0.3, "n_per_arm"].iloc[0])
 
     progress.step("rendering the report")
     report = Report(

@@ -1,0 +1,416 @@
+"""``alsstats power``: sample size and power (slope trials, diagnostic studies, prediction
+models, simulation).  Option names follow longpower / presize / pmsampsize."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from alsstats._files import write_json
+from alsstats.cli._common import Outcome, add_command, to_jsonable
+from alsstats.errors import AlsStatsError
+
+__all__ = ["register"]
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.replace(" ", "").split(",") if v != ""]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") \
+            from None
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.replace(" ", "").split(",") if v != ""]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") \
+            from None
+
+
+def _show_progress(args) -> bool:
+    return not args.json and sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def _run_options(p: argparse.ArgumentParser, replicates: int) -> None:
+    p.add_argument("--replicates", type=int, default=replicates, help="Monte Carlo replicates")
+    p.add_argument("--seed", type=int, default=0, help="root seed (replicate i: child seed i)")
+    p.add_argument("--workers", type=int, default=1, help="local processes / Dask workers")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
+                   help="run on Dask: a scheduler address, or 'local' for a local cluster")
+    p.add_argument("--chunk-size", type=int, default=50,
+                   help="replicates per chunk (unit of scheduling and checkpointing)")
+    p.add_argument("--checkpoint", default=None, metavar="DIR",
+                   help="save finished chunks here; rerun the same command to resume")
+    p.add_argument("--out", default=None, metavar="FILE", help="also write the JSON result here")
+
+
+def _run_kwargs(args) -> dict:
+    return {"workers": args.workers, "scheduler": args.scheduler,
+            "chunk_size": args.chunk_size, "checkpoint": args.checkpoint,
+            "progress": _show_progress(args)}
+
+
+def _finish(args, data: dict, text: str) -> Outcome:
+    if getattr(args, "out", None):
+        write_json(args.out, to_jsonable(data))
+        text += f"\nwritten: {args.out}"
+    return Outcome(data, text)
+
+
+def register(sub) -> None:
+    power = sub.add_parser("power", help="sample size and power: slope trials, diagnostic "
+                           "studies, prediction models, simulation",
+                           description=__doc__)
+    psub = power.add_subparsers(dest="power_command", metavar="WHAT", required=True)
+    _register_slope(psub)
+    _register_ttest(psub)
+    _register_diagnostic(psub)
+    _register_prediction(psub)
+    _register_simulate(psub)
+
+
+# -- slope ------------------------------------------------------------------------------------
+
+def _register_slope(psub) -> None:
+    p = add_command(psub, "slope", "n, power or detectable slope difference of a slope trial "
+                    "(GLS information; longpower's lmmpower/diggle/liu.liang/edland)", _run_slope)
+    p.add_argument("--times", type=_floats, required=True, help="visit times, e.g. 0,0.25,0.5")
+    eff = p.add_mutually_exclusive_group(required=False)
+    eff.add_argument("--delta", type=float, help="slope difference to detect")
+    eff.add_argument("--pct-change", type=float,
+                     help="fractional slowing of --slope (0.3 = 30%%)")
+    p.add_argument("--slope", type=float, help="mean (placebo) slope that --pct-change slows")
+    p.add_argument("--var-intercept", type=float, default=0.0)
+    p.add_argument("--var-slope", type=float, required=True)
+    p.add_argument("--cov-intercept-slope", type=float, default=0.0)
+    p.add_argument("--var-residual", type=float, required=True)
+    p.add_argument("--power", type=float, help="target power (solve for n or delta)")
+    p.add_argument("--n", type=float, help="control-arm size (solve for power or delta)")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--alternative", default="two-sided", choices=["two-sided", "one-sided"])
+    p.add_argument("--allocation", type=float, default=1.0, help="n_treatment / n_control")
+    p.add_argument("--dropout", type=_floats, default=None,
+                   help="share of subjects whose last visit is each visit (sums to 1)")
+    p.add_argument("--common-baseline", action="store_true",
+                   help="one intercept for both arms (randomised trial)")
+    p.add_argument("--method", default="gls", choices=["gls", "edland"],
+                   help="GLS information engine (default) or Edland's formula")
+
+
+def _run_slope(args) -> Outcome:
+    from alsstats.power.slope import edland_sample_size, slope_sample_size
+
+    if args.delta is None and args.pct_change is None and (args.n is None or args.power is None):
+        raise AlsStatsError("give --delta or --pct-change (with --slope), or both --n and "
+                            "--power to solve for the detectable delta")
+    delta = args.delta
+    if args.method == "edland":
+        if args.pct_change is not None:
+            if args.slope is None:
+                raise AlsStatsError("--pct-change needs --slope")
+            delta = args.pct_change * abs(args.slope)
+        if args.common_baseline:
+            raise AlsStatsError("--common-baseline is a GLS option; drop --method edland")
+        res = edland_sample_size(args.times, var_slope=args.var_slope,
+                                 var_residual=args.var_residual, delta=delta, n=args.n,
+                                 power=args.power, alpha=args.alpha,
+                                 alternative=args.alternative, allocation=args.allocation,
+                                 dropout=args.dropout)
+    else:
+        res = slope_sample_size(args.times, delta=delta, pct_change=args.pct_change,
+                                slope=args.slope, n=args.n, power=args.power,
+                                var_intercept=args.var_intercept, var_slope=args.var_slope,
+                                cov_intercept_slope=args.cov_intercept_slope,
+                                var_residual=args.var_residual, alpha=args.alpha,
+                                alternative=args.alternative, allocation=args.allocation,
+                                dropout=args.dropout, common_baseline=args.common_baseline)
+    d = res.to_dict()
+    text = (f"{res.method}: n per arm {res.n_control:.6f} (control) / {res.n_treatment:.6f} "
+            f"(treatment), total {res.n_total:.4f}; delta {res.delta:.6g}; power {res.power:.4f}"
+            f"; {res.alternative} alpha {res.alpha:g}; SE {res.se:.6g}\n"
+            f"round up: {d['n_control_ceiling']} + {d['n_treatment_ceiling']} subjects")
+    return Outcome(d, text)
+
+
+def _register_ttest(psub) -> None:
+    p = add_command(psub, "ttest", "two-sample t test n per group or power (noncentral t, as "
+                    "pwr.t.test)", _run_ttest)
+    p.add_argument("--d", type=float, required=True, help="standardised difference")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--power", type=float)
+    g.add_argument("--n", type=float, help="n per group")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--alternative", default="two-sided", choices=["two-sided", "one-sided"])
+
+
+def _run_ttest(args) -> Outcome:
+    from alsstats.power.ttest import t_test_power, t_test_sample_size
+
+    if args.n is None:
+        n = t_test_sample_size(args.d, args.power, args.alpha, args.alternative)
+        power = args.power
+    else:
+        n, power = args.n, t_test_power(args.d, args.n, args.alpha, args.alternative)
+    data = {"d": args.d, "n_per_group": n, "power": power, "alpha": args.alpha,
+            "alternative": args.alternative}
+    return Outcome(data, f"two-sample t test: n per group {n:.8f}, power {power:.6f}")
+
+
+# -- diagnostic -------------------------------------------------------------------------------
+
+def _register_diagnostic(psub) -> None:
+    diag = psub.add_parser("diagnostic", help="diagnostic-accuracy studies (presize, Buderer, "
+                           "Hanley-McNeil, Obuchowski, DeLong simulation)")
+    dsub = diag.add_subparsers(dest="diagnostic_command", metavar="DESIGN", required=True)
+    p = add_command(dsub, "ci-width", "n for a target CI width of a proportion "
+                    "(sensitivity/specificity; presize prec_prop)", _run_ci_width)
+    p.add_argument("--p", type=float, required=True, help="expected proportion")
+    p.add_argument("--conf-width", type=float, required=True, help="total CI width")
+    p.add_argument("--method", default="wilson",
+                   choices=["wilson", "agresti-coull", "exact", "wald"])
+    p.add_argument("--conf-level", type=float, default=0.95)
+    p.add_argument("--prevalence", type=float, default=None,
+                   help="convert diseased n to a total cohort size")
+    p = add_command(dsub, "buderer", "Buderer (1996) n for sensitivity/specificity ± half-width",
+                    _run_buderer)
+    p.add_argument("--sensitivity", type=float)
+    p.add_argument("--specificity", type=float)
+    p.add_argument("--half-width", type=float, required=True)
+    p.add_argument("--prevalence", type=float, required=True)
+    p.add_argument("--conf-level", type=float, default=0.95)
+    p = add_command(dsub, "auc-width", "n for a target CI width of an AUC (Hanley-McNeil)",
+                    _run_auc_width)
+    p.add_argument("--auc", type=float, required=True)
+    p.add_argument("--conf-width", type=float, required=True)
+    p.add_argument("--prevalence", type=float, required=True)
+    p.add_argument("--conf-level", type=float, default=0.95)
+    p = add_command(dsub, "sensitivity-test", "exact binomial n to show sensitivity above a "
+                    "bound (saw-tooth handled)", _run_sens_test)
+    p.add_argument("--null", type=float, required=True, help="sensitivity bound (H0)")
+    p.add_argument("--alt", type=float, required=True, help="anticipated sensitivity")
+    p.add_argument("--power", type=float, default=0.8)
+    p.add_argument("--alpha", type=float, default=0.05, help="one-sided")
+    p.add_argument("--prevalence", type=float, default=None)
+    p = add_command(dsub, "auc-test", "n to show AUC above a null value (Obuchowski)",
+                    _run_auc_test)
+    p.add_argument("--null", type=float, required=True)
+    p.add_argument("--alt", type=float, required=True)
+    p.add_argument("--power", type=float, default=0.8)
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--ratio", type=float, default=1.0, help="non-diseased per diseased")
+    p.add_argument("--alternative", default="one-sided", choices=["two-sided", "one-sided"])
+    p = add_command(dsub, "compare-auc", "power of the paired DeLong test for two correlated "
+                    "AUCs (binormal simulation)", _run_compare_auc)
+    p.add_argument("--auc1", type=float, required=True)
+    p.add_argument("--auc2", type=float, required=True)
+    p.add_argument("--n-positive", type=int, required=True)
+    p.add_argument("--n-negative", type=int, required=True)
+    p.add_argument("--corr-positive", type=float, default=0.5)
+    p.add_argument("--corr-negative", type=float, default=0.5)
+    p.add_argument("--alpha", type=float, default=0.05)
+    _run_options(p, 1000)
+    p = add_command(dsub, "cohort", "power of a diagnostic study simulated with the synthetic "
+                    "cohort generator (one marker: AUC > --auc-null; two: paired DeLong)",
+                    _run_cohort)
+    p.add_argument("--markers", type=lambda s: [m for m in s.split(",") if m], required=True,
+                   help="one or two cohort columns, e.g. nfl_pg_ml,m1_precuneus_ratio")
+    p.add_argument("--directions", type=lambda s: [d for d in s.split(",") if d], default=None,
+                   help="per marker: '>' higher in positives (default), '<' lower")
+    p.add_argument("--n-per-group", type=int, required=True, help="subjects per stratum")
+    p.add_argument("--cohort-scenario", default="default", help="synthetic cohort scenario")
+    p.add_argument("--positive", default="ALS", help="comma-separated positive groups")
+    p.add_argument("--negative", default="MIMIC", help="comma-separated negative groups")
+    p.add_argument("--auc-null", type=float, default=0.5)
+    p.add_argument("--alpha", type=float, default=0.05)
+    _run_options(p, 200)
+
+
+def _run_cohort(args) -> Outcome:
+    from alsstats.power.diagnostic_sim import cohort_auc_power
+
+    res = cohort_auc_power(args.markers, n_per_group=args.n_per_group,
+                           scenario=args.cohort_scenario, directions=args.directions,
+                           positive=tuple(args.positive.split(",")),
+                           negative=tuple(args.negative.split(",")), auc_null=args.auc_null,
+                           alpha=args.alpha, replicates=args.replicates, seed=args.seed,
+                           **_run_kwargs(args))
+    text = (f"{res.design['test']}: power {res.power:.4f} (MC SE {res.mc_se:.4f}) from "
+            f"{res.successful} replicates; failed {res.failed}; mean AUC "
+            f"{', '.join(f'{a:.3f}' for a in res.mean_auc if a == a)}; mean n "
+            f"{res.mean_n_positive:.1f} positive / {res.mean_n_negative:.1f} negative")
+    return _finish(args, res.to_dict(), text)
+
+
+def _run_ci_width(args) -> Outcome:
+    from alsstats.power.diagnostic import proportion_ci, proportion_ci_sample_size
+
+    n = proportion_ci_sample_size(args.p, args.conf_width, args.method, args.conf_level)
+    lo, hi = proportion_ci(args.p, n, args.method, args.conf_level)
+    data = {"p": args.p, "conf_width": args.conf_width, "method": args.method,
+            "conf_level": args.conf_level, "n": n, "lower": lo, "upper": hi}
+    text = f"{args.method}: n = {n:.4f} ({lo:.4f} – {hi:.4f})"
+    if args.prevalence is not None:
+        data["n_total"] = n / args.prevalence
+        text += f"; total at prevalence {args.prevalence:g}: {data['n_total']:.2f}"
+    return Outcome(data, text)
+
+
+def _run_buderer(args) -> Outcome:
+    from alsstats.power.diagnostic import buderer_sample_size
+
+    res = buderer_sample_size(sensitivity=args.sensitivity, specificity=args.specificity,
+                              half_width=args.half_width, prevalence=args.prevalence,
+                              conf_level=args.conf_level)
+    parts = [f"{k} {v:.2f}" for k, v in res.items() if k.startswith("n_")]
+    return Outcome(res, "Buderer: " + ", ".join(parts))
+
+
+def _run_auc_width(args) -> Outcome:
+    from alsstats.power.diagnostic import auc_ci_sample_size
+
+    res = auc_ci_sample_size(args.auc, args.conf_width, args.prevalence, args.conf_level)
+    return Outcome(res, f"AUC {args.auc:g} ± {args.conf_width / 2:g}: n total "
+                        f"{res['n_total']:.2f} ({res['n_diseased']:.2f} diseased)")
+
+
+def _run_sens_test(args) -> Outcome:
+    from alsstats.power.diagnostic import sensitivity_test_sample_size
+
+    res = sensitivity_test_sample_size(args.null, args.alt, power=args.power, alpha=args.alpha)
+    data = res.to_dict()
+    text = (f"exact binomial: n = {res.n} diseased (power >= {args.power:g} for every larger n; "
+            f"first reached at n = {res.n_first}); reject if >= {res.critical} positives; "
+            f"power {res.power:.4f}, attained alpha {res.attained_alpha:.4f}")
+    if args.prevalence is not None:
+        data["n_total"] = res.n / args.prevalence
+        text += f"; total at prevalence {args.prevalence:g}: {data['n_total']:.1f}"
+    return Outcome(data, text)
+
+
+def _run_auc_test(args) -> Outcome:
+    from alsstats.power.diagnostic import auc_test_sample_size
+
+    res = auc_test_sample_size(args.null, args.alt, power=args.power, alpha=args.alpha,
+                               ratio=args.ratio, alternative=args.alternative)
+    return Outcome(res, f"Obuchowski: {res['n_diseased']:.2f} diseased + "
+                        f"{res['n_healthy']:.2f} non-diseased")
+
+
+def _run_compare_auc(args) -> Outcome:
+    from alsstats.power.diagnostic_sim import compare_auc_power
+
+    res = compare_auc_power(args.auc1, args.auc2, args.n_positive, args.n_negative,
+                            corr_positive=args.corr_positive, corr_negative=args.corr_negative,
+                            alpha=args.alpha, replicates=args.replicates, seed=args.seed,
+                            **_run_kwargs(args))
+    text = (f"paired DeLong: power {res.power:.4f} (MC SE {res.mc_se:.4f}) from "
+            f"{res.successful} replicates; failed {res.failed}")
+    return _finish(args, res.to_dict(), text)
+
+
+# -- prediction -------------------------------------------------------------------------------
+
+def _register_prediction(psub) -> None:
+    pred = psub.add_parser("prediction", help="minimum n to develop a prediction model "
+                           "(Riley et al.; pmsampsize)")
+    qsub = pred.add_subparsers(dest="outcome_type", metavar="OUTCOME", required=True)
+    for name, run in (("binary", _run_binary), ("continuous", _run_continuous),
+                      ("survival", _run_survival)):
+        p = add_command(qsub, name, f"Riley criteria for a {name} outcome", run)
+        p.add_argument("--parameters", type=int, required=True,
+                       help="candidate predictor parameters")
+        p.add_argument("--shrinkage", type=float, default=0.9)
+        if name == "continuous":
+            p.add_argument("--rsquared", type=float, required=True, help="adjusted R²")
+            p.add_argument("--intercept", type=float, required=True)
+            p.add_argument("--sd", type=float, required=True, help="SD of the outcome")
+            p.add_argument("--mmoe", type=float, default=1.1)
+        else:
+            p.add_argument("--csrsquared", type=float, required=True, help="Cox-Snell R²")
+        if name == "binary":
+            p.add_argument("--prevalence", type=float, required=True)
+        if name == "survival":
+            p.add_argument("--rate", type=float, required=True, help="events per person-time")
+            p.add_argument("--timepoint", type=float, required=True)
+            p.add_argument("--meanfup", type=float, required=True, help="mean follow-up")
+
+
+def _prediction_outcome(res) -> Outcome:
+    lines = [f"{c.name}: n = {c.n}" + (f" (shrinkage {c.shrinkage:.3f})" if c.shrinkage else "")
+             for c in res.criteria]
+    lines.append(f"minimum sample size: {res.n}")
+    if res.events is not None:
+        lines[-1] += f" ({res.events:.1f} events, {res.events_per_parameter:.2f} per parameter)"
+    return Outcome(res.to_dict(), "\n".join(lines))
+
+
+def _run_binary(args) -> Outcome:
+    from alsstats.power.prediction import binary_sample_size
+
+    return _prediction_outcome(binary_sample_size(args.csrsquared, args.parameters,
+                                                  args.prevalence, shrinkage=args.shrinkage))
+
+
+def _run_continuous(args) -> Outcome:
+    from alsstats.power.prediction import continuous_sample_size
+
+    return _prediction_outcome(continuous_sample_size(args.rsquared, args.parameters,
+                                                      args.intercept, args.sd,
+                                                      shrinkage=args.shrinkage, mmoe=args.mmoe))
+
+
+def _run_survival(args) -> Outcome:
+    from alsstats.power.prediction import survival_sample_size
+
+    return _prediction_outcome(survival_sample_size(args.csrsquared, args.parameters,
+                                                    args.rate, args.timepoint, args.meanfup,
+                                                    shrinkage=args.shrinkage))
+
+
+# -- simulate ---------------------------------------------------------------------------------
+
+def _register_simulate(psub) -> None:
+    p = add_command(psub, "simulate", "simulated power of a trial scenario (TOML), serial, on "
+                    "local processes or on Dask; resumable with --checkpoint", _run_simulate)
+    p.add_argument("scenario", help="trial scenario: .toml path or name "
+                                    "(shipped: trial_adascog, trial_alsfrs)")
+    p.add_argument("--method", default=None, choices=["reml", "egls", "two-stage"],
+                   help="override the scenario's analysis method")
+    p.add_argument("--n-control", type=_ints, default=None,
+                   help="control-arm sizes for a power curve, e.g. 100,150,200")
+    p.add_argument("--slowing", type=_floats, default=None,
+                   help="slowings for a power curve, e.g. 0.2,0.3")
+    _run_options(p, 1000)
+
+
+def _run_simulate(args) -> Outcome:
+    from alsstats.power.scenario import read_trial_scenario
+    from alsstats.power.simulate import power_curve, simulate_power
+
+    scenario = read_trial_scenario(args.scenario)
+    if args.method:
+        scenario = scenario.with_changes(method=args.method)
+    if args.n_control or args.slowing:
+        rows = power_curve(scenario, n_control=args.n_control, slowing=args.slowing,
+                           replicates=args.replicates, seed=args.seed, **_run_kwargs(args))
+        lines = ["n_control  slowing   power  MC SE  failed  analytic"]
+        for r in rows:
+            analytic = "-" if r["analytic_power"] is None else f"{r['analytic_power']:.4f}"
+            lines.append(f"{r['n_control']:9d}  {r['slowing']:7.3f}  {r['power']:.4f}  "
+                         f"{r['mc_se']:.4f}  {r['failed_fits']:6d}  {analytic}")
+        data = {"scenario": scenario.name, "method": scenario.analysis.method,
+                "replicates": args.replicates, "seed": args.seed, "curve": rows}
+        return _finish(args, data, "\n".join(lines))
+    res = simulate_power(scenario, args.replicates, args.seed, **_run_kwargs(args))
+    lines = [f"{scenario.name}: {res.method}, {res.replicates} replicates, seed {res.seed}, "
+             f"{res.run.scheduler} ({res.run.elapsed_seconds:.1f} s"
+             + (f", {res.run.chunks_resumed} chunks resumed" if res.run.chunks_resumed else "")
+             + ")"]
+    for a in res.arms:
+        analytic = "" if a.analytic_power is None else f"; analytic GLS {a.analytic_power:.4f}"
+        lines.append(f"{a.arm} vs control: power {a.power:.4f} (MC SE {a.mc_se:.4f}), "
+                     f"{a.successful_fits} fits, {a.failed_fits} failed{analytic}")
+    return _finish(args, res.to_dict(), "\n".join(lines))
