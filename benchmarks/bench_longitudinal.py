@@ -91,7 +91,7 @@ def bench_bayes() -> None:
     total = time.perf_counter() - start
     c = m.convergence_
     print(f"Bayes 200 subjects x 4 visits (group slopes, age, 4 sites), 2 chains x "
-          f"(1000 + 1000): {total:.1f} s including compilation; min bulk ESS "
+          f"(1000 tuning + 1500 draws): {total:.1f} s including compilation; min bulk ESS "
           f"{c['min_ess_bulk']:.0f}, min tail ESS {c['min_ess_tail']:.0f}, max R-hat "
           f"{c['max_rhat']:.4f}, divergences {c['divergences']}")
     s = m.summary()
