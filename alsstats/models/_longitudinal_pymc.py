@@ -48,7 +48,7 @@ import numpy as np
 from alsstats.models._longitudinal_data import LongData
 from alsstats.models.longitudinal_spec import LongitudinalSpec
 
-__all__ = ["build_model", "data_arrays", "model_signature", "sample_model"]
+__all__ = ["build_model", "compile_model", "data_arrays", "model_signature", "sample_model"]
 
 _LOG_2PI = float(np.log(2 * np.pi))
 
