@@ -81,6 +81,8 @@ class _Profile:
         self.B = np.add.reduceat(Xo[:, :, None] * Zo[:, None, :], starts, axis=0)  # (N,p,q)
         C = np.add.reduceat(Zo[:, :, None] * Zo[:, None, :], starts, axis=0)     # (N,q,q)
         self.d = np.add.reduceat(Zo * yo[:, None], starts, axis=0)                 # (N,q)
+        self.ee = np.add.reduceat(yo * yo, starts)                                 # (N,)
+        self.visits = np.diff(np.r_[starts, len(sc)])
         self.C_subject = C
         patterns, self.pattern_of, counts = np.unique(
             C.reshape(len(C), -1), axis=0, return_inverse=True, return_counts=True)
@@ -110,6 +112,28 @@ class _Profile:
         self.theta_rows, self.theta_cols = upper_cols, upper_rows  # column-major lower triangle
         self.eye_p = np.eye(p)
         self.eye_t = np.eye(q)[:, :, None]
+
+    def moment_start(self, fallback: np.ndarray) -> np.ndarray:
+        """θ from two-stage moments: per-subject least-squares fits b_i = C_i⁻¹d_i give
+        Ω ≈ cov(b_i) − σ² mean(C_i⁻¹) and σ² from their residuals; θ = chol(Ω/σ²)
+        (eigenvalues floored at 1 % of the largest).  ``fallback`` when too few subjects."""
+        q = self.q
+        m = self.visits
+        ok = (m > q) & (np.linalg.det(self.C_subject) > 1e-10 * (np.trace(
+            self.C_subject, axis1=1, axis2=2) / q) ** q)
+        if ok.sum() <= q + 1:
+            return fallback
+        C, d = self.C_subject[ok], self.d[ok]
+        Cinv = np.linalg.inv(C)
+        b = (Cinv @ d[:, :, None])[..., 0]
+        rss = self.ee[ok] - np.einsum("ik,ik->i", d, b)
+        sigma2 = max(rss.sum() / (m[ok] - q).sum(), 1e-12 * max(self.ee.sum(), 1e-300))
+        omega = np.atleast_2d(np.cov(b, rowvar=False)) - sigma2 * Cinv.mean(axis=0)
+        vals, vecs = np.linalg.eigh(0.5 * (omega + omega.T) / sigma2)
+        vals = np.maximum(vals, 0.01 * max(vals.max(), 1e-8))
+        L = np.linalg.cholesky((vecs * vals) @ vecs.T)
+        theta = L[self.theta_rows, self.theta_cols]
+        return theta if np.all(np.isfinite(theta)) else fallback
 
     def lam(self, theta: np.ndarray) -> np.ndarray:
         """Lower-triangular Λ filled column by column from θ (lme4's ordering)."""
@@ -311,12 +335,31 @@ def fit_lmm(y, X, subject, Z=None, method: str = "reml", *, fixed_names=None,
     n_theta = q * (q + 1) // 2
     diag = np.zeros(n_theta, dtype=bool)
     diag[np.cumsum(np.r_[0, np.arange(q, 1, -1)])] = True
-    start = np.where(diag, 1.0, 0.0) if theta0 is None else np.asarray(theta0, dtype=float)
-    if start.shape != (n_theta,):
-        raise SpecError(f"theta0 must have {n_theta} entries")
+    identity = np.where(diag, 1.0, 0.0)
+    if theta0 is not None:
+        starts = [np.asarray(theta0, dtype=float)]
+        if starts[0].shape != (n_theta,):
+            raise SpecError(f"theta0 must have {n_theta} entries")
+    else:
+        starts = [prof.moment_start(identity)]
     bounds = [(0.0, None) if dg else (None, None) for dg in diag]
-    res = optimize.minimize(prof.deviance, start, jac=True, method="L-BFGS-B", bounds=bounds,
-                            options={"ftol": tol, "gtol": 1e-7, "maxiter": 500})
+
+    def run(start):
+        return optimize.minimize(prof.deviance, start, jac=True, method="L-BFGS-B",
+                                 bounds=bounds, options={"ftol": tol, "gtol": 1e-7,
+                                                         "maxiter": 500})
+
+    res = run(starts[0])
+    n_evals = res.nfev
+    # A zero diagonal entry of Λ is a stationary point of the deviance in that entry (the
+    # deviance is even in it), where a gradient method can stop although a better
+    # optimum exists away from the boundary: restart from other points and keep the best.
+    if np.any(res.x[diag] < 1e-4):
+        for start in (identity, 0.3 * identity, 3.0 * identity):
+            alt = run(start)
+            n_evals += alt.nfev
+            if alt.fun < res.fun - 1e-9:
+                res = alt
     theta = res.x
     grad = prof.deviance(theta)[1]
     at_bound = diag & (theta <= 0.0) & (grad > 0.0)
@@ -337,7 +380,7 @@ def fit_lmm(y, X, subject, Z=None, method: str = "reml", *, fixed_names=None,
         random_names=random_names, random_cov=sigma2 * (L @ L.T), sigma=float(np.sqrt(sigma2)),
         theta=theta, deviance=float(dev), n_obs=len(y), n_subjects=len(labels),
         converged=converged, singular=singular, message=str(res.message),
-        n_evaluations=int(res.nfev), subjects=labels, random_effects=blup,
+        n_evaluations=int(n_evals), subjects=labels, random_effects=blup,
         random_effects_cov=sigma2 * W)
 
 
