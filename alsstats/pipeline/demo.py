@@ -17,6 +17,7 @@ import pandas as pd
 
 from alsstats._files import file_sha256
 from alsstats.describe import cohort_summary, missingness_patterns
+from alsstats.pipeline.longitudinal import fit_decline
 from alsstats.pipeline.markers import validate_markers
 from alsstats.pipeline.power import plan_power
 from alsstats.random import spawn_seeds
@@ -24,6 +25,7 @@ from alsstats.report.document import Report, Section, write_report
 from alsstats.report.sections import (
     cohort_section,
     cutoff_section,
+    decline_section,
     marker_section,
     power_section,
 )
@@ -91,6 +93,13 @@ def run_demo(out_dir: str | os.PathLike = "reports/demo", *, seed: int = 2026,
     headline.update(ratio_cutoff_sensitivity=perf.get("sensitivity")[0],
                     ratio_cutoff_specificity=perf.get("specificity")[0],
                     youden_cutoff=markers.cutoff.optimal.cutoff)
+
+    progress.step("fitting the Bayesian gray-matter decline model (compiles once)")
+    decline = fit_decline(data, seed=next(seeds), draws=500 if quick else None,
+                          replicates=300 if quick else 1000)
+    sections.append(decline_section(decline))
+    headline["gm_decline_als_pct_per_year"] = float(
+        decline.summary.set_index("term").loc["percent_per_time[ALS]", "estimate"])
 
     progress.step("planning power and sample size")
     plan = plan_power(data, seed=next(seeds), replicates=100 if quick else 300)

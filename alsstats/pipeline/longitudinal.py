@@ -52,7 +52,8 @@ def fit_decline(data: pd.DataFrame, *, seed: int, draws: int | None = None,
         "lower": slopes["percent_lower"].to_numpy(), "upper": slopes["percent_upper"].to_numpy(),
         "p_decline_over_2pct": exceeds.reindex(slopes.index).to_numpy()})
     convergence = pd.DataFrame({"check": list(model.convergence_),
-                                "value": [str(v) for v in model.convergence_.values()]})
+                                "value": [f"{v:.4g}" if isinstance(v, float) else str(v)
+                                          for v in model.convergence_.values()]})
     rows = []
     designs = [("seed_replicate", 7, 0.7), ("seed_replicate", 15, 0.7),
                ("seed_replicate", 7, 1.0), ("default", 7, 0.7)]
