@@ -6,10 +6,12 @@ Each builder takes result objects or frames and returns a
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from alsstats.report.document import Section, Table
 from alsstats.report.figures import (
+    calibration_figure,
     histogram_figure,
     interval_figure,
     lines_figure,
@@ -22,6 +24,7 @@ __all__ = [
     "cohort_section",
     "cutoff_section",
     "decline_section",
+    "diagnostic_section",
     "marker_section",
     "power_section",
 ]
@@ -268,5 +271,80 @@ def decline_section(res) -> Section:
                   "cross-sectional stream (0.7%) and its missing scans.", slug="detection"),
             Table("Convergence", res.convergence, "Criteria: R-hat ≤ 1.01, bulk and tail ESS "
                   "≥ 400, no divergences.", slug="convergence"),
+        ],
+    )
+
+
+def diagnostic_section(res) -> Section:
+    """The Bayesian diagnostic model on held-out patients: discrimination, calibration, CrIs."""
+    aucs = res.aucs
+    model = aucs.iloc[0]
+    best = aucs.iloc[1:].loc[aucs.iloc[1:]["auc"].idxmax()]
+    stats = res.calibration_stats.set_index("quantity")
+    slope = stats.loc["calibration slope"]
+    widths = res.widths
+    few, many = widths.iloc[0], widths.iloc[-1]
+    scores = res.scores.sort_values(["group", "p_als"])
+    shown = (scores.groupby("group", sort=False, group_keys=False)
+             .apply(lambda g: g.iloc[np.linspace(0, len(g) - 1, min(len(g), 12)).astype(int)]))
+    means = res.class_means.assign(label=lambda d: d["class"] + " · " + d["marker"])
+    return Section(
+        title="Diagnosis: the Bayesian multimodal model",
+        slug="diagnostic",
+        warnings=_convergence_warning(res.converged, "diagnostic model fit"),
+        paragraphs=[
+            f"Hierarchical class-conditional model (ALS incl. PMA vs mimic vs healthy) fitted "
+            f"on the {res.n_train} cohort patients' baseline markers and scored on "
+            f"{res.n_test} new, independently simulated patients at the training prevalence. "
+            "Missing markers are marginalized, never imputed: every patient gets a score.",
+            f"On the new patients, P(ALS) has AUC {model['auc']:.3f} ({model['low']:.3f}–"
+            f"{model['high']:.3f}) for motor neuron disease vs the rest; the best single "
+            f"marker, {best['marker']}, {best['auc']:.3f} ({best['low']:.3f}–"
+            f"{best['high']:.3f}) on the {int(best['n'])} patients who have it. Calibration "
+            f"slope {slope['value']:.2f} ({slope['lower']:.2f}–{slope['upper']:.2f}).",
+            f"Credible intervals widen when markers are missing: mean 90% interval width "
+            f"{few['mean_interval_width']:.2f} with {int(few['markers_available'])} markers vs "
+            f"{many['mean_interval_width']:.2f} with {int(many['markers_available'])}.",
+        ],
+        items=[
+            roc_figure(res.curves, aucs[["marker", "auc", "low", "high"]],
+                       title="ROC of P(ALS) and of each marker on held-out patients",
+                       caption="Held-out patients; each marker on the patients who have it, "
+                               "the model on everyone. AUC with DeLong 95% interval.",
+                       slug="roc"),
+            Table("AUC on held-out patients", aucs, "DeLong 95% intervals.", slug="auc"),
+            interval_figure(shown, label="subject_id", estimate="p_als", low="p_als_low",
+                            high="p_als_high", color_by="group",
+                            title="P(ALS) per patient with 90% credible intervals",
+                            caption="A sample of held-out patients per group (all patients "
+                                    "in the CSV), at the training prevalence.",
+                            xlabel="P(ALS | markers)", slug="patients"),
+            Table("Interval width by the number of markers a patient has", widths,
+                  "Mean width of the 90% credible interval of P(ALS).", slug="widths"),
+            calibration_figure(res.calibration, title="Calibration of P(ALS)",
+                               caption="Observed proportion with ALS (Wilson 95% interval) "
+                                       "against mean predicted P(ALS), in bins of predicted "
+                                       "risk."),
+            Table("Calibration", res.calibration_stats,
+                  "Brier score; logistic recalibration intercept (calibration-in-the-large) "
+                  "and slope with 95% intervals.", slug="calibration-stats"),
+            lines_figure(res.decision, x="threshold", y="net_benefit", group="strategy",
+                         title="Decision curve", caption="Net benefit of acting on P(ALS) ≥ "
+                         "threshold, against treating everyone or no one.",
+                         xlabel="threshold probability", ylabel="net benefit",
+                         slug="decision"),
+            interval_figure(means, label="label", estimate="mean", low="lower", high="upper",
+                            color_by="class", title="Posterior class means by marker",
+                            caption="Class means μ_k of each transformed, standardized "
+                                    "marker (training mean 0, SD 1) with 90% intervals.",
+                            xlabel="standardized marker", slug="forest", vline=0.0),
+            Table("Posterior predictive checks", res.ppc,
+                  "P(replicated class mean / SD ≥ observed); values near 0 or 1 flag misfit.",
+                  slug="ppc"),
+            Table("Convergence", res.convergence, "nutpie NUTS; criteria R-hat ≤ 1.01, "
+                  "bulk/tail ESS ≥ 100 per chain, no divergences.", slug="convergence"),
+            Table("Scores of the held-out patients", res.scores, "p_<class> posterior mean "
+                  "and 90% interval; n_markers observed; site_seen.", slug="scores",
+                  max_rows=20),
         ],
     )
