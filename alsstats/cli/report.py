@@ -1,4 +1,4 @@
-"""``alsstats demo``: the whole pipeline on the built-in synthetic cohort, as an HTML report."""
+"""``alsstats demo`` and ``alsstats report --from FILE``: HTML reports."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 
 from alsstats.cli._common import Outcome, add_command
 from alsstats.pipeline.demo import run_demo
+from alsstats.pipeline.from_file import KINDS, report_from
 
 __all__ = ["register"]
 
@@ -16,6 +17,15 @@ def register(sub) -> None:
     p.add_argument("--out", default="reports/demo", help="report folder (default reports/demo)")
     p.add_argument("--seed", type=int, default=2026, help="seed for everything (default 2026)")
     p.add_argument("--quick", action="store_true", help="smaller run for a fast look")
+    p = add_command(sub, "report", "HTML report on a result file: a cohort table (.csv, "
+                    ".parquet), a saved fit (.nc) or a cv/power result (.json)", _run_report)
+    p.add_argument("--from", dest="source", required=True, metavar="FILE",
+                   help="the result to report on")
+    p.add_argument("--out", required=True, help="report folder (index.html is written there)")
+    p.add_argument("--kind", choices=KINDS, default=None,
+                   help="result kind (default: recognized from the file)")
+    p.add_argument("--seed", type=int, default=2026,
+                   help="seed for analyses a cohort report runs (bootstrap, CV)")
 
 
 def _run_demo(args: argparse.Namespace) -> Outcome:
@@ -23,3 +33,9 @@ def _run_demo(args: argparse.Namespace) -> Outcome:
     return Outcome({"report": str(result.report), "seconds": round(result.seconds, 1),
                     **result.headline},
                    f"report written to {result.report} in {result.seconds:.0f} s")
+
+
+def _run_report(args: argparse.Namespace) -> Outcome:
+    index, kind = report_from(args.source, args.out, seed=args.seed, kind=args.kind)
+    return Outcome({"report": str(index), "kind": kind, "source": str(args.source)},
+                   f"{kind} report written to {index}")

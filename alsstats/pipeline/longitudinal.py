@@ -16,7 +16,7 @@ from alsstats.models.decline_power import decline_detection_power
 from alsstats.models.longitudinal import LongitudinalModel
 from alsstats.random import spawn_seeds
 
-__all__ = ["DeclineResults", "fit_decline"]
+__all__ = ["DeclineResults", "decline_tables", "fit_decline"]
 
 
 @dataclass
@@ -28,7 +28,7 @@ class DeclineResults:
     subject_slopes: pd.DataFrame  # subject, group, percent_per_time, lower, upper, P(>2%/y)
     convergence: pd.DataFrame    # check, value
     converged: bool
-    detection: pd.DataFrame      # scenario, n, dt, power, mc_se
+    detection: pd.DataFrame | None  # scenario, patients, years_apart, gm/m1 power, mc_se
     n_subjects: int
     n_obs: int
 
@@ -42,18 +42,7 @@ def fit_decline(data: pd.DataFrame, *, seed: int, draws: int | None = None,
     model = LongitudinalModel(spec=spec, method="bayes", outcome="total_gm_cm3",
                               covariates=("age", "sex", "etiv_mm3"), seed=fit_seed)
     model.fit(table)
-    summary = model.summary().reset_index().rename(columns={"index": "term"})
-    trajectories = model.predict(level="group")[["group", "time", "estimate", "lower", "upper"]]
-    slopes = model.subject_slopes()
-    exceeds = model.prob_decline_exceeds(2.0, percent=True, level="subject")
-    subjects = pd.DataFrame({
-        "subject": slopes.index, "group": slopes["group"].to_numpy(),
-        "percent_per_year": slopes["percent_per_time"].to_numpy(),
-        "lower": slopes["percent_lower"].to_numpy(), "upper": slopes["percent_upper"].to_numpy(),
-        "p_decline_over_2pct": exceeds.reindex(slopes.index).to_numpy()})
-    convergence = pd.DataFrame({"check": list(model.convergence_),
-                                "value": [f"{v:.4g}" if isinstance(v, float) else str(v)
-                                          for v in model.convergence_.values()]})
+    results = decline_tables(model)
     rows = []
     designs = [("seed_replicate", 7, 0.7), ("seed_replicate", 15, 0.7),
                ("seed_replicate", 7, 1.0), ("default", 7, 0.7)]
@@ -66,5 +55,23 @@ def fit_decline(data: pd.DataFrame, *, seed: int, draws: int | None = None,
         rows.append({"scenario": scenario, "patients": n, "years_apart": dt,
                      "gm_power": res.power, "gm_mc_se": res.mc_se,
                      "m1_power": m1.power, "m1_mc_se": m1.mc_se})
+    results.detection = pd.DataFrame(rows)
+    return results
+
+
+def decline_tables(model: LongitudinalModel, *, threshold_pct: float = 2.0) -> DeclineResults:
+    """The report tables of a fitted decline model (``detection`` left empty)."""
+    summary = model.summary().reset_index().rename(columns={"index": "term"})
+    trajectories = model.predict(level="group")[["group", "time", "estimate", "lower", "upper"]]
+    slopes = model.subject_slopes()
+    exceeds = model.prob_decline_exceeds(threshold_pct, percent=True, level="subject")
+    subjects = pd.DataFrame({
+        "subject": slopes.index, "group": slopes["group"].to_numpy(),
+        "percent_per_year": slopes["percent_per_time"].to_numpy(),
+        "lower": slopes["percent_lower"].to_numpy(), "upper": slopes["percent_upper"].to_numpy(),
+        "p_decline_over_2pct": exceeds.reindex(slopes.index).to_numpy()})
+    convergence = pd.DataFrame({"check": list(model.convergence_),
+                                "value": [f"{v:.4g}" if isinstance(v, float) else str(v)
+                                          for v in model.convergence_.values()]})
     return DeclineResults(summary, trajectories, subjects, convergence, model.converged_,
-                          pd.DataFrame(rows), model.meta_["n_subjects"], model.meta_["n_obs"])
+                          None, model.meta_["n_subjects"], model.meta_["n_obs"])

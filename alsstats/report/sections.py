@@ -24,9 +24,11 @@ __all__ = [
     "cohort_section",
     "cutoff_section",
     "decline_section",
+    "diagnostic_fit_section",
     "diagnostic_section",
     "marker_section",
     "power_section",
+    "power_simulation_section",
 ]
 
 
@@ -220,59 +222,64 @@ def _convergence_warning(ok: bool, what: str) -> list[str]:
                           "divergences); treat its numbers as unreliable."]
 
 
-def decline_section(res) -> Section:
-    """Gray-matter decline: group slopes, trajectories, subject slopes, detection power."""
+def decline_section(res, *, outcome: str = "total gray matter (cm³)",
+                    description: str | None = None) -> Section:
+    """A decline model: group slopes, trajectories, subject slopes, detection power."""
     table = res.summary.set_index("term")
-    als = table.loc["percent_per_time[ALS]"]
-    diff = table.loc["slope_diff[ALS - HC]"]
-    seed = res.detection.iloc[0]
-    als_subjects = res.subject_slopes[res.subject_slopes["group"] == "ALS"]
-    likely = (als_subjects["p_decline_over_2pct"] > 0.9).sum()
-    return Section(
-        title="Monitoring: gray-matter decline",
-        slug="decline",
-        warnings=_convergence_warning(res.converged, "Bayesian longitudinal fit"),
-        paragraphs=[
-            f"Bayesian mixed model of total gray matter (cm³) over years with group-specific "
-            f"slopes, correlated random intercepts and slopes (integrated out), age, sex and "
-            f"eTIV, and partially pooled site offsets; {res.n_subjects} subjects, "
-            f"{res.n_obs} scans; 90% credible intervals.",
-            f"ALS: {als['estimate']:.2f}% per year ({als['lower']:.2f} to {als['upper']:.2f}); "
-            f"ALS minus HC slope {diff['estimate']:.1f} cm³/year ({diff['lower']:.1f} to "
-            f"{diff['upper']:.1f}). {likely} of {len(als_subjects)} ALS patients decline "
-            "faster than 2%/year with posterior probability > 0.9.",
+    groups = list(dict.fromkeys(res.trajectories["group"]))
+    paragraphs = [description or (
+        f"Mixed model of {outcome} over time with group-specific slopes and correlated "
+        f"random intercepts and slopes; {res.n_subjects} subjects, {res.n_obs} "
+        "observations.")]
+    rates = [f"{g}: {table.loc[f'percent_per_time[{g}]', 'estimate']:.2f}% per year "
+             f"({table.loc[f'percent_per_time[{g}]', 'lower']:.2f} to "
+             f"{table.loc[f'percent_per_time[{g}]', 'upper']:.2f})"
+             for g in groups if f"percent_per_time[{g}]" in table.index]
+    if rates:
+        paragraphs.append("Change as % of the baseline level: " + "; ".join(rates) + ".")
+    subjects = res.subject_slopes
+    focus = subjects[subjects["group"] == "ALS"] if (subjects["group"] == "ALS").any() \
+        else subjects
+    likely = int((focus["p_decline_over_2pct"] > 0.9).sum())
+    paragraphs.append(f"{likely} of {len(focus)} {'ALS ' if focus is not subjects else ''}"
+                      "subjects decline faster than 2% per time unit with probability > 0.9 "
+                      "(posterior; Wald approximation for REML fits).")
+    items = [
+        lines_figure(res.trajectories, x="time", y="estimate", group="group", low="lower",
+                     high="upper", title="Trajectories by group",
+                     caption="Mean trajectory (mean covariates, average site) with its "
+                             "interval band, per group.",
+                     xlabel="time from baseline", ylabel=outcome, slug="trajectories"),
+        Table("Summary", res.summary,
+              "Group intercepts, slopes per time unit and % of baseline per time unit; "
+              "differences from the reference group; covariates; variance components.",
+              slug="summary"),
+        interval_figure(focus.sort_values("percent_per_year"), label="subject",
+                        estimate="percent_per_year", low="lower", high="upper",
+                        title="Subjects' own rates of change",
+                        caption="Each subject's mean %/time-unit change with its interval "
+                                "(first 60 by rate; all subjects in the CSV).",
+                        xlabel="% change per time unit", slug="subjects", vline=0.0),
+    ]
+    if res.detection is not None:
+        seed = res.detection.iloc[0]
+        paragraphs.append(
             f"The seed's question, simulated: with {int(seed['patients'])} patients scanned "
             f"{seed['years_apart']} years apart (longitudinal FreeSurfer stream), a paired "
-            f"t-test detects total gray-matter decline with probability {seed['gm_power']:.2f} "
-            f"(MC SE {seed['gm_mc_se']:.3f}) but M1 decline only {seed['m1_power']:.2f}.",
-        ],
-        items=[
-            lines_figure(res.trajectories, x="time", y="estimate", group="group", low="lower",
-                         high="upper", title="Gray-matter trajectories by group",
-                         caption="Posterior mean trajectory (mean covariates, average site) "
-                                 "with 90% credible band, per group.",
-                         xlabel="years from baseline", ylabel="total gray matter (cm³)",
-                         slug="trajectories"),
-            Table("Posterior summary", res.summary,
-                  "Group intercepts (cm³), slopes (cm³/year) and % of baseline per year; "
-                  "differences from HC; covariate effects; variance components. R-hat and "
-                  "bulk ESS per quantity.", slug="summary"),
-            interval_figure(als_subjects.sort_values("percent_per_year"), label="subject",
-                            estimate="percent_per_year", low="lower", high="upper",
-                            title="ALS patients' own rates of decline",
-                            caption="Each ALS patient's posterior mean %/year change of "
-                                    "total gray matter with 90% interval (first 60 by rate; "
-                                    "all patients in the CSV).",
-                            xlabel="% change per year", slug="subjects", vline=0.0),
-            Table("Detecting decline with two scans (simulated)", res.detection,
-                  "Power of a paired t-test (p < 0.05, decline direction) on log volumes "
-                  "from simulated studies, with Monte Carlo SE. 'seed_replicate' uses the "
-                  "longitudinal FreeSurfer stream (scan CV 0.4%); 'default' the "
-                  "cross-sectional stream (0.7%) and its missing scans.", slug="detection"),
-            Table("Convergence", res.convergence, "Criteria: R-hat ≤ 1.01, bulk and tail ESS "
-                  "≥ 400, no divergences.", slug="convergence"),
-        ],
-    )
+            f"t-test detects total gray-matter decline with probability {seed['gm_power']:.2f}"
+            f" (MC SE {seed['gm_mc_se']:.3f}) but M1 decline only {seed['m1_power']:.2f}.")
+        items.append(Table(
+            "Detecting decline with two scans (simulated)", res.detection,
+            "Power of a paired t-test (p < 0.05, decline direction) on log volumes from "
+            "simulated studies, with Monte Carlo SE. 'seed_replicate' uses the longitudinal "
+            "FreeSurfer stream (scan CV 0.4%); 'default' the cross-sectional stream (0.7%) "
+            "and its missing scans.", slug="detection"))
+    items.append(Table("Convergence", res.convergence, "Bayesian fits: R-hat ≤ 1.01, bulk and "
+                       "tail ESS ≥ 400, no divergences; REML fits: optimizer convergence.",
+                       slug="convergence"))
+    return Section(title="Monitoring: decline over time", slug="decline",
+                   warnings=_convergence_warning(res.converged, "longitudinal fit"),
+                   paragraphs=paragraphs, items=items)
 
 
 def diagnostic_section(res) -> Section:
@@ -348,3 +355,57 @@ def diagnostic_section(res) -> Section:
                   max_rows=20),
         ],
     )
+
+
+def power_simulation_section(result: dict) -> Section:
+    """A simulated-power result (``alsstats power simulate --out``): power per arm with MC SE."""
+    arms = pd.DataFrame(result["arms"])
+    arms["lower"] = (arms["power"] - 1.96 * arms["mc_se"]).clip(0, 1)
+    arms["upper"] = (arms["power"] + 1.96 * arms["mc_se"]).clip(0, 1)
+    run = pd.DataFrame({"setting": list(result["run"]),
+                        "value": [str(v) for v in result["run"].values()]})
+    first = arms.iloc[0]
+    analytic = first.get("analytic_power")
+    return Section(
+        title="Simulated power", slug="power-simulation",
+        warnings=[f"{int(arms['failed_fits'].sum())} fits failed; they are excluded from the "
+                  "power estimate, not counted as non-significant."]
+        if arms["failed_fits"].sum() else [],
+        paragraphs=[
+            f"Scenario {result['scenario']}: {result['replicates']} replicates (seed "
+            f"{result['seed']}), analysed by {result['method']}, α {result['alpha']} "
+            f"({result['alternative']}); arms {result['n_per_arm']}.",
+            f"{first['arm']}: power {first['power']:.3f} (Monte Carlo SE "
+            f"{first['mc_se']:.3f})" + (f"; analytic GLS power {analytic:.3f}."
+                                        if analytic is not None and analytic == analytic
+                                        else "."),
+        ],
+        items=[
+            interval_figure(arms, label="arm", estimate="power", low="lower", high="upper",
+                            title="Power per active arm", caption="Simulated power with "
+                            "± 1.96 Monte Carlo SE.", xlabel="power", slug="arms"),
+            Table("Power per active arm", arms, "rejections / successful fits; mean and SD "
+                  "of the estimated effect; mean SE; analytic GLS power.", slug="arms-table"),
+            Table("Run", run, "Execution: scheduler, workers, chunks (resumed chunks from a "
+                  "checkpoint are reported).", slug="run"),
+        ])
+
+
+def diagnostic_fit_section(class_means: pd.DataFrame, convergence: pd.DataFrame,
+                           converged: bool, classes: list[str], markers: list[str]) -> Section:
+    """A saved diagnostic model: posterior class means by marker, and convergence."""
+    means = class_means.assign(label=lambda d: d["class"] + " · " + d["marker"])
+    return Section(
+        title="Diagnostic model", slug="diagnostic-fit",
+        warnings=_convergence_warning(converged, "diagnostic model fit"),
+        paragraphs=[f"Classes {', '.join(classes)}; markers {', '.join(markers)} "
+                    "(transformed and standardized with the training mean and SD)."],
+        items=[
+            interval_figure(means, label="label", estimate="mean", low="lower", high="upper",
+                            color_by="class", title="Posterior class means by marker",
+                            caption="Class means with 90% intervals on the standardized "
+                                    "scale.", xlabel="standardized marker", slug="forest",
+                            vline=0.0),
+            Table("Posterior class means", class_means, "90% intervals.", slug="means"),
+            Table("Convergence", convergence, "", slug="convergence"),
+        ])

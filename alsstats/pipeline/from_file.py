@@ -1,0 +1,158 @@
+"""Reports on users' own results: ``alsstats report --from FILE``.
+
+The kind of result is recognized from the file:
+
+* a cohort table (``.csv``/``.parquet``) → cohort summary, marker ROC/AUC and the
+  M1/precuneus cutoff validation (computed here, as in the demo);
+* a saved longitudinal fit (``.nc`` from ``alsstats longitudinal --out``) → its summary,
+  trajectories, subject slopes and convergence;
+* a saved diagnostic fit (``.nc`` from ``alsstats fit diagnostic``) → class means,
+  convergence and provenance;
+* a JSON result of ``alsstats cv --json`` or ``alsstats power simulate --out`` → its tables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from alsstats._files import file_sha256
+from alsstats.describe import cohort_summary, missingness_patterns
+from alsstats.errors import AlsStatsError
+from alsstats.report.document import Report, Section, Table, write_report
+from alsstats.report.sections import cohort_section, cutoff_section, marker_section
+from alsstats.schema import MARKERS, read_cohort
+
+__all__ = ["KINDS", "detect_kind", "report_from"]
+
+KINDS = ("cohort", "longitudinal", "diagnostic", "cv", "power")
+
+
+def detect_kind(path: Path) -> str:
+    """The kind of result stored in ``path`` (see the module docstring)."""
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".parquet"):
+        return "cohort"
+    if suffix == ".json":
+        data = _read_json(path)
+        if "models" in data and "folds" in data:
+            return "cv"
+        if "arms" in data and "replicates" in data:
+            return "power"
+        raise AlsStatsError(f"{path}: JSON is neither an `alsstats cv --json` nor an "
+                            "`alsstats power simulate --out` result")
+    if suffix == ".nc":
+        import arviz as az
+
+        try:
+            idata = az.from_netcdf(str(path))
+        except (OSError, ValueError) as exc:
+            raise AlsStatsError(f"{path}: not a readable NetCDF fit: {exc}") from None
+        if "derived" in idata.groups() and str(idata.derived.attrs.get("format", "")).startswith(
+                "alsstats.longitudinal"):
+            return "longitudinal"
+        if "posterior" in idata.groups() and idata.posterior.attrs.get(
+                "alsstats_model") == "diagnostic":
+            return "diagnostic"
+        raise AlsStatsError(f"{path}: NetCDF file is not a saved alsstats fit")
+    raise AlsStatsError(f"{path}: cannot tell the result kind from {suffix!r}; expected "
+                        ".csv/.parquet (cohort), .nc (saved fit) or .json (cv/power result)")
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise AlsStatsError(f"{path}: not a readable JSON result: {exc}") from None
+    if not isinstance(data, dict):
+        raise AlsStatsError(f"{path}: expected a JSON object")
+    return data
+
+
+def report_from(path: str | os.PathLike, out_dir: str | os.PathLike, *, seed: int = 2026,
+                kind: str | None = None) -> tuple[Path, str]:
+    """Write a report on the result in ``path`` to ``out_dir/index.html``; returns (path, kind)."""
+    src = Path(path)
+    if not src.is_file():
+        raise AlsStatsError(f"{src}: file not found")
+    kind = kind or detect_kind(src)
+    if kind not in KINDS:
+        raise AlsStatsError(f"unknown report kind {kind!r}; expected one of {', '.join(KINDS)}")
+    build = {"cohort": _cohort, "longitudinal": _longitudinal, "diagnostic": _diagnostic,
+             "cv": _cv, "power": _power}[kind]
+    title, sections = build(src, seed)
+    report = Report(title=title, subtitle=f"Report on {src.name}", sections=sections,
+                    provenance={"input": f"{src.name} (sha256 {file_sha256(src)})",
+                                "kind": kind, "seed": str(seed),
+                                "python": sys.version.split()[0]})
+    return write_report(report, out_dir), kind
+
+
+def _cohort(src: Path, seed: int):
+    from alsstats.pipeline.markers import validate_markers
+
+    data = read_cohort(src)
+    markers = validate_markers(data, seed=seed)
+    return (f"Cohort report: {src.name}",
+            [cohort_section(cohort_summary(data), missingness_patterns(data), list(MARKERS),
+                            description=f"Cohort table {src.name}."),
+             marker_section(markers), cutoff_section(markers)])
+
+
+def _longitudinal(src: Path, seed: int):
+    from alsstats.models.longitudinal import LongitudinalModel
+    from alsstats.pipeline.longitudinal import decline_tables
+    from alsstats.report.sections import decline_section
+
+    model = LongitudinalModel.load(src)
+    outcome = model.meta_["columns"]["outcome"]
+    return (f"Longitudinal model: {src.name}",
+            [decline_section(decline_tables(model), outcome=outcome,
+                             description=f"{model.method.upper()} fit of {outcome} "
+                                         f"({model.meta_['n_subjects']} subjects, "
+                                         f"{model.meta_['n_obs']} observations).")])
+
+
+def _diagnostic(src: Path, seed: int):
+    from alsstats.models.diagnostic import DiagnosticModel
+    from alsstats.pipeline.diagnostic import class_means, convergence_table
+    from alsstats.report.sections import diagnostic_fit_section
+
+    model = DiagnosticModel.load(src)
+    return (f"Diagnostic model: {src.name}",
+            [diagnostic_fit_section(class_means(model), convergence_table(model),
+                                    model.convergence_.ok, list(model.classes_),
+                                    list(model.spec_.marker_names))])
+
+
+def _cv(src: Path, seed: int):
+    data = _read_json(src)
+    rows = []
+    for name, res in data["models"].items():
+        summary = pd.DataFrame(res["summary"]).assign(model=name)
+        rows.append(summary)
+    table = pd.concat(rows, ignore_index=True)[["model", "quantity", "level", "mean", "sd",
+                                                "min", "max", "n"]]
+    pooled = table[table["level"] == "repeat"]
+    section = Section(
+        title="Cross-validated performance", slug="cv",
+        paragraphs=[f"{data['folds']}-fold subject-grouped cross-validation repeated "
+                    f"{data['repeats']} times (seed {data.get('seed')}) on {data['file']}: "
+                    f"{data['n_positive']} positive and {data['n_negative']} negative "
+                    f"subjects; outcome {data['outcome']}."],
+        items=[Table("Pooled out-of-fold performance per model", pooled,
+                     "Mean and SD over repeats of the pooled out-of-fold AUC, sensitivity and "
+                     "specificity.", slug="pooled"),
+               Table("All summaries", table, "Per split and per repeat.", slug="all")])
+    return f"Cross-validation report: {src.name}", [section]
+
+
+def _power(src: Path, seed: int):
+    from alsstats.report.sections import power_simulation_section
+
+    data = _read_json(src)
+    return f"Power simulation report: {src.name}", [power_simulation_section(data)]
