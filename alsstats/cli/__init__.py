@@ -10,9 +10,10 @@ import argparse
 import sys
 import warnings
 
+from alsstats._json import to_jsonable
 from alsstats._version import __version__
 from alsstats.cli import cohort, ingest, longitudinal, power, report, validation
-from alsstats.cli._common import emit, to_jsonable
+from alsstats.cli._common import emit
 from alsstats.errors import AlsStatsError
 
 __all__ = ["build_parser", "main"]

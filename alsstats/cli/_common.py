@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
+from alsstats._json import to_jsonable
 
 __all__ = ["Outcome", "add_command", "emit", "to_jsonable"]
 
@@ -38,23 +37,6 @@ def add_command(subparsers, name: str, help: str, run: Callable[[argparse.Namesp
                         help="print machine-readable JSON on stdout instead of text")
     parser.set_defaults(func=run)
     return parser
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert numpy/pandas scalars and arrays, recursively, to plain JSON values (NaN -> null)."""
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return to_jsonable(obj.item())
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if hasattr(obj, "to_dict") and callable(obj.to_dict):
-        return to_jsonable(obj.to_dict())
-    return obj
 
 
 def emit(outcome: Outcome, as_json: bool) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from alsstats._files import atomic_write
+from alsstats._json import to_jsonable
 from alsstats.cli._common import Outcome, add_command
 from alsstats.cli._table import BinaryTable, prepare_binary_table, read_table
 from alsstats.errors import DataValidationError, Problem
@@ -30,7 +31,6 @@ from alsstats.validation import (
     roc_curve,
     validate_cutoff,
 )
-from alsstats.validation._results import plain
 from alsstats.validation.cutoffs import METHODS, _check_method
 
 __all__ = ["register"]
@@ -201,7 +201,7 @@ def _prevalence_table(args, perf, data: dict, lines: list[str]) -> None:
     if not args.prevalences:
         return
     table = ppv_npv_by_prevalence(perf, args.prevalences)
-    data["ppv_npv_by_prevalence"] = plain(table)
+    data["ppv_npv_by_prevalence"] = to_jsonable(table)
     lines.append("  prevalence    PPV (interval)             NPV (interval)")
     for _, r in table.iterrows():
         lines.append(f"  {r['prevalence']:<10.3g}  {r['ppv']:.3f} ({r['ppv_lower']:.3f}–"
@@ -223,7 +223,7 @@ def _run_cutoff(args: argparse.Namespace) -> Outcome:
                                 n_boot=args.n_boot, seed=args.seed, conf_level=args.conf_level,
                                 name=m, **_criteria(args))
         opt = stab.full_data
-        data.update(cutoff=opt.to_dict(), stability=plain(stab.summary))
+        data.update(cutoff=opt.to_dict(), stability=to_jsonable(stab.summary))
         det = " (direction detected)" if opt.direction_detected else ""
         lines.append(f"  {args.method} cutoff: {opt.rule}{det}; "
                      "in-sample accuracy (optimistic):")
@@ -289,7 +289,7 @@ def _run_cv(args: argparse.Namespace) -> Outcome:
         X = np.column_stack([t.markers[c] for c in cols])
         r = cross_validate(est, X, t.y, groups=t.subject, n_folds=args.folds,
                            n_repeats=args.repeats, seed=args.seed, n_jobs=args.n_jobs)
-        results[name] = {"summary": plain(r.summary), "repeats": plain(r.repeats),
+        results[name] = {"summary": to_jsonable(r.summary), "repeats": to_jsonable(r.repeats),
                          "n_subjects": r.n_subjects}
         splits.append(r.splits.assign(model=name))
         q = r.summary.set_index("quantity")
