@@ -56,7 +56,9 @@ class DataValidationError(AlsStatsError, ValueError):
 
     def __init__(self, problems: list[Problem] | str, *, max_shown: int = 25):
         if isinstance(problems, str):
-            problems = [Problem(rule=problems)]
+            self.problems = [Problem(rule=problems)]
+            super().__init__(problems)
+            return
         self.problems = list(problems)
         shown = "\n  ".join(str(p) for p in self.problems[:max_shown])
         more = len(self.problems) - max_shown

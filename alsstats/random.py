@@ -21,6 +21,6 @@ def as_generator(seed: SeedLike) -> np.random.Generator:
 
 
 def spawn_seeds(seed: int | np.random.SeedSequence | None, n: int) -> list[np.random.SeedSequence]:
-    """``n`` independent child seed sequences of ``seed``; child ``i`` is the same for any ``n > i``."""
+    """``n`` independent child seeds of ``seed``; child ``i`` is the same for any ``n > i``."""
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     return root.spawn(n)

@@ -85,7 +85,7 @@ COLUMNS: tuple[Column, ...] = (
            categories=EL_ESCORIAL),
     Column("age", "float", "years", "age at the visit", 18, 110, required=True, nullable=False),
     Column("sex", "category", "", "sex", required=True, nullable=False, categories=SEXES),
-    Column("disease_duration_months", "float", "months", "time from symptom onset", 0, 600),
+    Column("disease_duration_months", "float", "months", "time from symptom onset", 0, 1000),
     Column("alsfrs_r", "float", "points", "ALS Functional Rating Scale-Revised", 0, 48),
     Column("glu", "float", "IU", "SMA glutamate (LCModel)", 0, 100, low_open=True),
     Column("naa", "float", "IU", "SMA N-acetylaspartate (LCModel)", 0, 100, low_open=True),
@@ -158,8 +158,21 @@ def _plain(v):
 
 
 def _is_blank(series: pd.Series) -> np.ndarray:
-    s = series.astype("object")
-    return (s.isna() | s.map(lambda v: isinstance(v, str) and v.strip() == "")).to_numpy(bool)
+    """Missing values and empty/whitespace-only strings."""
+    blank = series.isna().to_numpy(bool)
+    if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        return blank
+    text = series.astype("object").where(~blank, "")
+    return blank | (text.astype(str).str.strip() == "").to_numpy(bool)
+
+
+def _stripped(series: pd.Series, blank: np.ndarray) -> pd.Series:
+    """Strings stripped of surrounding space; blanks become None; non-text values kept."""
+    out = series.astype("object").where(~blank, None)
+    is_text = out.map(type).eq(str).to_numpy(bool)
+    if is_text.any():
+        out[is_text] = out[is_text].astype(str).str.strip()
+    return out
 
 
 def validate_cohort(df: pd.DataFrame, *, file: str | os.PathLike | None = None,
@@ -245,18 +258,24 @@ def _check_column(spec: Column, s: pd.Series, rows: np.ndarray, col: _Collector)
     if not spec.nullable and blank.any():
         col.add("value is required", spec.name, rows[blank])
     if spec.kind == "str":
-        vals = s.astype("object").where(~blank, None)
-        return vals.map(lambda v: v if v is None else str(v).strip()).astype("object")
+        vals = _stripped(s, blank)
+        other = ~blank & ~vals.map(type).eq(str).to_numpy(bool)
+        if other.any():  # numbers read as IDs: keep their text form
+            vals[other] = vals[other].astype(str)
+        return vals
     if spec.kind == "category":
-        text = s.astype("object").map(lambda v: v.strip() if isinstance(v, str) else v)
+        text = _stripped(s, blank)
         bad = ~blank & ~text.isin(spec.categories).to_numpy(bool)
         if bad.any():
             col.add(f"unknown label; expected one of {', '.join(spec.categories)}",
                     spec.name, rows[bad], text[bad].tolist())
         text = text.where(~blank & ~bad, None)
         return pd.Series(pd.Categorical(text, categories=list(spec.categories)))
-    num = pd.to_numeric(s.astype("object").where(~blank, np.nan), errors="coerce")
-    num = num.astype("float64")
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        num = s.astype("float64")
+    else:
+        num = pd.to_numeric(s.astype("object").where(~blank, np.nan),
+                            errors="coerce").astype("float64")
     bad_type = ~blank & num.isna().to_numpy(bool)
     if bad_type.any():
         col.add(f"not a number ({spec.kind} expected)", spec.name, rows[bad_type],

@@ -6,7 +6,17 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+def _find_shared() -> Path:
+    """``../shared`` next to the repository, or next to any parent (git worktrees live deeper)."""
+    repo = Path(__file__).resolve().parents[1]
+    for parent in repo.parents:
+        if (parent / "shared").is_dir():
+            return parent / "shared"
+    return repo.parent / "shared"
+
+
+SHARED = _find_shared()
 
 
 @pytest.fixture(scope="session")

@@ -11,13 +11,13 @@ import sys
 import warnings
 
 from alsstats._version import __version__
-from alsstats.cli import cohort
+from alsstats.cli import cohort, ingest, report, validation
 from alsstats.cli._common import emit, to_jsonable
 from alsstats.errors import AlsStatsError
 
 __all__ = ["build_parser", "main"]
 
-_COMMAND_MODULES = (cohort,)
+_COMMAND_MODULES = (cohort, validation, ingest, report)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,5 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"alsstats {args.command}: interrupted", file=sys.stderr)
         return 130
-    emit(outcome, as_json)
+    try:
+        emit(outcome, as_json)
+    except BrokenPipeError:  # e.g. piped into `head`
+        sys.stderr.close()
     return 0

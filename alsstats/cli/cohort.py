@@ -5,21 +5,75 @@ from __future__ import annotations
 import argparse
 
 from alsstats.cli._common import Outcome, add_command
+from alsstats.describe import cohort_summary
+from alsstats.errors import ScenarioError
 from alsstats.schema import read_cohort
+from alsstats.simulate import simulate_cohort, write_simulation
 
 __all__ = ["register"]
 
 
 def register(sub) -> None:
+    p = add_command(sub, "simulate", "simulate a synthetic cohort from a scenario", _run_simulate)
+    p.add_argument("--scenario", default="default",
+                   help="scenario name (shipped or in data/synthetic/) or path to a .toml file")
+    p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same file)")
+    p.add_argument("--out", default=None,
+                   help="output file (.csv or .parquet); a .json sidecar is written next to it")
+    p.add_argument("--n-per-group", action="append", default=None, metavar="N|NAME=N",
+                   help="override stratum sizes: one number for all strata, or NAME=N "
+                        "(stratum or group; repeatable)")
     p = add_command(sub, "validate", "check a cohort table (CSV or Parquet) against the schema",
                     _run_validate)
     p.add_argument("file", help="cohort table, .csv or .parquet")
 
 
+def _parse_sizes(values: list[str] | None) -> int | dict[str, int] | None:
+    if not values:
+        return None
+    if len(values) == 1 and "=" not in values[0]:
+        return _whole(values[0], "--n-per-group")
+    sizes = {}
+    for item in values:
+        name, sep, n = item.partition("=")
+        if not sep:
+            raise ScenarioError(f"--n-per-group {item!r}: give one number, or NAME=N items")
+        sizes[name.strip()] = _whole(n, f"--n-per-group {name}")
+    return sizes
+
+
+def _whole(text: str, what: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise ScenarioError(f"{what}: expected a whole number, got {text!r}") from None
+    if n < 0:
+        raise ScenarioError(f"{what}: must be >= 0, got {n}")
+    return n
+
+
+def _run_simulate(args: argparse.Namespace) -> Outcome:
+    data, truth = simulate_cohort(args.scenario, seed=args.seed,
+                                  n_per_group=_parse_sizes(args.n_per_group))
+    summary = cohort_summary(data)
+    result = {"scenario": truth.scenario.name, "seed": args.seed, "rows": len(data),
+              "subjects": int(data["subject_id"].nunique()),
+              "subjects_per_stratum": truth.subjects["stratum"].value_counts(sort=False).to_dict()
+              if len(truth.subjects) else {},
+              "summary": summary.to_dict(orient="index")}
+    text = (f"scenario {truth.scenario.name!r}, seed {args.seed}: {len(data)} rows, "
+            f"{result['subjects']} subjects\n{summary.astype(object).T.to_string()}")
+    if args.out:
+        out, side = write_simulation(data, truth, args.out)
+        result.update(out=str(out), sidecar=str(side))
+        text += f"\nwrote {out} and {side}"
+    return Outcome(result, text)
+
+
 def _run_validate(args: argparse.Namespace) -> Outcome:
     df = read_cohort(args.file)
     n_subjects = df["subject_id"].nunique()
-    counts = df.drop_duplicates("subject_id")["group"].value_counts().to_dict()
+    counts = df.drop_duplicates("subject_id")["group"].value_counts(sort=False).to_dict()
     text = (f"{args.file}: valid cohort table, {len(df)} rows, {n_subjects} subjects "
             f"({', '.join(f'{k} {v}' for k, v in counts.items())})")
     return Outcome({"file": str(args.file), "valid": True, "rows": len(df),

@@ -1,0 +1,1 @@
+"""Analysis pipelines that compute what reports show (the demo and per-result reports)."""

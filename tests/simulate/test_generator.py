@@ -1,0 +1,152 @@
+"""Generator behaviour: reproducibility, scenario errors, missingness, dropout, truth."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from alsstats.cli import main
+from alsstats.errors import ScenarioError
+from alsstats.schema import validate_cohort
+from alsstats.simulate import load_scenario, simulate_cohort
+
+
+def _raw():
+    return load_scenario("default").to_dict()
+
+
+def test_default_passes_schema_and_has_expected_sizes():
+    data, truth = simulate_cohort("default", seed=1)
+    validate_cohort(data)
+    sizes = truth.subjects["stratum"].value_counts().to_dict()
+    assert sizes == {"HC": 40, "MIMIC": 30, "PMA": 10, "ALS_early": 40, "ALS_established": 60}
+    base = data[data["visit"] == 0]
+    assert base["subject_id"].is_unique and len(base) == 180
+    ee = base.set_index("subject_id")["el_escorial"]
+    strata = truth.subjects.set_index("subject_id")["stratum"]
+    assert set(ee[strata == "ALS_early"]) <= {"possible", "probable_lab"}
+    assert set(ee[strata == "ALS_established"]) <= {"probable", "definite"}
+    assert ee[strata.isin(["HC", "MIMIC", "PMA"])].isna().all()
+
+
+def test_same_seed_byte_identical_files_different_seeds_differ(tmp_path):
+    paths = [tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"]
+    for path, seed in zip(paths, (5, 5, 6), strict=True):
+        assert main(["simulate", "--seed", str(seed), "--out", str(path), "--json"]) == 0
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    assert paths[0].read_bytes() != paths[2].read_bytes()
+    side = json.loads((tmp_path / "a.json").read_text())
+    assert side["seed"] == 5 and side["scenario"]["name"] == "default"
+    assert side["alsstats_version"] and side["rows"] > 0
+    side_b = json.loads((tmp_path / "b.json").read_text())
+    assert side_b.pop("data_file") == "b.csv" and side.pop("data_file") == "a.csv"
+    assert side == side_b  # no timestamps: same seed, same sidecar
+
+
+def test_changing_one_stratum_size_leaves_others_unchanged():
+    _, ta = simulate_cohort("default", seed=3)
+    _, tb = simulate_cohort("default", seed=3, n_per_group={"PMA": 25})
+    hc_a = ta.subjects[ta.subjects["stratum"] == "HC"].drop(columns="subject_id")
+    hc_b = tb.subjects[tb.subjects["stratum"] == "HC"].drop(columns="subject_id")
+    assert np.allclose(hc_a.select_dtypes("number"), hc_b.select_dtypes("number"),
+                       equal_nan=True)
+
+
+def test_group_override_splits_als_proportionally():
+    _, truth = simulate_cohort("default", seed=1, n_per_group={"ALS": 50, "HC": 5})
+    counts = truth.subjects["stratum"].value_counts()
+    assert counts["ALS_early"] == 20 and counts["ALS_established"] == 30 and counts["HC"] == 5
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda r: r["strata"]["HC"].update(bogus=1), "unknown key 'bogus'"),
+    (lambda r: r.update(colour="red"), "unknown key 'colour'"),
+    (lambda r: r["strata"]["HC"]["ratio"].update(sd=-0.1), "ratio.sd: must be >= 0"),
+    (lambda r: r["strata"]["ALS_established"]["correlations"].update(
+        {"ratio:smn": -0.95, "smn:glu": 0.95, "ratio:glu": 0.5}), "not positive definite"),
+    (lambda r: r["missingness"]["probability"].update(mrs=1.5), "must be <= 1"),
+    (lambda r: r["strata"]["HC"].update(group="ALZ"), "unknown group 'ALZ'"),
+    (lambda r: r["correlations"].update({"glu:foo": 0.1}), "bad pair 'glu:foo'"),
+    (lambda r: r["strata"]["HC"]["ratio"].update(sd=0.01), "smaller than its site"),
+])
+def test_bad_scenarios_rejected(edit, message):
+    raw = _raw()
+    edit(raw)
+    with pytest.raises(ScenarioError, match=message):
+        simulate_cohort(raw, seed=1)
+
+
+def test_bad_scenario_file_cli_writes_nothing(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('extends = "default"\n[strata.HC.nfl]\nmultiplier = 1.0\nlog_sd = -2\n')
+    out = tmp_path / "out.csv"
+    assert main(["simulate", "--scenario", str(bad), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "strata.HC.nfl.log_sd: must be >= 0" in err and "Traceback" not in err
+    assert not out.exists() and list(tmp_path.iterdir()) == [bad]
+    assert main(["simulate", "--scenario", "no_such_scenario"]) == 1
+    assert "unknown scenario 'no_such_scenario'" in capsys.readouterr().err
+    assert main(["simulate", "--n-per-group", "-3"]) == 1
+    assert main(["simulate", "--n-per-group", "WHO=3"]) == 1
+    assert "unknown stratum or group 'WHO'" in capsys.readouterr().err
+
+
+def test_mcar_missingness_and_dropout_rates():
+    data, _ = simulate_cohort("default", seed=11, n_per_group=3000)
+    base = data[data["visit"] == 0]
+    sc = load_scenario("default")
+    # fMRI: MCAR 0.35 at baseline; SE ~0.004 at n = 15,000
+    assert base["smn_sma"].isna().mean() == pytest.approx(sc.missing_probability["fmri"], abs=0.02)
+    # MRS and fMRI are acquired at baseline only
+    assert data.loc[data["visit"] > 0, ["glu", "smn_sma"]].isna().all().all()
+    # retention: share of subjects with a visit 2
+    share = data.groupby("subject_id")["visit"].max().eq(2).mean()
+    assert share == pytest.approx(sc.retention[2], abs=0.02)
+    # QC: no metabolite kept above the CRLB threshold, GABA often dropped
+    kept = data.loc[data["gaba"].notna(), "gaba_crlb"]
+    assert len(kept) > 0 and (kept <= sc.measurement["crlb_max"]).all()
+    assert data["glu_gaba"].isna().mean() > data["glu_naa"].isna().mean()
+
+
+def test_mar_missingness_depends_on_severity():
+    raw = _raw()
+    raw["missingness"].update(mechanism="MAR", mar_log_odds_per_10_points=1.0)
+    data, _ = simulate_cohort(raw, seed=2, n_per_group=3000)
+    base = data[data["visit"] == 0]
+    severe = base["alsfrs_r"] < 36
+    assert base.loc[severe, "smn_sma"].isna().mean() > base.loc[~severe & (base["alsfrs_r"] == 48),
+                                                                  "smn_sma"].isna().mean() + 0.2
+
+
+def test_volume_slopes_follow_scenario():
+    data, truth = simulate_cohort("default", seed=4, n_per_group=4000)
+    sc = truth.scenario
+    subj = truth.subjects.groupby("stratum")["slope_total_gm"].agg(["mean", "std"])
+    for name, st in sc.strata.items():
+        mu, sd = st.annual_change["total_gm"]
+        assert subj.loc[name, "mean"] == pytest.approx(mu, abs=4 * sd / np.sqrt(4000) + 1e-9)
+    # observed per-subject change in log GM over the visits tracks the true slope
+    d = data.dropna(subset=["total_gm_volume_mm3"])
+    last = d.sort_values("visit").groupby("subject_id").agg(
+        t=("years_from_baseline", "last"), v1=("total_gm_volume_mm3", "last"),
+        v0=("total_gm_volume_mm3", "first"))
+    last = last[last["t"] > 0.9].join(truth.subjects.set_index("subject_id")["slope_total_gm"])
+    observed = np.log(last["v1"] / last["v0"]) / last["t"]
+    # scan error is unbiased: regressing the observed change on the true slope gives slope 1
+    # (SE ~ 0.007 here: noise SD ~0.01/y over a slope SD ~0.009 with n ~ 15,000)
+    fit = np.polyfit(last["slope_total_gm"], observed, 1)
+    assert fit[0] == pytest.approx(1.0, abs=0.05)
+
+
+def test_alsfrs_declines_in_als_and_is_bounded():
+    data, _ = simulate_cohort("default", seed=8, n_per_group=500)
+    assert data["alsfrs_r"].between(0, 48).all()
+    als = data[data["group"] == "ALS"].pivot_table(index="subject_id", columns="visit",
+                                                    values="alsfrs_r")
+    change = (als[2] - als[0]).dropna()
+    # median post-slope 0.75 pts/month => about -9 points per year
+    assert -12 < change.median() < -6
+    hc = data[data["group"] == "HC"]["alsfrs_r"]
+    assert (hc == 48).all()
