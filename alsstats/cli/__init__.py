@@ -11,13 +11,13 @@ import sys
 import warnings
 
 from alsstats._version import __version__
-from alsstats.cli import cohort, ingest, report, validation
+from alsstats.cli import cohort, diagnostic, ingest, report, validation
 from alsstats.cli._common import emit, to_jsonable
 from alsstats.errors import AlsStatsError
 
 __all__ = ["build_parser", "main"]
 
-_COMMAND_MODULES = (cohort, validation, ingest, report)
+_COMMAND_MODULES = (cohort, validation, ingest, report, diagnostic)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -152,14 +152,13 @@ def _group_terms(params: PosteriorParameters, o: np.ndarray, unseen: bool,
     const = log_prior[None, :] - 0.5 * np.einsum("dkm,dkm->dk", a, mu)
     if params.per_class:
         const = const - np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(-1)
-        chol_inv_out = _draws_last(chol_inv.transpose(0, 1, 2, 3))
+        chol_inv_out = _draws_last(chol_inv)
     else:
         chol_inv_out = np.zeros((0, len(o), len(o), mu.shape[0]))
     ab = np.einsum("dkm,dcm->dkc", a, b)
     au = np.einsum("dkm,dsm->dks", a, u)
-    return (_draws_last(a.transpose(0, 1, 2)), _draws_last(ab), _draws_last(au),
-            _draws_last(const), np.ascontiguousarray(np.moveaxis(chol_inv_out, 0, -1))
-            if params.per_class else chol_inv_out, _draws_last(b), _draws_last(u))
+    return (_draws_last(a), _draws_last(ab), _draws_last(au), _draws_last(const),
+            chol_inv_out, _draws_last(b), _draws_last(u))
 
 
 @numba.njit(parallel=True, fastmath=True, cache=True)
