@@ -88,8 +88,9 @@ def main() -> None:
     if not args.skip_pymc:
         ref, ref_seconds = timed_fit(spec, train, "pymc")
         report("PyMC NUTS,      2 x (1000 + 1000)", ref, ref_seconds)
-        print(f"ESS/s ratio nutpie / PyMC (min bulk ESS per total second): "
-              f"{(model.convergence_.min_ess_bulk / seconds) / (ref.convergence_.min_ess_bulk / ref_seconds):.1f}")
+        ratio = ((model.convergence_.min_ess_bulk / seconds)
+                 / (ref.convergence_.min_ess_bulk / ref_seconds))
+        print(f"ESS/s ratio nutpie / PyMC (min bulk ESS per total second): {ratio:.1f}")
 
     patients = cohort(truth, N_SCORE, seed=3, unseen_fraction=0.05)
     params = model.posterior_parameters()
