@@ -214,7 +214,8 @@ def _score_kernel(y, x, site, a, ab, au, const, chol_inv, b, u, h, out):  # prag
         total = np.zeros(n_draws)
         for kk in range(k):
             for d in range(n_draws):
-                e = np.exp(sc[kk, d] - top[d])
+                diff = sc[kk, d] - top[d]
+                e = 1.0 if diff == 0.0 else np.exp(diff)
                 sc[kk, d] = e
                 total[d] += e
         buf_lo = np.empty(n_draws)
@@ -250,10 +251,10 @@ def _interval(row, lo_r, hi_r, buf_lo, buf_hi):  # pragma: no cover
     sample.sort()
     p_lo = (lo_r * ns) // n
     p_hi = (hi_r * ns) // n
-    lo_a = sample[p_lo - 4] if p_lo >= 4 else -np.inf
-    lo_b = sample[p_lo + 5] if p_lo + 5 < ns else np.inf
-    hi_a = sample[p_hi - 4] if p_hi >= 4 else -np.inf
-    hi_b = sample[p_hi + 5] if p_hi + 5 < ns else np.inf
+    lo_a = sample[p_lo - 7] if p_lo >= 7 else -np.inf
+    lo_b = sample[p_lo + 8] if p_lo + 8 < ns else np.inf
+    hi_a = sample[p_hi - 7] if p_hi >= 7 else -np.inf
+    hi_b = sample[p_hi + 8] if p_hi + 8 < ns else np.inf
     below_lo = 0
     below_hi = 0
     n_lo = 0
