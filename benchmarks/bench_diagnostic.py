@@ -64,10 +64,9 @@ def timed_fit(spec, df, sampler: str):
 
 def report(name: str, model, seconds: float) -> None:
     c = model.convergence_
-    stats = model.idata_.sample_stats
-    sampling = stats.attrs.get("sampling_time")
-    print(f"{name}: total {seconds:.1f} s"
-          + (f" (sampling {float(sampling):.1f} s)" if sampling is not None else "")
+    t = model.timing_
+    print(f"{name}: total {seconds:.1f} s (nutpie compile {t['compile_seconds']:.1f} s, "
+          f"sampling call {t['sampling_seconds']:.1f} s)"
           + f"; min bulk ESS {c.min_ess_bulk:.0f}, min tail ESS {c.min_ess_tail:.0f}, "
           f"max R-hat {c.max_rhat:.4f}, divergences {c.divergences}, converged {c.ok}; "
           f"min bulk ESS per total second {c.min_ess_bulk / seconds:.1f}")

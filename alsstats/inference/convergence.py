@@ -51,7 +51,9 @@ class Convergence:
             return ["variational (ADVI) approximation: no MCMC convergence guarantee"]
         need = self.ess_per_chain_min * self.chains
         out = []
-        if not self.max_rhat <= self.rhat_max_allowed:
+        if self.chains < 2:
+            out.append("R-hat needs 2 or more chains")
+        elif not self.max_rhat <= self.rhat_max_allowed:
             out.append(f"max R-hat {self.max_rhat:.3f} > {self.rhat_max_allowed} "
                        f"({self.worst_parameter})")
         if not self.min_ess_bulk >= need:
@@ -80,7 +82,7 @@ def check_convergence(idata: az.InferenceData, var_names: list[str], *,
     """Compute the worst R-hat, bulk/tail ESS and the divergence count over ``var_names``."""
     post = idata.posterior
     chains, draws = int(post.sizes["chain"]), int(post.sizes["draw"])
-    if approximate or chains < 2:
+    if approximate:
         return Convergence(np.nan, np.nan, np.nan, 0, chains, draws, "", approximate=True)
     names = [v for v in var_names if v in post and post[v].size > 0]
     rhat = az.rhat(post, var_names=names)

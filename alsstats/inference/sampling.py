@@ -15,6 +15,7 @@ Every run happens inside :func:`~alsstats.inference.threads.single_threaded_blas
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from dataclasses import dataclass
 
@@ -79,15 +80,29 @@ class CompiledSampler:
         self.model = model
         self.config = config
         self._compiled = None
+        self.compile_seconds = 0.0
+        self.sampling_seconds: list[float] = []
+        start = time.perf_counter()
         if config.sampler == "nutpie":
             import nutpie
 
             with single_threaded_blas(), warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
                 self._compiled = nutpie.compile_pymc_model(model, freeze_model=False)
+        self.compile_seconds = time.perf_counter() - start
 
     def sample(self, seed: int, data: dict[str, np.ndarray] | None = None) -> az.InferenceData:
-        """Sample the posterior (with ``data`` swapped into the ``pm.Data`` containers)."""
+        """Sample the posterior (with ``data`` swapped into the ``pm.Data`` containers).
+
+        The wall time of each call is appended to ``sampling_seconds`` (for
+        ``"pymc"`` and ``"advi"`` it includes PyMC's own compilation).
+        """
+        start = time.perf_counter()
+        idata = self._sample(seed, data)
+        self.sampling_seconds.append(time.perf_counter() - start)
+        return idata
+
+    def _sample(self, seed: int, data: dict[str, np.ndarray] | None) -> az.InferenceData:
         cfg = self.config
         with single_threaded_blas(), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")

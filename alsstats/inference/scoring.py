@@ -233,13 +233,32 @@ def _score_kernel(y, x, site, a, ab, au, const, chol_inv, b, u, h, out):  # prag
 
 
 @numba.njit(cache=True)
+def _select(values, r):  # pragma: no cover
+    """The r-th smallest of ``values``; -inf below rank 0 and +inf past the end."""
+    if r < 0:
+        return -np.inf
+    if r >= values.shape[0]:
+        return np.inf
+    return np.partition(values, r)[r]
+
+
+@numba.njit(cache=True)
+def _pair(values, r, r2):  # pragma: no cover
+    """Order statistics r and r2 (r2 = r or r + 1) of ``values`` by quickselect."""
+    part = np.partition(values, r)
+    if r2 == r:
+        return part[r], part[r]
+    return part[r], part[r + 1:].min()
+
+
+@numba.njit(cache=True)
 def _interval(row, lo_r, hi_r, buf_lo, buf_hi):  # pragma: no cover
     """Order statistics lo_r, lo_r + 1, hi_r, hi_r + 1 (0-based, clipped) of ``row`` in O(D).
 
-    A sorted strided sample of 128 values brackets each of the two ranks; one
+    A strided sample of 128 values brackets each of the two ranks; one
     pass counts the values below each bracket and copies those inside it, and
-    only the bracket contents are sorted.  If a bracket misses its ranks (rare)
-    the whole row is sorted.
+    only the bracket contents are searched (quickselect).  If a bracket misses
+    its ranks (rare) the whole row is sorted.
     """
     n = row.shape[0]
     last = n - 1
@@ -248,13 +267,12 @@ def _interval(row, lo_r, hi_r, buf_lo, buf_hi):  # pragma: no cover
     sample = np.empty(ns)
     for t in range(ns):
         sample[t] = row[t * step]
-    sample.sort()
     p_lo = (lo_r * ns) // n
     p_hi = (hi_r * ns) // n
-    lo_a = sample[p_lo - 7] if p_lo >= 7 else -np.inf
-    lo_b = sample[p_lo + 8] if p_lo + 8 < ns else np.inf
-    hi_a = sample[p_hi - 7] if p_hi >= 7 else -np.inf
-    hi_b = sample[p_hi + 8] if p_hi + 8 < ns else np.inf
+    lo_a = _select(sample, p_lo - 7)
+    lo_b = _select(sample, p_lo + 8)
+    hi_a = _select(sample, p_hi - 7)
+    hi_b = _select(sample, p_hi + 8)
     below_lo = 0
     below_hi = 0
     n_lo = 0
@@ -275,9 +293,8 @@ def _interval(row, lo_r, hi_r, buf_lo, buf_hi):  # pragma: no cover
     hi_r2 = min(hi_r + 1, last)
     if (below_lo <= lo_r and lo_r2 < below_lo + n_lo and below_hi <= hi_r
             and hi_r2 < below_hi + n_hi):
-        a = np.sort(buf_lo[:n_lo])
-        b = np.sort(buf_hi[:n_hi])
-        return (a[lo_r - below_lo], a[lo_r2 - below_lo], b[hi_r - below_hi],
-                b[hi_r2 - below_hi])
+        a0, a1 = _pair(buf_lo[:n_lo], lo_r - below_lo, lo_r2 - below_lo)
+        b0, b1 = _pair(buf_hi[:n_hi], hi_r - below_hi, hi_r2 - below_hi)
+        return a0, a1, b0, b1
     full = np.sort(row)
     return full[lo_r], full[lo_r2], full[hi_r], full[hi_r2]

@@ -131,6 +131,8 @@ class DiagnosticModel(BayesianEstimator):
         The posterior (standardised marker scale), with provenance attributes.
     convergence_ : Convergence
         R-hat, bulk/tail ESS and divergences; ``convergence_.ok``.
+    timing_ : dict
+        ``compile_seconds`` and ``sampling_seconds`` of the fit (not saved).
     standardization_, sites_, class_counts_, spec_
         What the fit learned from the training data.
 
@@ -191,6 +193,8 @@ class DiagnosticModel(BayesianEstimator):
         sampler = CompiledSampler(build_pymc_model(spec, layout, data, prepared.sites), config)
         idata = sampler.sample(integer_seed(self.seed))
         self._set_fit(spec, prepared, idata, config)
+        self.timing_ = {"compile_seconds": sampler.compile_seconds,
+                        "sampling_seconds": sampler.sampling_seconds[0]}
         return self
 
     def fit_many(self, datasets: list[pd.DataFrame]) -> list[DiagnosticModel]:
@@ -217,11 +221,14 @@ class DiagnosticModel(BayesianEstimator):
         sampler = CompiledSampler(build_pymc_model(spec, layout, first, prepared[0].sites),
                                   config)
         fits = []
-        for p, child in zip(prepared, spawn_seeds(self.seed if not isinstance(
-                self.seed, np.random.Generator) else None, len(prepared)), strict=True):
+        root = (integer_seed(self.seed) if isinstance(self.seed, np.random.Generator)
+                else self.seed)
+        for p, child in zip(prepared, spawn_seeds(root, len(prepared)), strict=True):
             idata = sampler.sample(integer_seed(child), slot_data(p.design, p.labels, layout))
             model = clone(self)
             model._set_fit(spec, p, idata, config)
+            model.timing_ = {"compile_seconds": sampler.compile_seconds if not fits else 0.0,
+                             "sampling_seconds": sampler.sampling_seconds[-1]}
             fits.append(model)
         return fits
 

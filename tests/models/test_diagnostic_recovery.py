@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from alsstats.errors import ConvergenceWarning
 from alsstats.models.criticism import compare_marker_sets
 from alsstats.models.diagnostic import DiagnosticModel
 from alsstats.models.recovery import (
@@ -93,3 +94,14 @@ def test_per_class_covariance_fit_scores():
     scores = fit.predict_posterior(test)
     assert scores["p_als"].between(0, 1).all()
     np.testing.assert_allclose(scores[["p_als", "p_mimic", "p_hc"]].sum(axis=1), 1.0)
+
+
+def test_advi_fit_is_flagged_approximate():
+    spec = default_spec()
+    truth = default_truth(spec, n_sites=4, seed=12)
+    train = simulate_diagnostic_cohort(truth, 200, seed=13)
+    with pytest.warns(ConvergenceWarning, match="variational"):
+        fit = DiagnosticModel(draws=200, sampler="advi", seed=14).fit(train)
+    assert fit.convergence_.approximate and not fit.convergence_.ok
+    scores = fit.predict_posterior(train.head(10))
+    assert not scores["fit_converged"].any()
