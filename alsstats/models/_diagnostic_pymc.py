@@ -1,18 +1,28 @@
-"""The diagnostic model as a PyMC graph with fixed-shape data slots.
+r"""The diagnostic model as a PyMC graph with fixed-shape data.
 
-Subjects are grouped by missingness pattern (which markers are observed).
-Each pattern is a *slot* of fixed capacity holding ``pm.Data`` arrays (markers,
-covariates, site, class, likelihood weight); unused places have weight 0.
-Because shapes are fixed, one compiled model serves many data sets
-(``nutpie``'s ``compiled.with_data``): cross-validation folds (held-out rows
-get weight 0) and simulation replicates.
+Missing markers are marginalised exactly without one graph branch per
+missingness pattern.  For pattern ``o`` (observed markers) let
+:math:`D_o` be the diagonal 0/1 selector and
 
-Per slot with observed markers ``o`` the log-likelihood is the exact marginal
+.. math::
 
-    sum_i w_i log N(y_io | mu_{k_i,o} + (B^T x_i)_o + u_{s_i,o}, Sigma_oo),
+    \tilde\Sigma_o = D_o \Sigma D_o + (I - D_o),
 
-computed with the Cholesky factor of ``Sigma_oo`` (``Sigma_k,oo`` with
-per-class covariances).  Missing markers are integrated out, never imputed.
+i.e. Sigma with the missing rows and columns replaced by those of the
+identity.  With the residual ``r`` set to 0 at the missing markers,
+
+.. math::
+
+    \log N(r \mid 0, \tilde\Sigma_o) = \log N(r_o \mid 0, \Sigma_{oo})
+    - \tfrac12 (M - |o|) \log 2\pi,
+
+so the exact marginal likelihood of the observed markers is one batched
+Cholesky factor per pattern and one triangular solve per subject, whatever
+the number of patterns.  The graph (and its compile time) does not grow with
+the number of patterns, and every data array has a fixed shape: one compiled
+model serves many data sets (``nutpie``'s ``compiled.with_data``) — CV folds
+(held-out rows get likelihood weight 0) and simulation replicates (padded
+to the same number of rows).
 """
 
 from __future__ import annotations
@@ -27,57 +37,51 @@ from pytensor.tensor.slinalg import cholesky, solve_triangular
 from alsstats.models._diagnostic_data import Design
 from alsstats.models.spec import DiagnosticSpec
 
-__all__ = ["SlotLayout", "build_pymc_model", "free_variable_names", "slot_data"]
+__all__ = ["DataLayout", "build_pymc_model", "free_variable_names", "model_data"]
 
 _LOG_2PI = float(np.log(2 * np.pi))
 
 
 @dataclass(frozen=True)
-class SlotLayout:
-    """Missingness patterns (P, M) bool and the row capacity of each pattern's slot."""
+class DataLayout:
+    """Missingness patterns (P, M) bool (True = observed) and the number of data rows."""
 
     masks: np.ndarray
-    capacities: tuple[int, ...]
-
-    def key(self) -> tuple:
-        return (self.masks.tobytes(), self.masks.shape, self.capacities)
+    n_rows: int
 
 
-def slot_data(design: Design, labels: np.ndarray, layout: SlotLayout,
-              weights: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Fill the slots of ``layout`` with a data set; unused places get weight 0.
+def model_data(design: Design, labels: np.ndarray, layout: DataLayout,
+               weights: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The ``pm.Data`` arrays for a data set, padded to ``layout.n_rows`` rows.
 
-    Rows with label -1 (not used in the fit) or with no observed marker are
-    left out.  Raises ``ValueError`` if a row's pattern is not in the layout or
-    a slot overflows (a programming error: layouts are built from the data).
+    Rows with label -1 (not used in the fit), without any observed marker, or
+    past the data (padding) get likelihood weight 0.  Raises ``ValueError``
+    if a used row's pattern is not in the layout (a programming error:
+    layouts are built from the data).
     """
-    w_all = np.ones(len(labels)) if weights is None else np.asarray(weights, float)
+    n = len(labels)
+    if n > layout.n_rows:
+        raise ValueError(f"layout holds {layout.n_rows} rows, data set has {n}")
+    w = np.ones(n) if weights is None else np.asarray(weights, float)
     obs = np.isfinite(design.y)
-    use = (labels >= 0) & obs.any(axis=1) & (w_all > 0)
-    out: dict[str, np.ndarray] = {}
-    n_cov = design.x.shape[1]
-    taken = np.zeros(len(labels), bool)
-    for p, (mask, cap) in enumerate(zip(layout.masks, layout.capacities, strict=True)):
-        rows = np.flatnonzero(use & (obs == mask).all(axis=1))
-        if len(rows) > cap:
-            raise ValueError(f"slot {p} holds {cap} rows, data set has {len(rows)}")
-        taken[rows] = True
-        m = int(mask.sum())
-        y = np.zeros((cap, m))
-        x = np.zeros((cap, n_cov))
-        site = np.zeros(cap, np.int64)
-        cls = np.zeros(cap, np.int64)
-        w = np.zeros(cap)
-        y[: len(rows)] = design.y[np.ix_(rows, np.flatnonzero(mask))]
-        x[: len(rows)] = design.x[rows]
-        site[: len(rows)] = design.site[rows]
-        cls[: len(rows)] = labels[rows]
-        w[: len(rows)] = w_all[rows]
-        out.update({f"y_{p}": y, f"x_{p}": x, f"site_{p}": site, f"class_{p}": cls,
-                    f"w_{p}": w})
-    if (use & ~taken).any():
-        raise ValueError("a missingness pattern of the data set is not in the slot layout")
-    return out
+    use = (labels >= 0) & obs.any(axis=1) & (w > 0)
+    match = (obs[:, None, :] == layout.masks[None, :, :]).all(axis=2)      # (n, P)
+    if (use & ~match.any(axis=1)).any():
+        raise ValueError("a missingness pattern of the data set is not in the layout")
+    pad = layout.n_rows - n
+
+    def padded(a, fill=0):
+        return np.concatenate([a, np.full((pad, *a.shape[1:]), fill, dtype=a.dtype)])
+
+    return {
+        "y": padded(np.where(obs, design.y, 0.0)),
+        "observed": padded(obs.astype(float)),
+        "pattern": padded(np.where(use, match.argmax(axis=1), 0).astype(np.int64)),
+        "class_index": padded(np.where(use, labels, 0).astype(np.int64)),
+        "site_index": padded(np.where(use, design.site, 0).astype(np.int64)),
+        "x": padded(design.x.astype(float)),
+        "weight": padded(np.where(use, w, 0.0)),
+    }
 
 
 def free_variable_names(spec: DiagnosticSpec) -> list[str]:
@@ -119,9 +123,9 @@ def _covariance(name: str, spec: DiagnosticSpec, dims: tuple[str, ...]):
     return chol @ chol.T, sigma, offdiag
 
 
-def build_pymc_model(spec: DiagnosticSpec, layout: SlotLayout, data: dict[str, np.ndarray],
+def build_pymc_model(spec: DiagnosticSpec, layout: DataLayout, data: dict[str, np.ndarray],
                      sites: tuple[str, ...]) -> pm.Model:
-    """The PyMC model for ``spec`` with data slots from :func:`slot_data`."""
+    """The PyMC model for ``spec`` with data from :func:`model_data`."""
     markers = list(spec.marker_names)
     m = len(markers)
     rows, cols, coef_names = _coefficient_index(spec)
@@ -130,6 +134,9 @@ def build_pymc_model(spec: DiagnosticSpec, layout: SlotLayout, data: dict[str, n
               "site": list(sites), "covariate": list(spec.covariates), "coef": coef_names,
               "pair": [f"{markers[a]}~{markers[b]}" for a, b in zip(*iu, strict=True)]}
     pr = spec.priors
+    masks = layout.masks.astype(float)                                     # (P, M)
+    keep = masks[:, :, None] * masks[:, None, :]
+    fill = np.eye(m)[None] * (1.0 - masks)[:, :, None]
     with pm.Model(coords=coords) as model:
         mu = pm.Normal("mu", 0.0, pr["class_mean_sd"], dims=("class", "marker"))
         if coef_names:
@@ -142,36 +149,33 @@ def build_pymc_model(spec: DiagnosticSpec, layout: SlotLayout, data: dict[str, n
         site_z = pm.Normal("site_z", 0.0, 1.0, dims=("site", "marker"))
         u = pm.Deterministic("u", site_z * tau, dims=("site", "marker"))
         if spec.per_class_covariance:
-            parts = [_covariance(f"_{c}", spec, ()) for c in spec.classes]
-            sigma_k = pt.stack([p[0] for p in parts])
+            sigma_k = pt.stack([_covariance(f"_{c}", spec, ())[0] for c in spec.classes])
             pm.Deterministic("Sigma", sigma_k, dims=("class", "marker", "marker_"))
-            covs = [p[0] for p in parts]
         else:
-            sigma_mat, _, _ = _covariance("", spec, ())
+            sigma_mat = _covariance("", spec, ())[0]
             pm.Deterministic("Sigma", sigma_mat, dims=("marker", "marker_"))
-            covs = [sigma_mat]
-        for p, mask in enumerate(layout.masks):
-            obs = np.flatnonzero(mask)
-            y = pm.Data(f"y_{p}", data[f"y_{p}"])
-            x = pm.Data(f"x_{p}", data[f"x_{p}"])
-            site = pm.Data(f"site_{p}", data[f"site_{p}"])
-            cls = pm.Data(f"class_{p}", data[f"class_{p}"])
-            w = pm.Data(f"w_{p}", data[f"w_{p}"])
-            mean = (mu[cls] + pt.dot(x, b_mat) + u[site])[:, obs]
-            resid = y - mean
-            per_class = [_mvn_logp(resid, cov[obs][:, obs], len(obs)) for cov in covs]
-            if len(per_class) == 1:
-                logp = per_class[0]
-            else:
-                onehot = pt.eq(cls[:, None], np.arange(len(covs))[None, :])
-                logp = pt.sum(pt.stack(per_class, axis=1) * onehot, axis=1)
-            pm.Potential(f"loglik_{p}", pt.sum(w * logp))
+        y = pm.Data("y", data["y"])
+        observed = pm.Data("observed", data["observed"])
+        pattern = pm.Data("pattern", data["pattern"])
+        cls = pm.Data("class_index", data["class_index"])
+        site = pm.Data("site_index", data["site_index"])
+        x = pm.Data("x", data["x"])
+        w = pm.Data("weight", data["weight"])
+        resid = (y - mu[cls] - pt.dot(x, b_mat) - u[site]) * observed
+        if spec.per_class_covariance:
+            padded = keep[None] * sigma_k[:, None] + fill[None]            # (K, P, M, M)
+            chol = cholesky(padded)
+            chol_rows = chol[cls, pattern]
+            half_logdet = pt.sum(pt.log(pt.diagonal(chol, axis1=2, axis2=3)), axis=2)
+            half_logdet_rows = half_logdet[cls, pattern]
+        else:
+            padded = keep * sigma_mat[None] + fill                         # (P, M, M)
+            chol = cholesky(padded)
+            chol_rows = chol[pattern]
+            half_logdet_rows = pt.sum(pt.log(pt.diagonal(chol, axis1=1, axis2=2)),
+                                      axis=1)[pattern]
+        z = solve_triangular(chol_rows, resid[:, :, None], lower=True)[:, :, 0]
+        logp = (-0.5 * pt.sum(z**2, axis=1) - half_logdet_rows
+                - 0.5 * pt.sum(observed, axis=1) * _LOG_2PI)
+        pm.Potential("loglik", pt.sum(w * logp))
     return model
-
-
-def _mvn_logp(resid, cov, m: int):
-    """Row-wise log N(resid | 0, cov) through the Cholesky factor."""
-    chol = cholesky(cov)
-    z = solve_triangular(chol, resid.T, lower=True)
-    return (-0.5 * pt.sum(z**2, axis=0) - pt.sum(pt.log(pt.diagonal(chol)))
-            - 0.5 * m * _LOG_2PI)

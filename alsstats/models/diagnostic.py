@@ -76,10 +76,10 @@ from alsstats.models._diagnostic_data import (
     observed_patterns,
 )
 from alsstats.models._diagnostic_pymc import (
-    SlotLayout,
+    DataLayout,
     build_pymc_model,
     free_variable_names,
-    slot_data,
+    model_data,
 )
 from alsstats.models._scoring_table import validate_scoring_table
 from alsstats.models.base import (
@@ -189,7 +189,7 @@ class DiagnosticModel(BayesianEstimator):
         config = self._config()
         prepared = self._prepare(df, y, spec)
         layout = _layout([prepared])
-        data = slot_data(prepared.design, prepared.labels, layout)
+        data = model_data(prepared.design, prepared.labels, layout)
         sampler = CompiledSampler(build_pymc_model(spec, layout, data, prepared.sites), config)
         idata = sampler.sample(integer_seed(self.seed))
         self._set_fit(spec, prepared, idata, config)
@@ -200,7 +200,8 @@ class DiagnosticModel(BayesianEstimator):
     def fit_many(self, datasets: list[pd.DataFrame]) -> list[DiagnosticModel]:
         """Fit independent copies of this model to several data sets, compiling once.
 
-        All data sets must have the same number of training sites.  Each gets a
+        All data sets must have the same number of training sites (smaller
+        data sets are padded with weight-0 rows).  Each gets a
         child seed of ``seed`` (``SeedSequence.spawn``), so results do not
         depend on how the list is split.  With the nutpie sampler the model is
         compiled once and each data set is swapped in with ``with_data``.
@@ -217,14 +218,14 @@ class DiagnosticModel(BayesianEstimator):
             raise DataValidationError(f"fit_many needs the same number of sites in every data "
                                       f"set; got {sorted(n_sites)}")
         layout = _layout(prepared)
-        first = slot_data(prepared[0].design, prepared[0].labels, layout)
+        first = model_data(prepared[0].design, prepared[0].labels, layout)
         sampler = CompiledSampler(build_pymc_model(spec, layout, first, prepared[0].sites),
                                   config)
         fits = []
         root = (integer_seed(self.seed) if isinstance(self.seed, np.random.Generator)
                 else self.seed)
         for p, child in zip(prepared, spawn_seeds(root, len(prepared)), strict=True):
-            idata = sampler.sample(integer_seed(child), slot_data(p.design, p.labels, layout))
+            idata = sampler.sample(integer_seed(child), model_data(p.design, p.labels, layout))
             model = clone(self)
             model._set_fit(spec, p, idata, config)
             model.timing_ = {"compile_seconds": sampler.compile_seconds if not fits else 0.0,
@@ -387,22 +388,18 @@ class DiagnosticModel(BayesianEstimator):
         return model
 
 
-def _layout(prepared: list[_Prepared]) -> SlotLayout:
-    """Slots for the union of the data sets' missingness patterns, each sized for the largest."""
-    counts: dict[bytes, int] = {}
+def _layout(prepared: list[_Prepared]) -> DataLayout:
+    """The union of the data sets' missingness patterns and the largest number of subjects."""
     masks: dict[bytes, np.ndarray] = {}
     for p in prepared:
         used = (p.labels >= 0) & np.isfinite(p.design.y).any(axis=1)
-        pats, which = observed_patterns(p.design.y[used])
-        for i, mask in enumerate(pats):
-            key = mask.tobytes()
-            masks[key] = mask
-            counts[key] = max(counts.get(key, 0), int((which == i).sum()))
+        for mask in observed_patterns(p.design.y[used])[0]:
+            masks[mask.tobytes()] = mask
     if not masks:
         raise DataValidationError("no training subject has any marker of the spec")
     order = sorted(masks, key=lambda key: (-int(masks[key].sum()), key))
-    return SlotLayout(np.array([masks[key] for key in order]),
-                      tuple(counts[key] for key in order))
+    return DataLayout(np.array([masks[key] for key in order]),
+                      max(len(p.labels) for p in prepared))
 
 
 def parse_prevalence(prevalence, classes: tuple[str, ...],

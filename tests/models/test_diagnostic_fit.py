@@ -95,15 +95,27 @@ def test_missing_mrs_and_fmri_still_scored_and_less_decisive(diag_fit, diag_test
     pd.testing.assert_frame_equal(before[~half], after[~half])
 
 
-def test_unseen_site_scored_with_wider_interval(diag_fit, diag_test):
+def _evidence(p, prior):
+    """|logit p - logit prior|: how far the markers moved the score from the prior."""
+    p = np.clip(np.asarray(p, float), 1e-12, 1 - 1e-12)
+    return np.abs(np.log(p / (1 - p)) - np.log(prior / (1 - prior)))
+
+
+def test_unseen_site_scored_and_less_decisive(diag_fit, diag_test):
+    """A patient from a site never seen in training is scored, integrating over sites.
+
+    Sigma + diag(tau^2) replaces the site offset (exactness: the brute-force
+    test).  That adds variance to every class's likelihood, so on average the
+    scores carry less evidence.  The width of the parameter-uncertainty interval
+    is *not* guaranteed to grow (the uncertain offset u_s leaves the score while
+    tau enters it); it is reported, not asserted.
+    """
     seen = _score(diag_fit, diag_test)
-    moved = diag_test.assign(site="NEW-SITE")
-    unseen = _score(diag_fit, moved)
+    unseen = _score(diag_fit, diag_test.assign(site="NEW-SITE"))
     assert not unseen["site_seen"].any() and seen["site_seen"].all()
     assert unseen["p_als"].notna().all()
-    w_seen = seen["p_als_high"] - seen["p_als_low"]
-    w_unseen = unseen["p_als_high"] - unseen["p_als_low"]
-    assert w_unseen.mean() > w_seen.mean()
+    prior = seen.attrs["prevalence"]["ALS"]
+    assert _evidence(unseen["p_als"], prior).mean() < _evidence(seen["p_als"], prior).mean()
 
 
 def test_scores_equal_brute_force_scipy(diag_fit, diag_test):
