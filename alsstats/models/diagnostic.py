@@ -95,7 +95,6 @@ from alsstats.random import spawn_seeds
 __all__ = ["DiagnosticModel", "parse_prevalence"]
 
 _MODEL_NAME = "diagnostic"
-_POSTERIOR_VARS = ("mu", "B", "u", "tau", "Sigma")
 
 
 @dataclass(frozen=True)
