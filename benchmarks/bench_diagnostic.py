@@ -65,8 +65,10 @@ def timed_fit(spec, df, sampler: str):
 def report(name: str, model, seconds: float) -> None:
     c = model.convergence_
     t = model.timing_
-    print(f"{name}: total {seconds:.1f} s (nutpie compile {t['compile_seconds']:.1f} s, "
-          f"sampling call {t['sampling_seconds']:.1f} s)"
+    split = (f"nutpie compile {t['compile_seconds']:.1f} s, sampling call "
+             f"{t['sampling_seconds']:.1f} s" if model.sampler == "nutpie"
+             else f"pm.sample call incl. its compilation {t['sampling_seconds']:.1f} s")
+    print(f"{name}: total {seconds:.1f} s ({split})"
           + f"; min bulk ESS {c.min_ess_bulk:.0f}, min tail ESS {c.min_ess_tail:.0f}, "
           f"max R-hat {c.max_rhat:.4f}, divergences {c.divergences}, converged {c.ok}; "
           f"min bulk ESS per total second {c.min_ess_bulk / seconds:.1f}")
