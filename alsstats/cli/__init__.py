@@ -12,13 +12,13 @@ import warnings
 
 from alsstats._json import to_jsonable
 from alsstats._version import __version__
-from alsstats.cli import cohort, ingest, longitudinal, power, report, validation
+from alsstats.cli import cohort, diagnostic, ingest, longitudinal, power, report, validation
 from alsstats.cli._common import emit
 from alsstats.errors import AlsStatsError
 
 __all__ = ["build_parser", "main"]
 
-_COMMAND_MODULES = (cohort, validation, longitudinal, power, ingest, report)
+_COMMAND_MODULES = (cohort, validation, diagnostic, longitudinal, power, ingest, report)
 
 
 def build_parser() -> argparse.ArgumentParser:

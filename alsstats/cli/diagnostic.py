@@ -1,0 +1,119 @@
+"""``alsstats fit diagnostic`` and ``alsstats score``: fit the diagnostic model, score patients.
+
+``fit diagnostic`` fits :class:`~alsstats.models.diagnostic.DiagnosticModel` to
+a cohort table (each subject's baseline visit) and saves the posterior as
+NetCDF with provenance.  ``score`` loads a saved fit and writes, per subject
+(earliest visit), P(class) with its interval as CSV.  A fit that did not
+converge is flagged in the JSON output and in the ``fit_converged`` column.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from alsstats._files import atomic_write
+from alsstats.cli._common import Outcome, add_command
+from alsstats.errors import ConvergenceWarning, DataValidationError
+from alsstats.inference.sampling import SAMPLERS
+from alsstats.models.diagnostic import DiagnosticModel
+from alsstats.schema import read_cohort
+
+__all__ = ["register"]
+
+_PREVALENCE_HELP = ("prior class probabilities: a P(ALS) such as 0.3 (the other classes share "
+                    "the rest in proportion to their training frequencies), 'uniform', or "
+                    "'ALS=0.3,MIMIC=0.3,HC=0.4'; default: training class frequencies")
+
+
+def register(sub) -> None:
+    fit = sub.add_parser("fit", help="fit a Bayesian model to a cohort table",
+                         description="Fit a Bayesian model and save its posterior (NetCDF).")
+    models = fit.add_subparsers(dest="model", metavar="MODEL", required=True)
+    p = add_command(models, "diagnostic", "fit the diagnostic model P(class | markers)",
+                    _run_fit, description=(
+                        "Fit the Bayesian diagnostic model to each subject's baseline visit "
+                        "and save the posterior as NetCDF with the spec, package version and "
+                        "data hash."))
+    p.add_argument("--data", required=True, help="cohort table (.csv or .parquet)")
+    p.add_argument("--spec", help="model spec TOML (default: the shipped default spec)")
+    p.add_argument("--out", required=True, help="output model file (.nc)")
+    p.add_argument("--draws", type=int, default=1000, help="draws per chain (1000)")
+    p.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (1000)")
+    p.add_argument("--chains", type=int, default=2, help="chains (2)")
+    p.add_argument("--sampler", choices=SAMPLERS, default="nutpie",
+                   help="nutpie (default), pymc, or advi (approximate; loops only)")
+    p.add_argument("--seed", type=int, help="random seed")
+
+    p = add_command(sub, "score", "score patients with a fitted diagnostic model", _run_score,
+                    description="Write P(class) with credible intervals per subject (earliest "
+                                "visit) as CSV.")
+    p.add_argument("--model", required=True, help="fitted model (.nc from 'fit diagnostic')")
+    p.add_argument("--data", required=True, help="patients (.csv or .parquet): subject_id, "
+                   "site, age, sex and any of the spec's markers")
+    p.add_argument("--prevalence", help=_PREVALENCE_HELP)
+    p.add_argument("--spec", help="fail unless the model was fitted with this spec")
+    p.add_argument("--out", required=True, help="output CSV")
+
+
+def _run_fit(args: argparse.Namespace) -> Outcome:
+    if not str(args.out).endswith(".nc"):
+        raise DataValidationError(f"--out {args.out}: the model file must end in .nc")
+    data = read_cohort(args.data)
+    start = time.perf_counter()
+    model = DiagnosticModel(spec=args.spec, draws=args.draws, tune=args.tune,
+                            chains=args.chains, sampler=args.sampler, seed=args.seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)   # reported in the output instead
+        model.fit(data)
+    elapsed = time.perf_counter() - start
+    model.save(args.out)
+    conv = model.convergence_
+    counts = dict(zip(model.classes_.tolist(), model.class_counts_.tolist(), strict=True))
+    text = (f"fitted diagnostic model on {int(model.class_counts_.sum())} subjects "
+            f"({', '.join(f'{k} {v}' for k, v in counts.items())}) in {elapsed:.1f} s; "
+            f"saved {args.out}\n")
+    if conv.ok:
+        text += (f"converged: max R-hat {conv.max_rhat:.3f}, min bulk ESS "
+                 f"{conv.min_ess_bulk:.0f}, min tail ESS {conv.min_ess_tail:.0f}, "
+                 "no divergences")
+    else:
+        text += "WARNING: NOT CONVERGED: " + "; ".join(conv.problems())
+    return Outcome({"model": str(args.out), "subjects_per_class": counts,
+                    "markers": list(model.spec_.marker_names), "sites": list(model.sites_),
+                    "convergence": conv.to_dict(), "converged": conv.ok,
+                    "seconds": round(elapsed, 2), "data_sha256": model.data_sha256_}, text)
+
+
+def _run_score(args: argparse.Namespace) -> Outcome:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = DiagnosticModel.load(args.model, spec=args.spec)
+    table = read_cohort(args.data, validate=False)
+    if "visit" in table.columns:
+        visit = pd.to_numeric(table["visit"], errors="coerce")
+        if visit.isna().any():
+            row = int(np.flatnonzero(visit.isna().to_numpy())[0])
+            raise DataValidationError(f"{args.data}: row {row}, column 'visit': not a number")
+        order = table.assign(_visit=visit.to_numpy()).sort_values(["subject_id", "_visit"],
+                                                                  kind="stable")
+        table = order.drop_duplicates("subject_id").drop(columns="_visit").sort_index()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        scores = model.predict_posterior(table.reset_index(drop=True),
+                                         prevalence=args.prevalence)
+    with atomic_write(args.out, encoding="utf-8", newline="") as fh:
+        scores.to_csv(fh, index=False, lineterminator="\n", float_format="%.6g")
+    conv = model.convergence_
+    text = f"scored {len(scores)} subjects; wrote {args.out}"
+    if not conv.ok:
+        text += "\nWARNING: the model did NOT converge: " + "; ".join(conv.problems())
+    return Outcome({"scores": str(args.out), "subjects": len(scores),
+                    "prevalence": scores.attrs["prevalence"], "interval": scores.attrs["interval"],
+                    "fit_converged": conv.ok,
+                    "mean_p_als": float(scores["p_als"].mean()) if len(scores) else None},
+                   text)

@@ -1,0 +1,164 @@
+"""Data preparation for the diagnostic model: baseline rows, labels, transforms, standardisation.
+
+Everything data-driven (marker centre and scale, age centre, the site list,
+class frequencies) is learned from the training table only, inside ``fit``,
+so cross-validation stays clean.  A missing marker stays NaN here: the model
+marginalises it and never imputes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from alsstats.errors import DataValidationError, Problem
+from alsstats.models.spec import DiagnosticSpec
+from alsstats.schema import GROUPS, validate_cohort
+
+__all__ = [
+    "AGE_SCALE_YEARS",
+    "Design",
+    "Standardization",
+    "baseline_table",
+    "class_labels",
+    "encode",
+    "fit_standardization",
+    "observed_patterns",
+]
+
+#: Age enters the model per decade.
+AGE_SCALE_YEARS = 10.0
+
+
+@dataclass(frozen=True)
+class Standardization:
+    """Training-data centre and scale of each transformed marker, and the age centre."""
+
+    center: np.ndarray
+    scale: np.ndarray
+    age_center: float
+
+
+@dataclass(frozen=True)
+class Design:
+    """Model-ready arrays for ``n`` subjects (one row each).
+
+    ``y`` (n, M): standardised transformed markers, NaN where missing;
+    ``x`` (n, C): covariates (age per decade from the training mean; sex
+    F = -0.5, M = +0.5); ``site`` (n,): index into the training site list,
+    -1 for a site not seen in training; ``subject_id`` (n,).
+    """
+
+    subject_id: np.ndarray
+    y: np.ndarray
+    x: np.ndarray
+    site: np.ndarray
+
+
+def baseline_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Validate a cohort table and keep each subject's earliest visit (visit 0 = baseline).
+
+    The column ``_source_row`` holds the row's position in ``df``.
+
+    Raises
+    ------
+    DataValidationError
+        If the table breaks the cohort schema or has no rows.
+    """
+    clean = validate_cohort(df)
+    if len(clean) == 0:
+        raise DataValidationError("the cohort table has no rows")
+    order = clean.assign(_source_row=np.arange(len(clean))).sort_values(
+        ["subject_id", "visit"], kind="stable")
+    first = order.drop_duplicates("subject_id", keep="first").sort_values("_source_row")
+    return first.reset_index(drop=True)
+
+
+def class_labels(base: pd.DataFrame, spec: DiagnosticSpec, y=None,
+                 n_rows: int | None = None) -> np.ndarray:
+    """Class index of each baseline subject (-1: not used in the fit, e.g. PMA when excluded).
+
+    ``y`` (optional) overrides the ``group`` column: one label per row of the
+    original table (``n_rows``), constant within a subject, each a cohort group
+    label (HC, MIMIC, PMA, ALS).
+    """
+    if y is None:
+        groups = base["group"].astype(str).to_numpy()
+    else:
+        labels = pd.Series(np.asarray(y, dtype=object).ravel())
+        if n_rows is not None and len(labels) != n_rows:
+            raise DataValidationError(f"y has {len(labels)} labels but the table has {n_rows} "
+                                      "rows; give one label per row")
+        bad = ~labels.isin(GROUPS).to_numpy(bool)
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            raise DataValidationError([Problem(f"unknown label; expected one of "
+                                               f"{', '.join(GROUPS)}", "y", int(r),
+                                               labels.iloc[r]) for r in rows])
+        groups = labels.iloc[base["_source_row"].to_numpy()].astype(str).to_numpy()
+    mapping = spec.group_to_class()
+    index = {c: k for k, c in enumerate(spec.classes)}
+    return np.array([index.get(mapping[g], -1) if mapping[g] is not None else -1
+                     for g in groups], dtype=np.int64)
+
+
+def transformed_markers(base: pd.DataFrame, spec: DiagnosticSpec) -> np.ndarray:
+    """(n, M) markers on the model's scale (log or identity), NaN where missing."""
+    cols = []
+    for m in spec.markers:
+        v = base[m.name].to_numpy(dtype=float)
+        cols.append(np.log(v) if m.transform == "log" else v)
+    return np.column_stack(cols)
+
+
+def fit_standardization(base: pd.DataFrame, spec: DiagnosticSpec) -> Standardization:
+    """Centre and scale of each transformed marker over the training subjects that have it."""
+    raw = transformed_markers(base, spec)
+    problems = []
+    for j, name in enumerate(spec.marker_names):
+        n_obs = int(np.isfinite(raw[:, j]).sum())
+        if n_obs < 3:
+            problems.append(Problem(f"marker has {n_obs} observed training values; at least 3 "
+                                    "are needed to standardise it", name))
+    if problems:
+        raise DataValidationError(problems)
+    center = np.nanmean(raw, axis=0)
+    scale = np.nanstd(raw, axis=0, ddof=1)
+    flat = [spec.marker_names[j] for j in np.flatnonzero(~(scale > 0))]
+    if flat:
+        raise DataValidationError([Problem("marker is constant in the training data", n)
+                                   for n in flat])
+    return Standardization(center=center, scale=scale,
+                           age_center=float(base["age"].mean()))
+
+
+def encode(base: pd.DataFrame, spec: DiagnosticSpec, std: Standardization,
+           sites: tuple[str, ...]) -> Design:
+    """Turn baseline rows into model arrays using a training standardisation and site list."""
+    y = (transformed_markers(base, spec) - std.center) / std.scale
+    cols = []
+    for c in spec.covariates:
+        if c == "age":
+            cols.append((base["age"].to_numpy(float) - std.age_center) / AGE_SCALE_YEARS)
+        else:
+            cols.append(np.where(base["sex"].astype(str).to_numpy() == "M", 0.5, -0.5))
+    x = np.column_stack(cols) if cols else np.zeros((len(base), 0))
+    site_index = {s: i for i, s in enumerate(sites)}
+    site = np.array([site_index.get(s, -1) for s in base["site"].astype(str)], dtype=np.int64)
+    return Design(subject_id=base["subject_id"].astype(str).to_numpy(), y=y, x=x, site=site)
+
+
+def observed_patterns(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct observed-marker masks and each row's pattern index.
+
+    Returns ``masks`` (P, M) bool (True = observed), sorted with the most
+    complete pattern first, and ``which`` (n,) with the row's pattern.
+    """
+    obs = np.isfinite(y)
+    masks, which = np.unique(obs, axis=0, return_inverse=True)
+    order = np.lexsort((np.arange(len(masks)), -masks.sum(axis=1)))
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return masks[order], rank[np.ravel(which)]

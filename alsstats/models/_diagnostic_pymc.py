@@ -1,0 +1,187 @@
+r"""The diagnostic model as a PyMC graph with fixed-shape data.
+
+Missing markers are marginalised exactly without one graph branch per
+missingness pattern.  For pattern ``o`` (observed markers) let
+:math:`D_o` be the diagonal 0/1 selector and
+
+.. math::
+
+    \tilde\Sigma_o = D_o \Sigma D_o + (I - D_o),
+
+i.e. Sigma with the missing rows and columns replaced by those of the
+identity.  With the residual ``r`` set to 0 at the missing markers,
+
+.. math::
+
+    \log N(r \mid 0, \tilde\Sigma_o) = \log N(r_o \mid 0, \Sigma_{oo})
+    - \tfrac12 (M - |o|) \log 2\pi,
+
+so the exact marginal likelihood of the observed markers needs one batched
+Cholesky factor (and its triangular inverse) per pattern and one small
+matrix-vector product per subject, whatever the number of patterns.  The
+graph (and its compile time) does not grow with the number of patterns, and
+every data array has a fixed shape: one compiled model serves many data sets
+(``nutpie``'s ``compiled.with_data``) — CV folds (held-out rows get
+likelihood weight 0) and simulation replicates (padded to the same number of
+rows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+from pytensor.tensor.slinalg import cholesky, solve_triangular
+
+from alsstats.models._diagnostic_data import Design
+from alsstats.models.spec import DiagnosticSpec
+
+__all__ = ["DataLayout", "build_pymc_model", "free_variable_names", "model_data"]
+
+_LOG_2PI = float(np.log(2 * np.pi))
+
+
+@dataclass(frozen=True)
+class DataLayout:
+    """Missingness patterns (P, M) bool (True = observed) and the number of data rows."""
+
+    masks: np.ndarray
+    n_rows: int
+
+
+def model_data(design: Design, labels: np.ndarray, layout: DataLayout,
+               weights: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The ``pm.Data`` arrays for a data set, padded to ``layout.n_rows`` rows.
+
+    Rows with label -1 (not used in the fit), without any observed marker, or
+    past the data (padding) get likelihood weight 0.  Raises ``ValueError``
+    if a used row's pattern is not in the layout (a programming error:
+    layouts are built from the data).
+    """
+    n = len(labels)
+    if n > layout.n_rows:
+        raise ValueError(f"layout holds {layout.n_rows} rows, data set has {n}")
+    w = np.ones(n) if weights is None else np.asarray(weights, float)
+    obs = np.isfinite(design.y)
+    use = (labels >= 0) & obs.any(axis=1) & (w > 0)
+    match = (obs[:, None, :] == layout.masks[None, :, :]).all(axis=2)      # (n, P)
+    if (use & ~match.any(axis=1)).any():
+        raise ValueError("a missingness pattern of the data set is not in the layout")
+    pad = layout.n_rows - n
+
+    def padded(a, fill=0):
+        return np.concatenate([a, np.full((pad, *a.shape[1:]), fill, dtype=a.dtype)])
+
+    return {
+        "y": padded(np.where(obs, design.y, 0.0)),
+        "observed": padded(obs.astype(float)),
+        "pattern": padded(np.where(use, match.argmax(axis=1), 0).astype(np.int64)),
+        "class_index": padded(np.where(use, labels, 0).astype(np.int64)),
+        "site_index": padded(np.where(use, design.site, 0).astype(np.int64)),
+        "x": padded(design.x.astype(float)),
+        "weight": padded(np.where(use, w, 0.0)),
+    }
+
+
+def free_variable_names(spec: DiagnosticSpec) -> list[str]:
+    """Posterior variables whose convergence is checked (every free parameter)."""
+    names = ["mu", "tau", "site_z"]
+    if spec.covariates:
+        names.append("beta")
+    suffixes = [f"_{c}" for c in spec.classes] if spec.per_class_covariance else [""]
+    for s in suffixes:
+        names.append(f"sigma{s}")
+        if len(spec.markers) > 1:
+            names.append(f"corr_offdiag{s}")
+    return names
+
+
+def _coefficient_index(spec: DiagnosticSpec) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    rows, cols, names = [], [], []
+    for j, m in enumerate(spec.markers):
+        for c in m.covariates:
+            rows.append(spec.covariates.index(c))
+            cols.append(j)
+            names.append(f"{c}:{m.name}")
+    return np.array(rows, np.int64), np.array(cols, np.int64), names
+
+
+def _covariance(name: str, spec: DiagnosticSpec, dims: tuple[str, ...]):
+    """(Sigma, sigma, offdiag correlations) with LKJ(eta) correlations and Exponential SDs."""
+    m = len(spec.markers)
+    rate = spec.priors["marker_sd_rate"]
+    if m == 1:
+        sigma = pm.Exponential(f"sigma{name}", rate, dims=(*dims, "marker"))
+        return (sigma[..., :, None] * sigma[..., None, :]), sigma, None
+    chol, corr, sigma = pm.LKJCholeskyCov(
+        f"chol_cov{name}", n=m, eta=spec.priors["lkj_eta"],
+        sd_dist=pm.Exponential.dist(rate, size=m), compute_corr=True)
+    pm.Deterministic(f"sigma{name}", sigma, dims=(*dims, "marker"))
+    iu = np.triu_indices(m, k=1)
+    offdiag = pm.Deterministic(f"corr_offdiag{name}", corr[iu], dims=(*dims, "pair"))
+    return chol @ chol.T, sigma, offdiag
+
+
+def build_pymc_model(spec: DiagnosticSpec, layout: DataLayout, data: dict[str, np.ndarray],
+                     sites: tuple[str, ...]) -> pm.Model:
+    """The PyMC model for ``spec`` with data from :func:`model_data`."""
+    markers = list(spec.marker_names)
+    m = len(markers)
+    rows, cols, coef_names = _coefficient_index(spec)
+    iu = np.triu_indices(m, k=1)
+    coords = {"class": list(spec.classes), "marker": markers, "marker_": markers,
+              "site": list(sites), "covariate": list(spec.covariates), "coef": coef_names,
+              "pair": [f"{markers[a]}~{markers[b]}" for a, b in zip(*iu, strict=True)]}
+    pr = spec.priors
+    masks = layout.masks.astype(float)                                     # (P, M)
+    keep = masks[:, :, None] * masks[:, None, :]
+    fill = np.eye(m)[None] * (1.0 - masks)[:, :, None]
+    with pm.Model(coords=coords) as model:
+        mu = pm.Normal("mu", 0.0, pr["class_mean_sd"], dims=("class", "marker"))
+        if coef_names:
+            beta = pm.Normal("beta", 0.0, pr["covariate_sd"], dims="coef")
+            b_mat = pt.zeros((len(spec.covariates), m))[rows, cols].set(beta)
+        else:
+            b_mat = pt.zeros((0, m))
+        pm.Deterministic("B", b_mat, dims=("covariate", "marker"))
+        tau = pm.HalfNormal("tau", pr["site_sd_scale"], dims="marker")
+        site_z = pm.Normal("site_z", 0.0, 1.0, dims=("site", "marker"))
+        u = pm.Deterministic("u", site_z * tau, dims=("site", "marker"))
+        if spec.per_class_covariance:
+            sigma_k = pt.stack([_covariance(f"_{c}", spec, ())[0] for c in spec.classes])
+            pm.Deterministic("Sigma", sigma_k, dims=("class", "marker", "marker_"))
+        else:
+            sigma_mat = _covariance("", spec, ())[0]
+            pm.Deterministic("Sigma", sigma_mat, dims=("marker", "marker_"))
+        y = pm.Data("y", data["y"])
+        observed = pm.Data("observed", data["observed"])
+        pattern = pm.Data("pattern", data["pattern"])
+        cls = pm.Data("class_index", data["class_index"])
+        site = pm.Data("site_index", data["site_index"])
+        x = pm.Data("x", data["x"])
+        w = pm.Data("weight", data["weight"])
+        resid = (y - mu[cls] - pt.dot(x, b_mat) - u[site]) * observed
+        if spec.per_class_covariance:
+            padded = keep[None] * sigma_k[:, None] + fill[None]            # (K, P, M, M)
+            chol = cholesky(padded)
+            chol_inv = solve_triangular(chol, pt.broadcast_to(pt.eye(m), chol.shape),
+                                        lower=True)
+            chol_inv_rows = chol_inv[cls, pattern]
+            half_logdet = pt.sum(pt.log(pt.diagonal(chol, axis1=2, axis2=3)), axis=2)
+            half_logdet_rows = half_logdet[cls, pattern]
+        else:
+            padded = keep * sigma_mat[None] + fill                         # (P, M, M)
+            chol = cholesky(padded)
+            chol_inv = solve_triangular(chol, pt.broadcast_to(pt.eye(m), chol.shape),
+                                        lower=True)
+            chol_inv_rows = chol_inv[pattern]
+            half_logdet_rows = pt.sum(pt.log(pt.diagonal(chol, axis1=1, axis2=2)),
+                                      axis=1)[pattern]
+        # Whitened residuals: one inverse factor per pattern, a gather and a product per row.
+        z = pt.sum(chol_inv_rows * resid[:, None, :], axis=2)
+        logp = (-0.5 * pt.sum(z**2, axis=1) - half_logdet_rows
+                - 0.5 * pt.sum(observed, axis=1) * _LOG_2PI)
+        pm.Potential("loglik", pt.sum(w * logp))
+    return model

@@ -1,0 +1,89 @@
+"""The contract shared by alsstats' Bayesian estimators, and NetCDF persistence with provenance.
+
+Estimators follow scikit-learn's rules: ``__init__`` only stores its arguments,
+``fit`` returns ``self``, learned state ends in ``_``, and
+:func:`sklearn.base.clone` works.  A fit is saved as an ArviZ
+``InferenceData`` NetCDF file (never pickle) whose ``posterior`` attributes
+hold the provenance: the model name, the package version, the model spec
+(canonical JSON), the SHA-256 of the training data and the convergence
+summary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import arviz as az
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from alsstats._files import atomic_path
+from alsstats._version import __version__
+from alsstats.errors import AlsStatsError, NotFittedError, SpecError
+
+__all__ = ["BayesianEstimator", "data_sha256", "provenance_attrs", "read_fit", "write_fit"]
+
+_PROVENANCE_KEYS = ("alsstats_model", "alsstats_version", "spec", "data_sha256", "convergence",
+                    "created")
+
+
+def data_sha256(df: pd.DataFrame) -> str:
+    """SHA-256 of a table's content (columns, then rows as CSV), independent of the index."""
+    text = df.to_csv(index=False, lineterminator="\n", float_format="%.17g")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def provenance_attrs(*, model: str, spec_json: str, data_hash: str,
+                     convergence_json: str) -> dict[str, str]:
+    """The provenance attributes every saved fit carries."""
+    return {"alsstats_model": model, "alsstats_version": __version__, "spec": spec_json,
+            "data_sha256": data_hash, "convergence": convergence_json,
+            "created": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def write_fit(idata: az.InferenceData, path: str | os.PathLike) -> Path:
+    """Write a fit (with its provenance attributes) to NetCDF atomically."""
+    missing = [k for k in _PROVENANCE_KEYS if k not in idata.posterior.attrs]
+    if missing:
+        raise AlsStatsError(f"cannot save a fit without provenance ({', '.join(missing)})")
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        idata.to_netcdf(str(tmp))
+    return target
+
+
+def read_fit(path: str | os.PathLike, *, model: str) -> az.InferenceData:
+    """Read a saved fit and check it is an alsstats ``model`` fit; raise on anything else."""
+    p = Path(path)
+    if not p.is_file():
+        raise AlsStatsError(f"{p}: saved model not found")
+    try:
+        idata = az.from_netcdf(str(p))
+    except (OSError, ValueError, KeyError) as exc:
+        raise AlsStatsError(f"{p}: not a readable NetCDF model file: {exc}") from exc
+    attrs = idata.posterior.attrs if "posterior" in idata.groups() else {}
+    missing = [k for k in _PROVENANCE_KEYS if k not in attrs]
+    if missing:
+        raise AlsStatsError(f"{p}: not an alsstats fit (missing {', '.join(missing)})")
+    if attrs["alsstats_model"] != model:
+        raise SpecError(f"{p}: holds a {attrs['alsstats_model']!r} fit, not {model!r}")
+    return idata
+
+
+class BayesianEstimator(BaseEstimator):
+    """Base of alsstats' Bayesian models: the fitted check and provenance accessors."""
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "idata_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit "
+                                 "(or load a saved fit) first")
+
+    @property
+    def provenance_(self) -> dict[str, str]:
+        """Model, package version, spec, training-data hash and convergence of the fit."""
+        self._check_fitted()
+        return {k: str(v) for k, v in self.idata_.posterior.attrs.items()
+                if k in _PROVENANCE_KEYS}

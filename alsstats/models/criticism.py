@@ -1,0 +1,208 @@
+r"""Model criticism for the diagnostic model: posterior predictive checks and PSIS-LOO.
+
+* :func:`posterior_predictive_check` — per class and marker, the posterior
+  predictive p-values of the mean and SD: replicate each training subject's
+  observed markers (same class, covariates, site, missingness) from posterior
+  draws and report :math:`P(T(y^{rep}) \ge T(y))`.  Values near 0 or 1 flag
+  misfit.
+* :func:`loo` — PSIS-LOO (ArviZ) of the marginal likelihood of each subject's
+  observed markers :math:`\log p(y_{i,o} \mid k_i, \theta)`; compares models of
+  the *same* markers (e.g. shared vs per-class covariance).
+* :func:`classification_loo` / :func:`compare_marker_sets` — models with
+  different marker sets have different data, so their marginal likelihoods are
+  not comparable.  They are compared on the leave-one-out log score of the
+  diagnosis, :math:`\log P(k_i \mid y_{i,o}, D_{-i})`, estimated with the PSIS
+  weights of each subject's own likelihood term (Vehtari, Gelman & Gabry 2017,
+  *Statistics and Computing* 27:1413): ``elpd_i = log sum_d w_di P_d(k_i | y_i)``.
+
+The training table is passed explicitly: saved fits do not store patient data.
+"""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy.special import logsumexp
+
+from alsstats.errors import AlsStatsError
+from alsstats.models._diagnostic_data import baseline_table, class_labels, encode
+from alsstats.models.diagnostic import DiagnosticModel
+from alsstats.random import SeedLike, as_generator
+
+__all__ = [
+    "class_log_likelihoods",
+    "classification_loo",
+    "compare_marker_sets",
+    "loo",
+    "posterior_predictive_check",
+]
+
+_LOG_2PI = float(np.log(2 * np.pi))
+
+
+def _training_arrays(model: DiagnosticModel, df: pd.DataFrame):
+    model._check_fitted()
+    base = baseline_table(df)
+    labels = class_labels(base, model.spec_)
+    design = encode(base, model.spec_, model.standardization_, model.sites_)
+    keep = labels >= 0
+    if not keep.any():
+        raise AlsStatsError("no subject of the table belongs to a class of the model")
+    return design, labels, keep
+
+
+def class_log_likelihoods(model: DiagnosticModel, df: pd.DataFrame) -> tuple[np.ndarray,
+                                                                             np.ndarray]:
+    """Per draw, class and labelled baseline subject: log p(y_io | class k, theta).
+
+    Returns ``loglik`` (D, K, n) over chains x draws stacked, and the labels (n,).
+    Subjects without markers get 0.  Unseen sites are integrated over the site
+    distribution, as in scoring.
+    """
+    design, labels, keep = _training_arrays(model, df)
+    y, x, site, labels = design.y[keep], design.x[keep], design.site[keep], labels[keep]
+    p = model.posterior_parameters()
+    d, k = p.mu.shape[:2]
+    out = np.zeros((d, k, len(labels)))
+    obs = np.isfinite(y)
+    keys = np.concatenate([obs, (site < 0)[:, None]], axis=1)
+    groups, which = np.unique(keys, axis=0, return_inverse=True)
+    which = np.ravel(which)
+    for g, key in enumerate(groups):
+        o = np.flatnonzero(key[:-1])
+        if len(o) == 0:
+            continue
+        rows = np.flatnonzero(which == g)
+        cov = p.Sigma[..., o[:, None], o[None, :]]
+        mean = (p.mu[:, :, o][:, :, None, :]
+                + np.einsum("ic,dcm->dim", x[rows], p.B[:, :, o])[:, None])
+        if key[-1]:
+            extra = np.einsum("dm,mn->dmn", p.tau[:, o] ** 2, np.eye(len(o)))
+            cov = cov + (extra[:, None] if p.per_class else extra)
+        else:
+            mean = mean + p.u[:, site[rows]][:, :, o][:, None]
+        if not p.per_class:
+            cov = cov[:, None]
+        chol = np.linalg.cholesky(cov)                                 # (D, G, m, m)
+        resid = y[np.ix_(rows, o)][None, None] - mean                  # (D, K, r, m)
+        z = np.linalg.solve(chol[:, :, None], resid[..., None])[..., 0] if p.per_class \
+            else np.einsum("dab,dkrb->dkra", np.linalg.inv(chol[:, 0]), resid)
+        logdet = np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(-1)  # (D, G)
+        out[:, :, rows] = (-0.5 * (z**2).sum(-1) - logdet[:, :, None]
+                           - 0.5 * len(o) * _LOG_2PI)
+    return out, labels
+
+
+def _reshape_chains(model: DiagnosticModel, arr: np.ndarray) -> np.ndarray:
+    post = model.idata_.posterior
+    return arr.reshape(post.sizes["chain"], post.sizes["draw"], *arr.shape[1:])
+
+
+def loo(model: DiagnosticModel, df: pd.DataFrame):
+    """PSIS-LOO (``arviz.loo``) of each labelled subject's observed-marker likelihood.
+
+    The per-pattern likelihood terms are concatenated into one variable
+    ``y`` over subjects (the ArviZ-required layout).
+    """
+    loglik, labels = class_log_likelihoods(model, df)
+    own = loglik[:, labels, np.arange(len(labels))]                    # (D, n)
+    idata = az.InferenceData(
+        posterior=model.idata_.posterior[["mu"]],
+        log_likelihood=xr.Dataset({"y": (("chain", "draw", "subject"),
+                                         _reshape_chains(model, own))}))
+    return az.loo(idata, var_name="y", pointwise=True)
+
+
+def classification_loo(model: DiagnosticModel, df: pd.DataFrame, prevalence=None) -> dict:
+    """Leave-one-out log score of the diagnosis, log P(k_i | y_i, D_-i), by PSIS.
+
+    Returns ``elpd`` (sum), ``se``, ``pointwise`` (n,), ``pareto_k`` (n,) and
+    ``n``.  Pareto k above 0.7 marks subjects whose estimate is unreliable.
+    """
+    loglik, labels = class_log_likelihoods(model, df)
+    n = len(labels)
+    idx = np.arange(n)
+    log_prior = np.log(model.prior_probabilities(prevalence))
+    joint = loglik + log_prior[None, :, None]
+    log_post = joint[:, labels, idx] - logsumexp(joint, axis=1)          # (D, n)
+    own = loglik[:, labels, idx]
+    lw, k = az.psislw(-own.T)                                          # (n, D) normalised
+    pointwise = logsumexp(lw + log_post.T, axis=1)
+    return {"elpd": float(pointwise.sum()), "se": float(np.sqrt(n * pointwise.var())),
+            "pointwise": pointwise, "pareto_k": np.asarray(k), "n": n}
+
+
+def compare_marker_sets(models: dict[str, DiagnosticModel], df: pd.DataFrame,
+                        prevalence=None) -> pd.DataFrame:
+    """Rank fitted models (e.g. NfL alone, NfL + imaging, all markers) by diagnostic LOO.
+
+    All models must share the class list and be scored on the same table.
+    Returns one row per model: ``elpd``, ``se``, ``elpd_diff`` and ``se_diff``
+    (paired, against the best model), ``max_pareto_k``; best first.
+    """
+    if not models:
+        raise AlsStatsError("compare_marker_sets needs at least one model")
+    classes = {tuple(m.classes_) for m in models.values()}
+    if len(classes) > 1:
+        raise AlsStatsError(f"models must share their classes; got {sorted(classes)}")
+    res = {name: classification_loo(m, df, prevalence) for name, m in models.items()}
+    best = max(res, key=lambda name: res[name]["elpd"])
+    rows = []
+    for name, r in res.items():
+        diff = res[best]["pointwise"] - r["pointwise"]
+        rows.append({"model": name, "markers": ", ".join(models[name].spec_.marker_names),
+                     "elpd": r["elpd"], "se": r["se"], "elpd_diff": float(diff.sum()),
+                     "se_diff": float(np.sqrt(len(diff) * diff.var())),
+                     "max_pareto_k": float(np.max(r["pareto_k"]))})
+    return pd.DataFrame(rows).sort_values("elpd", ascending=False).reset_index(drop=True)
+
+
+def posterior_predictive_check(model: DiagnosticModel, df: pd.DataFrame, *,
+                               n_draws: int = 500, seed: SeedLike = None) -> pd.DataFrame:
+    """Posterior predictive p-values of each class's marker mean and SD.
+
+    For ``n_draws`` posterior draws, replicate the observed markers of every
+    labelled baseline subject and compare the replicated class means and SDs
+    (standardised scale) with the observed ones.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per class and marker: ``n`` (subjects with the marker),
+        ``observed_mean``, ``observed_sd``, ``p_mean`` = P(rep mean >= observed),
+        ``p_sd`` = P(rep SD >= observed).
+    """
+    rng = as_generator(seed)
+    design, labels, keep = _training_arrays(model, df)
+    y, x, site, labels = design.y[keep], design.x[keep], design.site[keep], labels[keep]
+    p = model.posterior_parameters()
+    total = p.mu.shape[0]
+    pick = rng.choice(total, size=min(n_draws, total), replace=False)
+    mu, b, u, tau, sigma = p.mu[pick], p.B[pick], p.u[pick], p.tau[pick], p.Sigma[pick]
+    n, m = y.shape
+    mean = mu[:, labels] + np.einsum("ic,dcm->dim", x, b)
+    seen = site >= 0
+    mean[:, seen] += u[:, site[seen]]
+    mean[:, ~seen] += rng.normal(size=(len(pick), int((~seen).sum()), m)) * tau[:, None]
+    cov = sigma[:, labels] if p.per_class else sigma[:, None]
+    chol = np.linalg.cholesky(cov)
+    noise = np.einsum("dnab,dnb->dna", np.broadcast_to(chol, (len(pick), n, m, m)),
+                      rng.normal(size=(len(pick), n, m)))
+    rep = np.where(np.isfinite(y)[None], mean + noise, np.nan)
+    rows = []
+    for k, cls in enumerate(model.classes_):
+        in_k = labels == k
+        for j, marker in enumerate(model.spec_.marker_names):
+            obs = y[in_k, j]
+            have = np.isfinite(obs)
+            if have.sum() < 2:
+                continue
+            r = rep[:, in_k, j][:, have]
+            rows.append({"class": cls, "marker": marker, "n": int(have.sum()),
+                         "observed_mean": float(obs[have].mean()),
+                         "observed_sd": float(obs[have].std(ddof=1)),
+                         "p_mean": float((r.mean(axis=1) >= obs[have].mean()).mean()),
+                         "p_sd": float((r.std(axis=1, ddof=1) >= obs[have].std(ddof=1)).mean())})
+    return pd.DataFrame(rows)

@@ -1,0 +1,453 @@
+r"""Bayesian hierarchical diagnostic model: P(ALS | markers) with credible intervals.
+
+Model
+-----
+For subject :math:`i` of class :math:`k` (ALS, MIMIC, HC by default) seen at
+site :math:`s`, the vector of transformed markers (by default log Glu/NAA,
+log Glu/GABA, M1/precuneus ratio, log NfL, log CHI3L1, SMN activity; which
+markers and transforms is set by the TOML spec), each standardised with the
+training mean and SD, is
+
+.. math::
+
+    y_i \sim \mathrm{MVN}\big(\mu_k + B^\top x_i + u_s,\; \Sigma\big),\qquad
+    u_s = \tau \odot z_s,\quad z_s \sim N(0, I),
+
+    \mu_{kj} \sim N(0, \sigma_\mu),\quad B_{cj} \sim N(0, \sigma_B),\quad
+    \tau_j \sim \mathrm{HalfNormal}(\sigma_\tau),
+
+    \Sigma = \mathrm{diag}(\sigma)\,\Omega\,\mathrm{diag}(\sigma),\quad
+    \sigma_j \sim \mathrm{Exponential}(\lambda),\quad \Omega \sim \mathrm{LKJ}(\eta),
+
+with covariates :math:`x_i` = (age − training mean age)/10 years and sex
+(F = −0.5, M = +0.5), each marker adjusted for the covariates its spec lists
+(NfL's age dependence enters here).  The site offsets are partially pooled
+and non-centred.  With ``per_class_covariance = true`` each class has its own
+:math:`\Sigma_k` (slower to compile).  Hyperparameters come from the spec's
+``[priors]``.  PMA is mapped by the spec (``pma = "ALS"`` counts it as motor
+neuron disease, ``"exclude"`` leaves it out of the fit, ``"own"`` makes it a
+class).
+
+Missing markers are marginalised exactly: a subject with observed markers
+:math:`o` contributes :math:`\log N(y_o \mid \cdot_o, \Sigma_{oo})`.  Nothing
+is imputed and nobody is dropped for missing markers; a subject with none
+contributes nothing to the fit and is scored at the prior prevalence.  The
+fit uses each subject's earliest visit (visit 0 = baseline).
+
+Scoring
+-------
+For each posterior draw, class log-likelihoods plus log prior prevalence
+give P(class | markers) by softmax (:mod:`alsstats.inference.scoring`); the
+score is the mean over draws and the interval the central quantiles over
+draws (``interval`` in the spec, 0.9 by default).  A site not seen in
+training is integrated over the site distribution (:math:`\Sigma +
+\mathrm{diag}(\tau^2)`), so its intervals are wider.  Prevalence is an
+argument of scoring, not of the fit: by default the training class
+frequencies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from dataclasses import dataclass
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from alsstats.errors import AlsStatsError, ConvergenceWarning, DataValidationError, SpecError
+from alsstats.inference.convergence import (
+    Convergence,
+    check_convergence,
+    warn_if_not_converged,
+)
+from alsstats.inference.sampling import CompiledSampler, SamplingConfig, integer_seed
+from alsstats.inference.scoring import PosteriorParameters, class_probabilities
+from alsstats.models._diagnostic_data import (
+    Design,
+    Standardization,
+    baseline_table,
+    class_labels,
+    encode,
+    fit_standardization,
+    observed_patterns,
+)
+from alsstats.models._diagnostic_pymc import (
+    DataLayout,
+    build_pymc_model,
+    free_variable_names,
+    model_data,
+)
+from alsstats.models._scoring_table import validate_scoring_table
+from alsstats.models.base import (
+    BayesianEstimator,
+    data_sha256,
+    provenance_attrs,
+    read_fit,
+    write_fit,
+)
+from alsstats.models.spec import DiagnosticSpec, load_spec
+from alsstats.random import spawn_seeds
+
+__all__ = ["DiagnosticModel", "parse_prevalence"]
+
+_MODEL_NAME = "diagnostic"
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    labels: np.ndarray
+    std: Standardization
+    sites: tuple[str, ...]
+    design: Design
+    data_hash: str
+
+
+class DiagnosticModel(BayesianEstimator):
+    """Bayesian hierarchical diagnostic model (math in the module docstring).
+
+    Parameters
+    ----------
+    spec
+        Model spec: ``None`` (the shipped default), a TOML path, a dict or a
+        :class:`~alsstats.models.spec.DiagnosticSpec`.
+    draws, tune, chains
+        MCMC draws and tuning steps per chain, and the number of chains.
+    sampler
+        ``"nutpie"`` (default), ``"pymc"`` (PyMC's NUTS), or ``"advi"`` (fast
+        variational approximation for loops only; flagged as not converged).
+    seed
+        Seed of the sampler.
+
+    Attributes
+    ----------
+    classes_ : ndarray of str
+        Class names in output order.
+    idata_ : arviz.InferenceData
+        The posterior (standardised marker scale), with provenance attributes.
+    convergence_ : Convergence
+        R-hat, bulk/tail ESS and divergences; ``convergence_.ok``.
+    timing_ : dict
+        ``compile_seconds`` and ``sampling_seconds`` of the fit (not saved).
+    standardization_, sites_, class_counts_, spec_
+        What the fit learned from the training data.
+
+    Examples
+    --------
+    >>> model = DiagnosticModel(draws=500, tune=500, seed=1).fit(train)   # doctest: +SKIP
+    >>> model.predict_posterior(new, prevalence={"ALS": .3, "MIMIC": .3, "HC": .4})  # +SKIP
+    """
+
+    def __init__(self, spec=None, draws: int = 1000, tune: int = 1000, chains: int = 2,
+                 sampler: str = "nutpie", seed=None):
+        self.spec = spec
+        self.draws = draws
+        self.tune = tune
+        self.chains = chains
+        self.sampler = sampler
+        self.seed = seed
+
+    # ------------------------------------------------------------------ fit
+    def _config(self) -> SamplingConfig:
+        return SamplingConfig(draws=self.draws, tune=self.tune, chains=self.chains,
+                              sampler=self.sampler)
+
+    def _prepare(self, df: pd.DataFrame, y, spec: DiagnosticSpec) -> _Prepared:
+        base = baseline_table(df)
+        labels = class_labels(base, spec, y, n_rows=len(df))
+        used = labels >= 0
+        counts = np.bincount(labels[used], minlength=len(spec.classes))
+        empty = [c for c, n in zip(spec.classes, counts, strict=True) if n == 0]
+        if empty:
+            raise DataValidationError(f"no training subjects in class(es) {', '.join(empty)}; "
+                                      "every class of the spec needs subjects")
+        std = fit_standardization(base[used], spec)
+        sites = tuple(sorted(base.loc[used, "site"].astype(str).unique()))
+        design = encode(base, spec, std, sites)
+        return _Prepared(labels, std, sites, design, data_sha256(df))
+
+    def fit(self, df: pd.DataFrame, y=None) -> DiagnosticModel:
+        """Fit the model to a cohort table (each subject's baseline visit).
+
+        Parameters
+        ----------
+        df
+            Cohort table (:mod:`alsstats.schema`).
+        y
+            Optional labels, one per row of ``df`` (cohort group labels);
+            default: the ``group`` column.
+
+        Returns
+        -------
+        self
+        """
+        spec = load_spec(self.spec)
+        config = self._config()
+        prepared = self._prepare(df, y, spec)
+        layout = _layout([prepared])
+        data = model_data(prepared.design, prepared.labels, layout)
+        sampler = CompiledSampler(build_pymc_model(spec, layout, data, prepared.sites), config)
+        idata = sampler.sample(integer_seed(self.seed))
+        self._set_fit(spec, prepared, idata, config)
+        self.timing_ = {"compile_seconds": sampler.compile_seconds,
+                        "sampling_seconds": sampler.sampling_seconds[0]}
+        return self
+
+    def fit_many(self, datasets: list[pd.DataFrame]) -> list[DiagnosticModel]:
+        """Fit independent copies of this model to several data sets, compiling once.
+
+        All data sets must have the same number of training sites (smaller
+        data sets are padded with weight-0 rows).  Each gets a
+        child seed of ``seed`` (``SeedSequence.spawn``), so results do not
+        depend on how the list is split.  With the nutpie sampler the model is
+        compiled once and each data set is swapped in with ``with_data``.
+        """
+        from sklearn.base import clone
+
+        if not datasets:
+            raise AlsStatsError("fit_many needs at least one data set")
+        spec = load_spec(self.spec)
+        config = self._config()
+        prepared = [self._prepare(df, None, spec) for df in datasets]
+        n_sites = {len(p.sites) for p in prepared}
+        if len(n_sites) > 1:
+            raise DataValidationError(f"fit_many needs the same number of sites in every data "
+                                      f"set; got {sorted(n_sites)}")
+        layout = _layout(prepared)
+        first = model_data(prepared[0].design, prepared[0].labels, layout)
+        sampler = CompiledSampler(build_pymc_model(spec, layout, first, prepared[0].sites),
+                                  config)
+        fits = []
+        root = (integer_seed(self.seed) if isinstance(self.seed, np.random.Generator)
+                else self.seed)
+        for p, child in zip(prepared, spawn_seeds(root, len(prepared)), strict=True):
+            idata = sampler.sample(integer_seed(child), model_data(p.design, p.labels, layout))
+            model = clone(self)
+            model._set_fit(spec, p, idata, config)
+            model.timing_ = {"compile_seconds": sampler.compile_seconds if not fits else 0.0,
+                             "sampling_seconds": sampler.sampling_seconds[-1]}
+            fits.append(model)
+        return fits
+
+    def _set_fit(self, spec: DiagnosticSpec, prepared: _Prepared, idata: az.InferenceData,
+                 config: SamplingConfig) -> None:
+        conv = check_convergence(idata, free_variable_names(spec),
+                                 approximate=config.approximate)
+        counts = np.bincount(prepared.labels[prepared.labels >= 0],
+                             minlength=len(spec.classes))
+        markers = list(spec.marker_names)
+        const = xr.Dataset({
+            "marker_center": ("marker", prepared.std.center),
+            "marker_scale": ("marker", prepared.std.scale),
+            "class_count": ("class", counts.astype(np.int64)),
+        }, coords={"marker": markers, "class": list(spec.classes)})
+        posterior = idata.posterior.assign_coords(site=list(prepared.sites))
+        posterior.attrs = provenance_attrs(model=_MODEL_NAME, spec_json=spec.to_json(),
+                                           data_hash=prepared.data_hash,
+                                           convergence_json=conv.to_json())
+        idata = az.InferenceData(posterior=posterior,
+                                 **({"sample_stats": idata.sample_stats}
+                                    if "sample_stats" in idata.groups() else {}),
+                                 constant_data=const)
+        idata.posterior.attrs.update({
+            "age_center": float(prepared.std.age_center),
+            "sampling": json.dumps({"draws": config.draws, "tune": config.tune,
+                                    "chains": config.chains, "sampler": config.sampler}),
+        })
+        self._set_state(spec, idata, conv, prepared.std, prepared.sites, counts,
+                        prepared.data_hash)
+        warn_if_not_converged(conv, "diagnostic model fit")
+
+    def _set_state(self, spec, idata, conv, std, sites, counts, data_hash) -> None:
+        self.spec_ = spec
+        self.idata_ = idata
+        self.convergence_ = conv
+        self.standardization_ = std
+        self.sites_ = tuple(sites)
+        self.class_counts_ = np.asarray(counts)
+        self.classes_ = np.array(spec.classes)
+        self.data_sha256_ = data_hash
+
+    # ------------------------------------------------------------------ scoring
+    def posterior_parameters(self) -> PosteriorParameters:
+        """Posterior draws (chains stacked) on the standardised marker scale."""
+        self._check_fitted()
+        post = self.idata_.posterior
+
+        def stacked(name):
+            v = post[name]
+            return v.values.reshape((-1, *v.shape[2:]))
+
+        return PosteriorParameters(mu=stacked("mu"), B=stacked("B"), u=stacked("u"),
+                                   tau=stacked("tau"), Sigma=stacked("Sigma"))
+
+    def prior_probabilities(self, prevalence=None) -> np.ndarray:
+        """Prior class probabilities for scoring (see :func:`parse_prevalence`)."""
+        self._check_fitted()
+        return parse_prevalence(prevalence, tuple(self.classes_), self.class_counts_)
+
+    def predict_posterior(self, df: pd.DataFrame, prevalence=None, *,
+                          interval: float | None = None) -> pd.DataFrame:
+        """Per row of ``df``: posterior mean and interval of P(class | markers).
+
+        Parameters
+        ----------
+        df
+            Patients to score: ``subject_id``, ``site``, the spec's markers
+            (NaN where missing) and, if the spec uses them, ``age`` and ``sex``.
+            Each row is scored as given (pass baseline rows for diagnosis).
+        prevalence
+            Prior class probabilities: ``None`` (training class frequencies),
+            ``"uniform"``, a number (P(ALS); the other classes share the rest
+            in proportion to their training frequencies) or a mapping
+            ``{class: probability}`` covering every class and summing to 1.
+        interval
+            Central interval probability; default: the spec's ``interval``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``subject_id``, then for each class ``p_<class>``,
+            ``p_<class>_low``, ``p_<class>_high`` (lower-case class names),
+            ``n_markers`` (observed), ``site_seen`` (site in the training data)
+            and ``fit_converged``.
+        """
+        self._check_fitted()
+        spec = self.spec_
+        interval = spec.interval if interval is None else float(interval)
+        if not 0 < interval < 1:
+            raise AlsStatsError(f"interval must be in (0, 1); got {interval!r}")
+        prior = self.prior_probabilities(prevalence)
+        table = validate_scoring_table(df, spec)
+        design = encode(table, spec, self.standardization_, self.sites_)
+        if not self.convergence_.ok:
+            warnings.warn("scoring with a diagnostic model that did not converge: "
+                          + "; ".join(self.convergence_.problems()), ConvergenceWarning,
+                          stacklevel=2)
+        result = class_probabilities(design.y, design.x, design.site,
+                                     self.posterior_parameters(), np.log(prior),
+                                     interval=interval)
+        out = {"subject_id": design.subject_id}
+        for k, c in enumerate(self.classes_):
+            name = f"p_{c.lower()}"
+            out[name] = result.mean[:, k]
+            out[f"{name}_low"] = result.low[:, k]
+            out[f"{name}_high"] = result.high[:, k]
+        out["n_markers"] = np.isfinite(design.y).sum(axis=1)
+        out["site_seen"] = design.site >= 0
+        out["fit_converged"] = self.convergence_.ok
+        frame = pd.DataFrame(out)
+        frame.attrs.update({"prevalence": dict(zip(self.classes_, prior.tolist(), strict=True)),
+                            "interval": interval, "fit_converged": self.convergence_.ok})
+        return frame
+
+    def predict_proba(self, df: pd.DataFrame) -> np.ndarray:
+        """(n_rows, K) posterior-mean class probabilities at the training prevalence."""
+        frame = self.predict_posterior(df)
+        return frame[[f"p_{c.lower()}" for c in self.classes_]].to_numpy()
+
+    def predict(self, df: pd.DataFrame) -> np.ndarray:
+        """The most probable class of each row."""
+        return self.classes_[np.argmax(self.predict_proba(df), axis=1)]
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike) -> None:
+        """Save the fit as NetCDF (ArviZ InferenceData) with provenance; no pickle."""
+        self._check_fitted()
+        write_fit(self.idata_, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, spec=None) -> DiagnosticModel:
+        """Load a saved fit.  If ``spec`` is given it must equal the fit's spec (else SpecError)."""
+        idata = read_fit(path, model=_MODEL_NAME)
+        attrs = idata.posterior.attrs
+        stored = DiagnosticSpec.from_json(attrs["spec"])
+        if spec is not None:
+            wanted = load_spec(spec)
+            if wanted.to_json() != stored.to_json():
+                raise SpecError(f"{path}: the saved fit was made with a different spec; "
+                                f"saved {stored.to_json()} but got {wanted.to_json()}")
+        config = json.loads(attrs["sampling"])
+        model = cls(spec=stored, draws=config["draws"], tune=config["tune"],
+                    chains=config["chains"], sampler=config["sampler"])
+        const = idata.constant_data
+        std = Standardization(center=const["marker_center"].values,
+                              scale=const["marker_scale"].values,
+                              age_center=float(attrs["age_center"]))
+        conv = Convergence.from_json(attrs["convergence"])
+        sites = tuple(str(s) for s in idata.posterior["site"].values)
+        model._set_state(stored, idata, conv, std, sites, const["class_count"].values,
+                         attrs["data_sha256"])
+        if not conv.ok:
+            warnings.warn(f"{path}: this fit did not converge: {'; '.join(conv.problems())}",
+                          ConvergenceWarning, stacklevel=2)
+        return model
+
+
+def _layout(prepared: list[_Prepared]) -> DataLayout:
+    """The union of the data sets' missingness patterns and the largest number of subjects."""
+    masks: dict[bytes, np.ndarray] = {}
+    for p in prepared:
+        used = (p.labels >= 0) & np.isfinite(p.design.y).any(axis=1)
+        for mask in observed_patterns(p.design.y[used])[0]:
+            masks[mask.tobytes()] = mask
+    if not masks:
+        raise DataValidationError("no training subject has any marker of the spec")
+    order = sorted(masks, key=lambda key: (-int(masks[key].sum()), key))
+    return DataLayout(np.array([masks[key] for key in order]),
+                      max(len(p.labels) for p in prepared))
+
+
+def parse_prevalence(prevalence, classes: tuple[str, ...],
+                     class_counts: np.ndarray) -> np.ndarray:
+    """Prior class probabilities from a prevalence argument (see ``predict_posterior``).
+
+    A string ``"ALS=0.3,MIMIC=0.3,HC=0.4"`` or a number-like string is also
+    accepted (the CLI form).
+    """
+    counts = np.asarray(class_counts, float)
+    freq = counts / counts.sum()
+    if prevalence is None:
+        return freq
+    if isinstance(prevalence, str):
+        text = prevalence.strip()
+        if text.lower() == "uniform":
+            return np.full(len(classes), 1.0 / len(classes))
+        if "=" in text:
+            pairs = {}
+            for part in text.split(","):
+                name, _, value = part.partition("=")
+                try:
+                    pairs[name.strip()] = float(value)
+                except ValueError as exc:
+                    raise AlsStatsError(f"prevalence {part.strip()!r}: not a number") from exc
+            prevalence = pairs
+        else:
+            try:
+                prevalence = float(text)
+            except ValueError as exc:
+                raise AlsStatsError(f"prevalence must be a P(ALS), 'uniform' or "
+                                    f"'CLASS=p,...'; got {text!r}") from exc
+    if isinstance(prevalence, dict):
+        unknown = sorted(set(prevalence) - set(classes))
+        absent = [c for c in classes if c not in prevalence]
+        if unknown or absent:
+            raise AlsStatsError(f"prevalence must give every class ({', '.join(classes)}); "
+                                f"unknown {unknown}, missing {absent}")
+        p = np.array([float(prevalence[c]) for c in classes])
+        if not (np.all(p > 0) and abs(p.sum() - 1) < 1e-6):
+            raise AlsStatsError(f"prevalences must be > 0 and sum to 1; got {p.tolist()}")
+        return p / p.sum()
+    if isinstance(prevalence, int | float) and not isinstance(prevalence, bool):
+        p_als = float(prevalence)
+        if not 0 < p_als < 1:
+            raise AlsStatsError(f"P(ALS) prevalence must be in (0, 1); got {p_als!r}")
+        als = classes.index("ALS")
+        rest = np.delete(freq, als)
+        out = np.insert(rest / rest.sum() * (1 - p_als), als, p_als)
+        return out
+    raise AlsStatsError(f"prevalence must be None, 'uniform', a number or a mapping; got "
+                        f"{type(prevalence).__name__}")

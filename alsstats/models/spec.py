@@ -1,0 +1,206 @@
+"""Model specifications: which markers, transforms, covariates and priors a model uses.
+
+A specification is a TOML file (the shipped default is
+``alsstats/models/specs/diagnostic.toml``; ``models/diagnostic.toml`` in the
+repository is the editable copy).  It is validated completely on loading: an
+unknown key, marker, transform, covariate or prior is a :class:`SpecError`.
+A spec has a canonical JSON form, stored with every saved fit, so that a fit
+is never silently scored with a different spec.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alsstats.errors import SpecError
+from alsstats.schema import GROUPS, MARKERS
+
+__all__ = [
+    "COVARIATES",
+    "DEFAULT_PRIORS",
+    "PMA_OPTIONS",
+    "TRANSFORMS",
+    "DiagnosticSpec",
+    "MarkerSpec",
+    "default_spec",
+    "load_spec",
+]
+
+TRANSFORMS = ("log", "identity")
+COVARIATES = ("age", "sex")
+PMA_OPTIONS = ("ALS", "exclude", "own")
+
+#: Default prior hyperparameters (standardised marker scale); see the TOML for meanings.
+DEFAULT_PRIORS: dict[str, float] = {
+    "class_mean_sd": 1.5,
+    "covariate_sd": 0.5,
+    "marker_sd_rate": 1.0,
+    "lkj_eta": 2.0,
+    "site_sd_scale": 0.5,
+}
+
+_MODEL_KEYS = {"classes", "pma", "per_class_covariance", "interval"}
+_MARKER_KEYS = {"transform", "covariates"}
+_TOP_KEYS = {"model", "markers", "priors"}
+
+
+@dataclass(frozen=True)
+class MarkerSpec:
+    """One marker: its cohort column, transform and the covariates adjusting it."""
+
+    name: str
+    transform: str = "identity"
+    covariates: tuple[str, ...] = COVARIATES
+
+
+@dataclass(frozen=True)
+class DiagnosticSpec:
+    """A validated diagnostic-model specification (see the module docstring)."""
+
+    markers: tuple[MarkerSpec, ...]
+    classes: tuple[str, ...] = ("ALS", "MIMIC", "HC")
+    pma: str = "ALS"
+    per_class_covariance: bool = False
+    interval: float = 0.9
+    priors: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRIORS))
+
+    @property
+    def marker_names(self) -> tuple[str, ...]:
+        return tuple(m.name for m in self.markers)
+
+    @property
+    def covariates(self) -> tuple[str, ...]:
+        """Covariates used by at least one marker, in :data:`COVARIATES` order."""
+        used = {c for m in self.markers for c in m.covariates}
+        return tuple(c for c in COVARIATES if c in used)
+
+    def group_to_class(self) -> dict[str, str | None]:
+        """Map each cohort ``group`` label to a model class (``None``: not used in the fit)."""
+        mapping: dict[str, str | None] = {g: (g if g in self.classes else None) for g in GROUPS}
+        mapping["PMA"] = {"ALS": "ALS", "exclude": None, "own": "PMA"}[self.pma]
+        return mapping
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as plain data (the TOML structure, fully filled in)."""
+        return {
+            "model": {"classes": list(self.classes), "pma": self.pma,
+                      "per_class_covariance": self.per_class_covariance,
+                      "interval": self.interval},
+            "markers": {m.name: {"transform": m.transform, "covariates": list(m.covariates)}
+                        for m in self.markers},
+            "priors": dict(self.priors),
+        }
+
+    def to_json(self) -> str:
+        """Canonical JSON (marker order kept; keys within tables sorted)."""
+        return json.dumps(self.to_dict(), sort_keys=False, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "spec") -> DiagnosticSpec:
+        """Validate plain data (as read from TOML) into a spec; raise :class:`SpecError`."""
+        if not isinstance(data, dict):
+            raise SpecError(f"{source}: expected a table, got {type(data).__name__}")
+        _unknown(data, _TOP_KEYS, source, "top-level table")
+        model = data.get("model", {})
+        _unknown(model, _MODEL_KEYS, source, "[model] key")
+        classes = model.get("classes", ["ALS", "MIMIC", "HC"])
+        if (not isinstance(classes, list) or len(classes) < 2
+                or any(c not in GROUPS for c in classes) or len(set(classes)) != len(classes)):
+            raise SpecError(f"{source}: [model] classes must be 2 or more distinct labels from "
+                            f"{', '.join(GROUPS)}; got {classes!r}")
+        if "ALS" not in classes:
+            raise SpecError(f"{source}: [model] classes must include 'ALS'")
+        pma = model.get("pma", "ALS")
+        if pma not in PMA_OPTIONS:
+            raise SpecError(f"{source}: [model] pma must be one of {', '.join(PMA_OPTIONS)}; "
+                            f"got {pma!r}")
+        if (pma == "own") != ("PMA" in classes):
+            raise SpecError(f"{source}: [model] pma = 'own' requires 'PMA' in classes, and "
+                            "'PMA' in classes requires pma = 'own'")
+        per_class = model.get("per_class_covariance", False)
+        if not isinstance(per_class, bool):
+            raise SpecError(f"{source}: [model] per_class_covariance must be true or false")
+        interval = model.get("interval", 0.9)
+        if isinstance(interval, bool) or not isinstance(interval, int | float) \
+                or not 0 < interval < 1:
+            raise SpecError(f"{source}: [model] interval must be a number in (0, 1); "
+                            f"got {interval!r}")
+        markers_raw = data.get("markers")
+        if not isinstance(markers_raw, dict) or not markers_raw:
+            raise SpecError(f"{source}: [markers] must list at least one marker table")
+        markers = []
+        for name, m in markers_raw.items():
+            if name not in MARKERS:
+                raise SpecError(f"{source}: unknown marker {name!r}; expected one of "
+                                f"{', '.join(MARKERS)}")
+            if not isinstance(m, dict):
+                raise SpecError(f"{source}: [markers.{name}] must be a table")
+            _unknown(m, _MARKER_KEYS, source, f"[markers.{name}] key")
+            transform = m.get("transform", "identity")
+            if transform not in TRANSFORMS:
+                raise SpecError(f"{source}: [markers.{name}] transform must be one of "
+                                f"{', '.join(TRANSFORMS)}; got {transform!r}")
+            covs = m.get("covariates", list(COVARIATES))
+            if not isinstance(covs, list) or any(c not in COVARIATES for c in covs) \
+                    or len(set(covs)) != len(covs):
+                raise SpecError(f"{source}: [markers.{name}] covariates must be distinct "
+                                f"names from {', '.join(COVARIATES)}; got {covs!r}")
+            markers.append(MarkerSpec(name, transform, tuple(c for c in COVARIATES if c in covs)))
+        priors_raw = data.get("priors", {})
+        if not isinstance(priors_raw, dict):
+            raise SpecError(f"{source}: [priors] must be a table")
+        _unknown(priors_raw, set(DEFAULT_PRIORS), source, "prior")
+        priors = dict(DEFAULT_PRIORS)
+        for key, value in priors_raw.items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise SpecError(f"{source}: prior {key} must be a positive number; got {value!r}")
+            priors[key] = float(value)
+        return cls(markers=tuple(markers), classes=tuple(classes), pma=pma,
+                   per_class_covariance=per_class, interval=float(interval), priors=priors)
+
+    @classmethod
+    def from_json(cls, text: str) -> DiagnosticSpec:
+        return cls.from_dict(json.loads(text), source="stored spec")
+
+
+def _unknown(table: Any, allowed: set[str], source: str, what: str) -> None:
+    if not isinstance(table, dict):
+        raise SpecError(f"{source}: expected a table for {what}")
+    extra = sorted(set(table) - allowed)
+    if extra:
+        raise SpecError(f"{source}: unknown {what} {', '.join(map(repr, extra))}; allowed: "
+                        f"{', '.join(sorted(allowed))}")
+
+
+def load_spec(spec: DiagnosticSpec | dict | str | os.PathLike | None) -> DiagnosticSpec:
+    """Return a :class:`DiagnosticSpec` from a spec, a dict, a TOML path, or ``None`` (default)."""
+    if spec is None:
+        return default_spec()
+    if isinstance(spec, DiagnosticSpec):
+        return spec
+    if isinstance(spec, dict):
+        return DiagnosticSpec.from_dict(spec)
+    if isinstance(spec, str | os.PathLike):
+        path = Path(spec)
+        if not path.is_file():
+            raise SpecError(f"{path}: spec file not found")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SpecError(f"{path}: not valid TOML: {exc}") from exc
+        return DiagnosticSpec.from_dict(data, source=str(path))
+    raise SpecError(f"spec must be None, a path, a dict or a DiagnosticSpec; got "
+                    f"{type(spec).__name__}")
+
+
+def default_spec() -> DiagnosticSpec:
+    """The shipped default specification (six markers, ALS/MIMIC/HC, PMA counted as ALS)."""
+    text = resources.files("alsstats.models").joinpath("specs/diagnostic.toml").read_text(
+        encoding="utf-8")
+    return DiagnosticSpec.from_dict(tomllib.loads(text), source="default diagnostic spec")

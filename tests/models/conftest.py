@@ -1,0 +1,69 @@
+"""Session-scoped diagnostic-model fixtures: one compiled and fitted model for the whole run.
+
+Training and test cohorts come from the synthetic generator
+(:func:`alsstats.simulate.simulate_cohort`, default scenario, independent seeds).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from alsstats.errors import ConvergenceWarning
+from alsstats.models.diagnostic import DiagnosticModel
+from alsstats.simulate import simulate_cohort
+
+
+def baseline(df):
+    return df[df["visit"] == 0].reset_index(drop=True)
+
+
+@pytest.fixture(scope="session")
+def diag_train():
+    # 5 strata (HC, MIMIC, PMA, ALS early, ALS established) x 60 = 300 subjects.
+    data, _ = simulate_cohort("default", seed=101, n_per_group=60)
+    return baseline(data)
+
+
+@pytest.fixture(scope="session")
+def diag_test():
+    data, _ = simulate_cohort("default", seed=202, n_per_group=200)
+    return baseline(data)
+
+
+@pytest.fixture(scope="session")
+def diag_fit(diag_train):
+    """The default-spec model fitted on 300 subjects, 2 chains x (500 tune + 500 draws)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return DiagnosticModel(draws=500, tune=500, chains=2, seed=7).fit(diag_train)
+
+
+def mann_whitney_auc(score, positive) -> float:
+    """AUC as the Mann-Whitney probability P(score_pos > score_neg) + 0.5 P(tie)."""
+    score = np.asarray(score, float)
+    positive = np.asarray(positive, bool)
+    pos, neg = score[positive], score[~positive]
+    greater = (pos[:, None] > neg[None, :]).mean()
+    ties = (pos[:, None] == neg[None, :]).mean()
+    return float(greater + 0.5 * ties)
+
+
+def calibration_slope(outcome, p) -> float:
+    """Slope of the logistic recalibration model logit P(y) = a + b logit(p) (Newton-Raphson)."""
+    p = np.clip(np.asarray(p, float), 1e-12, 1 - 1e-12)
+    y = np.asarray(outcome, float)
+    x = np.column_stack([np.ones_like(p), np.log(p / (1 - p))])
+    coef = np.zeros(2)
+    for _ in range(100):
+        eta = x @ coef
+        mu = 1 / (1 + np.exp(-eta))
+        grad = x.T @ (y - mu)
+        hess = x.T @ (x * (mu * (1 - mu))[:, None])
+        step = np.linalg.solve(hess, grad)
+        coef += step
+        if np.abs(step).max() < 1e-10:
+            break
+    return float(coef[1])

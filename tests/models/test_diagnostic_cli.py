@@ -1,0 +1,87 @@
+"""``alsstats score`` on a saved fit, and ``alsstats fit diagnostic`` (slow: it compiles)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alsstats.cli import main
+from alsstats.models.recovery import default_truth, simulate_diagnostic_cohort
+from alsstats.models.spec import default_spec
+
+
+@pytest.fixture(scope="module")
+def saved_fit(diag_fit, tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "fit.nc"
+    diag_fit.save(path)
+    return path
+
+
+@pytest.mark.sampling
+def test_score_cli_writes_scores(saved_fit, diag_fit, diag_test, tmp_path, capsys):
+    data = tmp_path / "patients.csv"
+    diag_test.head(40).to_csv(data, index=False)
+    out = tmp_path / "scores.csv"
+    code = main(["score", "--model", str(saved_fit), "--data", str(data), "--prevalence",
+                 "ALS=0.3,MIMIC=0.3,HC=0.4", "--out", str(out), "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["subjects"] == 40 and report["prevalence"]["HC"] == pytest.approx(0.4)
+    scores = pd.read_csv(out)
+    assert list(scores.columns[:4]) == ["subject_id", "p_als", "p_als_low", "p_als_high"]
+    assert {"p_mimic", "p_hc_high", "fit_converged"} <= set(scores.columns)
+    want = diag_fit.predict_posterior(diag_test.head(40),
+                                      prevalence={"ALS": 0.3, "MIMIC": 0.3, "HC": 0.4})
+    np.testing.assert_allclose(scores["p_als"], want["p_als"], rtol=1e-5)
+    # A single P(ALS): the rest shared in proportion to training frequencies.
+    assert main(["score", "--model", str(saved_fit), "--data", str(data), "--prevalence",
+                 "0.5", "--out", str(out)]) == 0
+
+
+@pytest.mark.sampling
+def test_score_cli_errors_leave_no_file(saved_fit, tmp_path, capsys):
+    data = tmp_path / "bad.csv"
+    pd.DataFrame({"subject_id": ["a"], "site": ["S01"]}).to_csv(data, index=False)
+    out = tmp_path / "scores.csv"
+    assert main(["score", "--model", str(saved_fit), "--data", str(data),
+                 "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "required column missing" in err and "Traceback" not in err
+    assert not out.exists()
+    assert main(["score", "--model", str(tmp_path / "none.nc"), "--data", str(data),
+                 "--out", str(out)]) == 1
+    assert not out.exists()
+    assert main(["score", "--model", str(saved_fit), "--data", str(data), "--prevalence",
+                 "ALS=2", "--out", str(out)]) == 1
+
+
+def test_fit_cli_rejects_bad_spec_before_sampling(tmp_path, capsys):
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[markers.nfl]\ntransform = "log"\n')
+    data = tmp_path / "d.csv"
+    truth = default_truth(default_spec(), seed=1)
+    simulate_diagnostic_cohort(truth, 30, seed=1).to_csv(data, index=False)
+    out = tmp_path / "m.nc"
+    assert main(["fit", "diagnostic", "--data", str(data), "--spec", str(spec),
+                 "--out", str(out)]) == 1
+    assert "unknown marker" in capsys.readouterr().err and not out.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.sampling
+def test_fit_cli_end_to_end(tmp_path, capsys):
+    spec = default_spec()
+    truth = default_truth(spec, seed=1)
+    data = tmp_path / "train.csv"
+    simulate_diagnostic_cohort(truth, 200, seed=2, missing={"mrs": 0.3}).to_csv(data,
+                                                                                index=False)
+    out = tmp_path / "m.nc"
+    code = main(["fit", "diagnostic", "--data", str(data), "--out", str(out), "--draws", "300",
+                 "--tune", "300", "--seed", "3", "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert out.exists() and sum(report["subjects_per_class"].values()) == 200
+    assert "converged" in report and "max_rhat" in report["convergence"]

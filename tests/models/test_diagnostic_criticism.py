@@ -1,0 +1,66 @@
+"""Model criticism on the session fit: PPC p-values, PSIS-LOO, likelihood identity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from alsstats.models.criticism import (
+    class_log_likelihoods,
+    classification_loo,
+    compare_marker_sets,
+    loo,
+    posterior_predictive_check,
+)
+
+pytestmark = [pytest.mark.sampling,
+              pytest.mark.filterwarnings("ignore::alsstats.errors.ConvergenceWarning")]
+
+
+def test_class_log_likelihoods_equal_scipy(diag_fit, diag_train):
+    loglik, labels = class_log_likelihoods(diag_fit, diag_train)
+    assert loglik.shape == (1000, 3, len(diag_train)) and len(labels) == len(diag_train)
+    post = diag_fit.posterior_parameters()
+    std = diag_fit.standardization_
+    spec = diag_fit.spec_
+    for i in (0, 5, 17):
+        r = diag_train.iloc[i]
+        raw = np.array([np.log(r[m.name]) if m.transform == "log" else r[m.name]
+                        for m in spec.markers], float)
+        y = (raw - std.center) / std.scale
+        o = np.flatnonzero(np.isfinite(y))
+        x = np.array([(r["age"] - std.age_center) / 10, 0.5 if r["sex"] == "M" else -0.5])
+        s = diag_fit.sites_.index(r["site"])
+        for d in (0, 999):
+            for k in range(3):
+                loc = post.mu[d, k, o] + x @ post.B[d][:, o] + post.u[d, s, o]
+                want = stats.multivariate_normal(loc, post.Sigma[d][np.ix_(o, o)]).logpdf(y[o])
+                assert loglik[d, k, i] == pytest.approx(want, rel=1e-9)
+
+
+def test_ppc_means_fit_and_a_shifted_cohort_is_flagged(diag_fit, diag_train):
+    ppc = posterior_predictive_check(diag_fit, diag_train, n_draws=400, seed=1)
+    assert len(ppc) == 3 * 6
+    # Class means are fitted parameters: their p-values must not be extreme.
+    assert ppc["p_mean"].between(0.01, 0.99).all(), ppc
+    shifted = diag_train.assign(nfl_pg_ml=diag_train["nfl_pg_ml"] * 3.0)
+    bad = posterior_predictive_check(diag_fit, shifted, n_draws=400, seed=1)
+    nfl = bad[bad["marker"] == "nfl_pg_ml"]
+    assert (nfl["p_mean"] == 0.0).all()    # observed far above every replicate
+
+
+def test_loo_and_classification_loo(diag_fit, diag_train):
+    res = loo(diag_fit, diag_train)
+    assert np.isfinite(res.elpd_loo) and res.n_data_points == len(diag_train)
+    cls = classification_loo(diag_fit, diag_train)
+    assert cls["elpd"] < 0 and cls["n"] == len(diag_train)
+    assert np.all(cls["pointwise"] <= 0)
+    # Better than guessing with the prior alone.
+    prior = np.log(diag_fit.prior_probabilities())
+    labels = class_log_likelihoods(diag_fit, diag_train)[1]
+    assert cls["elpd"] > prior[labels].sum()
+    table = compare_marker_sets({"all": diag_fit}, diag_train)
+    assert table.loc[0, "elpd_diff"] == 0.0
+
+
