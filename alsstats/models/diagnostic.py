@@ -51,6 +51,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+import zlib
 from dataclasses import dataclass
 
 import arviz as az
@@ -64,6 +65,7 @@ from alsstats.inference.convergence import (
     check_convergence,
     warn_if_not_converged,
 )
+from alsstats.inference.predictive import predictive_interval
 from alsstats.inference.sampling import CompiledSampler, SamplingConfig, integer_seed
 from alsstats.inference.scoring import PosteriorParameters, class_probabilities
 from alsstats.models._diagnostic_data import (
@@ -290,7 +292,8 @@ class DiagnosticModel(BayesianEstimator):
         return parse_prevalence(prevalence, tuple(self.classes_), self.class_counts_)
 
     def predict_posterior(self, df: pd.DataFrame, prevalence=None, *,
-                          interval: float | None = None) -> pd.DataFrame:
+                          interval: float | None = None,
+                          interval_kind: str = "predictive") -> pd.DataFrame:
         """Per row of ``df``: posterior mean and interval of P(class | markers).
 
         Parameters
@@ -306,6 +309,14 @@ class DiagnosticModel(BayesianEstimator):
             ``{class: probability}`` covering every class and summing to 1.
         interval
             Central interval probability; default: the spec's ``interval``.
+        interval_kind
+            ``"predictive"`` (default): where P(class) could land once the patient's
+            missing markers are measured and an unseen site is calibrated
+            (:mod:`alsstats.inference.predictive`); it widens with every missing
+            marker and at an unseen site, and equals the credible interval for a
+            complete patient at a training site.  ``"credible"``: the spread over
+            posterior draws of P(class | observed markers), parameter uncertainty
+            only.  The point estimate is the same posterior mean either way.
 
         Returns
         -------
@@ -327,9 +338,23 @@ class DiagnosticModel(BayesianEstimator):
             warnings.warn("scoring with a diagnostic model that did not converge: "
                           + "; ".join(self.convergence_.problems()), ConvergenceWarning,
                           stacklevel=2)
-        result = class_probabilities(design.y, design.x, design.site,
-                                     self.posterior_parameters(), np.log(prior),
+        if interval_kind not in ("predictive", "credible"):
+            raise AlsStatsError(f"interval_kind must be 'predictive' or 'credible'; got "
+                                f"{interval_kind!r}")
+        params = self.posterior_parameters()
+        result = class_probabilities(design.y, design.x, design.site, params, np.log(prior),
                                      interval=interval)
+        if interval_kind == "predictive":
+            needs = np.flatnonzero(~np.isfinite(design.y).all(axis=1) | (design.site < 0))
+            # Random numbers keyed by the fit (its data hash) and each patient's ID and
+            # markers: reproducible, and independent of who else is scored.
+            keys = np.array([zlib.crc32(f"{sid}|{row.tobytes().hex()}".encode())
+                             for sid, row in zip(design.subject_id, design.y, strict=True)])
+            low, high = predictive_interval(design.y, design.x, design.site, params,
+                                            np.log(prior), interval=interval,
+                                            seed=int(self.data_sha256_[:8], 16), keys=keys,
+                                            rows=needs)
+            result.low[needs], result.high[needs] = low[needs], high[needs]
         out = {"subject_id": design.subject_id}
         for k, c in enumerate(self.classes_):
             name = f"p_{c.lower()}"
@@ -341,7 +366,8 @@ class DiagnosticModel(BayesianEstimator):
         out["fit_converged"] = self.convergence_.ok
         frame = pd.DataFrame(out)
         frame.attrs.update({"prevalence": dict(zip(self.classes_, prior.tolist(), strict=True)),
-                            "interval": interval, "fit_converged": self.convergence_.ok})
+                            "interval": interval, "interval_kind": interval_kind,
+                            "fit_converged": self.convergence_.ok})
         return frame
 
     def predict_proba(self, df: pd.DataFrame) -> np.ndarray:
