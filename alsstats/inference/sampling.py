@@ -34,12 +34,14 @@ SAMPLERS = ("nutpie", "pymc", "advi")
 
 @dataclass(frozen=True)
 class SamplingConfig:
-    """How to sample: draws and tuning steps per chain, chains, sampler and ADVI iterations."""
+    """How to sample: draws and tuning steps per chain, chains, sampler, NUTS target
+    acceptance (higher: smaller steps, fewer divergences in funnels) and ADVI iterations."""
 
     draws: int = 1000
     tune: int = 1000
     chains: int = 2
     sampler: str = "nutpie"
+    target_accept: float = 0.8
     advi_iterations: int = 30_000
 
     def __post_init__(self) -> None:
@@ -48,6 +50,8 @@ class SamplingConfig:
             low = 0 if name == "tune" else 1
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
                 raise AlsStatsError(f"{name} must be an integer >= {low}; got {value!r}")
+        if not 0 < self.target_accept < 1:
+            raise AlsStatsError(f"target_accept must be in (0, 1); got {self.target_accept!r}")
         if self.sampler not in SAMPLERS:
             raise AlsStatsError(f"sampler must be one of {', '.join(SAMPLERS)}; "
                                 f"got {self.sampler!r}")
@@ -112,7 +116,8 @@ class CompiledSampler:
                 compiled = self._compiled.with_data(**data) if data else self._compiled
                 return nutpie.sample(compiled, draws=cfg.draws, tune=cfg.tune,
                                      chains=cfg.chains, cores=min(cfg.chains, os.cpu_count() or 1),
-                                     seed=seed, progress_bar=False, save_warmup=False)
+                                     seed=seed, progress_bar=False, save_warmup=False,
+                                     target_accept=cfg.target_accept)
             with self.model:
                 if data:
                     pm.set_data(data)
@@ -121,7 +126,8 @@ class CompiledSampler:
                     return pm.sample(draws=cfg.draws, tune=cfg.tune, chains=cfg.chains,
                                      cores=min(cfg.chains, os.cpu_count() or 1),
                                      random_seed=seed, nuts_sampler="pymc", progressbar=False,
-                                     compute_convergence_checks=False)
+                                     compute_convergence_checks=False,
+                                     target_accept=cfg.target_accept)
                 approx = pm.fit(n=cfg.advi_iterations, method="advi", random_seed=seed,
                                 progressbar=False)
                 return approx.sample(draws=cfg.draws, random_seed=seed)

@@ -123,6 +123,9 @@ class DiagnosticModel(BayesianEstimator):
         variational approximation for loops only; flagged as not converged).
     seed
         Seed of the sampler.
+    target_accept
+        NUTS target acceptance rate; raise it (e.g. 0.95) when few sites make the
+        site-SD funnel produce divergences.
 
     Attributes
     ----------
@@ -144,18 +147,19 @@ class DiagnosticModel(BayesianEstimator):
     """
 
     def __init__(self, spec=None, draws: int = 1000, tune: int = 1000, chains: int = 2,
-                 sampler: str = "nutpie", seed=None):
+                 sampler: str = "nutpie", seed=None, target_accept: float = 0.8):
         self.spec = spec
         self.draws = draws
         self.tune = tune
         self.chains = chains
         self.sampler = sampler
         self.seed = seed
+        self.target_accept = target_accept
 
     # ------------------------------------------------------------------ fit
     def _config(self) -> SamplingConfig:
         return SamplingConfig(draws=self.draws, tune=self.tune, chains=self.chains,
-                              sampler=self.sampler)
+                              sampler=self.sampler, target_accept=self.target_accept)
 
     def _prepare(self, df: pd.DataFrame, y, spec: DiagnosticSpec) -> _Prepared:
         base = baseline_table(df)
@@ -257,7 +261,8 @@ class DiagnosticModel(BayesianEstimator):
         idata.posterior.attrs.update({
             "age_center": float(prepared.std.age_center),
             "sampling": json.dumps({"draws": config.draws, "tune": config.tune,
-                                    "chains": config.chains, "sampler": config.sampler}),
+                                    "chains": config.chains, "sampler": config.sampler,
+                                    "target_accept": config.target_accept}),
         })
         self._set_state(spec, idata, conv, prepared.std, prepared.sites, counts,
                         prepared.data_hash)
@@ -398,7 +403,8 @@ class DiagnosticModel(BayesianEstimator):
                                 f"saved {stored.to_json()} but got {wanted.to_json()}")
         config = json.loads(attrs["sampling"])
         model = cls(spec=stored, draws=config["draws"], tune=config["tune"],
-                    chains=config["chains"], sampler=config["sampler"])
+                    chains=config["chains"], sampler=config["sampler"],
+                    target_accept=config.get("target_accept", 0.8))
         const = idata.constant_data
         std = Standardization(center=const["marker_center"].values,
                               scale=const["marker_scale"].values,

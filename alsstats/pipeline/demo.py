@@ -17,6 +17,7 @@ import pandas as pd
 
 from alsstats._files import file_sha256
 from alsstats.describe import cohort_summary, missingness_patterns
+from alsstats.pipeline.diagnostic import fit_and_score
 from alsstats.pipeline.longitudinal import fit_decline
 from alsstats.pipeline.markers import validate_markers
 from alsstats.pipeline.power import plan_power
@@ -26,6 +27,7 @@ from alsstats.report.sections import (
     cohort_section,
     cutoff_section,
     decline_section,
+    diagnostic_section,
     marker_section,
     power_section,
 )
@@ -93,6 +95,14 @@ def run_demo(out_dir: str | os.PathLike = "reports/demo", *, seed: int = 2026,
     headline.update(ratio_cutoff_sensitivity=perf.get("sensitivity")[0],
                     ratio_cutoff_specificity=perf.get("specificity")[0],
                     youden_cutoff=markers.cutoff.optimal.cutoff)
+
+    progress.step("fitting the Bayesian diagnostic model and scoring held-out patients")
+    diagnosis = fit_and_score(data, seed=next(seeds), draws=500 if quick else 1000)
+    sections.append(diagnostic_section(diagnosis))
+    model_auc = diagnosis.aucs.iloc[0]
+    headline.update(model_auc=float(model_auc["auc"]),
+                    best_marker_auc=float(diagnosis.aucs.iloc[1:]["auc"].max()),
+                    diagnostic_converged=bool(diagnosis.converged))
 
     progress.step("fitting the Bayesian gray-matter decline model (compiles once)")
     decline = fit_decline(data, seed=next(seeds), draws=500 if quick else None,

@@ -24,7 +24,7 @@ from alsstats.random import spawn_seeds
 from alsstats.simulate import simulate_cohort
 from alsstats.validation import calibration_summary, decision_curve, delong_ci, roc_curve
 
-__all__ = ["DiagnosticResults", "fit_and_score"]
+__all__ = ["DiagnosticResults", "class_means", "convergence_table", "fit_and_score"]
 
 
 @dataclass
@@ -52,7 +52,9 @@ def fit_and_score(data: pd.DataFrame, *, seed: int, draws: int = 1000) -> Diagno
     fit_seed, test_seed, ppc_seed = (int(s.generate_state(1)[0])
                                      for s in spawn_seeds(seed, 3))
     train = baseline(data)
-    model = DiagnosticModel(draws=draws, tune=draws, chains=2, seed=fit_seed).fit(train)
+    # Few sites (4 in the default scenario) make the site-SD funnel hard: small steps.
+    model = DiagnosticModel(draws=draws, tune=max(draws, 1000), chains=2, seed=fit_seed,
+                            target_accept=0.95).fit(train)
     test_data, _ = simulate_cohort("default", seed=test_seed)
     test = baseline(test_data).assign(subject_id=lambda d: "T" + d["subject_id"].astype(str))
     scores = model.predict_posterior(test)
@@ -88,31 +90,36 @@ def fit_and_score(data: pd.DataFrame, *, seed: int, draws: int = 1000) -> Diagno
         "upper": [np.nan, np.nan, cal.intercept_upper, cal.slope_upper, np.nan, np.nan]})
     dc = decision_curve(positive, scores["p_als"].to_numpy(),
                         thresholds=np.round(np.arange(0.05, 0.96, 0.05), 2)).to_frame()
-    decision = dc.melt(id_vars="threshold", value_vars=["net_benefit", "treat_all",
-                                                       "treat_none"],
-                       var_name="strategy", value_name="net_benefit")
+    decision = (dc.rename(columns={"net_benefit": "model"})
+                .melt(id_vars="threshold", value_vars=["model", "treat_all", "treat_none"],
+                      var_name="strategy", value_name="net_benefit"))
 
     widths = (scores.groupby("n_markers")["interval_width"].agg(["size", "mean"])
               .reset_index().rename(columns={"n_markers": "markers_available",
                                              "size": "patients",
                                              "mean": "mean_interval_width"}))
+    return DiagnosticResults(
+        scores=scores, aucs=pd.DataFrame(aucs), curves=pd.concat(curves, ignore_index=True),
+        calibration=bins, calibration_stats=stats, decision=decision, widths=widths,
+        class_means=class_means(model),
+        ppc=posterior_predictive_check(model, train, n_draws=300, seed=ppc_seed),
+        convergence=convergence_table(model), converged=model.convergence_.ok,
+        n_train=len(train), n_test=len(test),
+        seconds=dict(model.timing_))
+
+
+def convergence_table(model: DiagnosticModel) -> pd.DataFrame:
+    """The fit's convergence checks as a two-column table."""
     conv = model.convergence_
-    convergence = pd.DataFrame({
+    return pd.DataFrame({
         "quantity": ["max R-hat", "min bulk ESS", "min tail ESS", "divergences", "chains",
                      "draws per chain", "worst parameter", "converged"],
         "value": [f"{conv.max_rhat:.4f}", f"{conv.min_ess_bulk:.0f}",
                   f"{conv.min_ess_tail:.0f}", str(conv.divergences), str(conv.chains),
                   str(conv.draws), conv.worst_parameter, str(conv.ok)]})
-    return DiagnosticResults(
-        scores=scores, aucs=pd.DataFrame(aucs), curves=pd.concat(curves, ignore_index=True),
-        calibration=bins, calibration_stats=stats, decision=decision, widths=widths,
-        class_means=_class_means(model),
-        ppc=posterior_predictive_check(model, train, n_draws=300, seed=ppc_seed),
-        convergence=convergence, converged=conv.ok, n_train=len(train), n_test=len(test),
-        seconds=dict(model.timing_))
 
 
-def _class_means(model: DiagnosticModel) -> pd.DataFrame:
+def class_means(model: DiagnosticModel) -> pd.DataFrame:
     """Posterior mean and 90% interval of each class mean μ_k on the standardised scale."""
     mu = model.idata_.posterior["mu"].stack(sample=("chain", "draw")).transpose("sample", ...)
     draws = mu.to_numpy()                       # (S, K, J)

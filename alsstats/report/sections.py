@@ -292,8 +292,9 @@ def diagnostic_section(res) -> Section:
     widths = res.widths
     few, many = widths.iloc[0], widths.iloc[-1]
     scores = res.scores.sort_values(["group", "p_als"])
-    shown = (scores.groupby("group", sort=False, group_keys=False)
-             .apply(lambda g: g.iloc[np.linspace(0, len(g) - 1, min(len(g), 12)).astype(int)]))
+    picks = [idx[np.linspace(0, len(idx) - 1, min(len(idx), 12)).astype(int)]
+             for idx in scores.groupby("group", sort=False).indices.values()]
+    shown = scores.iloc[np.concatenate(picks)]
     means = res.class_means.assign(label=lambda d: d["class"] + " · " + d["marker"])
     return Section(
         title="Diagnosis: the Bayesian multimodal model",

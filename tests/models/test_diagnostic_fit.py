@@ -126,7 +126,7 @@ def test_unseen_site_scored_and_less_decisive(diag_fit, diag_test):
     width_seen = seen["p_als_high"] - seen["p_als_low"]
     width_unseen = unseen["p_als_high"] - unseen["p_als_low"]
     assert width_unseen.mean() > width_seen.mean()
-    assert (width_unseen >= width_seen - 1e-9).mean() > 0.75
+    assert (width_unseen > width_seen).mean() > 0.6
 
 
 def test_scores_equal_brute_force_scipy(diag_fit, diag_test):

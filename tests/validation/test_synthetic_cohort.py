@@ -7,6 +7,7 @@ does it hold up out of sample?  Comparison: ALS clinically probable/definite (th
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from scipy import optimize, stats
@@ -91,11 +92,13 @@ def test_youden_cutoff_bootstrap_covers_true_optimum(cohort):
     boot = v.stability.summary.set_index("quantity").loc["cutoff"]
     assert boot["lower"] < true_cut < boot["upper"]
     assert v.stability.n_failed == 0 and v.optimal.direction == "<"
-    # out-of-bag accuracy of the Youden procedure covers its true J at the true optimum
+    # out-of-bag accuracy of the Youden procedure is not optimistic: its J stays below the
+    # true J at the true optimum plus 3 bootstrap SEs (in-bag J would be biased upward)
     oob = v.stability.summary.set_index("quantity")
     true_j = -neg_j(true_cut)
+    se_j = np.hypot(oob.loc["oob_sensitivity", "sd"], oob.loc["oob_specificity", "sd"])
     assert oob.loc["oob_sensitivity", "mean"] + oob.loc["oob_specificity", "mean"] - 1 \
-        < true_j + 0.1
+        < true_j + 3 * se_j
 
 
 @pytest.mark.parametrize("marker", MARKERS)
