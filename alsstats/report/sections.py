@@ -310,7 +310,10 @@ def diagnostic_section(res) -> Section:
             f"marker, {best['marker']}, {best['auc']:.3f} ({best['low']:.3f}–"
             f"{best['high']:.3f}) on the {int(best['n'])} patients who have it. Calibration "
             f"slope {slope['value']:.2f} ({slope['lower']:.2f}–{slope['upper']:.2f}).",
-            f"Credible intervals widen when markers are missing: mean 90% interval width "
+            "Intervals are 90% predictive intervals: where P(ALS) could land once a patient's "
+            "missing markers are measured (and an unseen site calibrated); for a patient with "
+            "every marker at a training site they are the credible interval over posterior "
+            f"draws. They widen when markers are missing: mean width "
             f"{few['mean_interval_width']:.2f} with {int(few['markers_available'])} markers vs "
             f"{many['mean_interval_width']:.2f} with {int(many['markers_available'])}.",
         ],
@@ -323,12 +326,12 @@ def diagnostic_section(res) -> Section:
             Table("AUC on held-out patients", aucs, "DeLong 95% intervals.", slug="auc"),
             interval_figure(shown, label="subject_id", estimate="p_als", low="p_als_low",
                             high="p_als_high", color_by="group",
-                            title="P(ALS) per patient with 90% credible intervals",
+                            title="P(ALS) per patient with 90% intervals",
                             caption="A sample of held-out patients per group (all patients "
                                     "in the CSV), at the training prevalence.",
                             xlabel="P(ALS | markers)", slug="patients"),
             Table("Interval width by the number of markers a patient has", widths,
-                  "Mean width of the 90% credible interval of P(ALS).", slug="widths"),
+                  "Mean width of the 90% predictive interval of P(ALS).", slug="widths"),
             calibration_figure(res.calibration, title="Calibration of P(ALS)",
                                caption="Observed proportion with ALS (Wilson 95% interval) "
                                        "against mean predicted P(ALS), in bins of predicted "
@@ -340,7 +343,8 @@ def diagnostic_section(res) -> Section:
                          title="Decision curve", caption="Net benefit of acting on P(ALS) ≥ "
                          "threshold, against treating everyone or no one.",
                          xlabel="threshold probability", ylabel="net benefit",
-                         slug="decision"),
+                         slug="decision", ylim=(-0.1, 0.05 + float(
+                             res.decision["net_benefit"].max()))),
             interval_figure(means, label="label", estimate="mean", low="lower", high="upper",
                             color_by="class", title="Posterior class means by marker",
                             caption="Class means μ_k of each transformed, standardized "
