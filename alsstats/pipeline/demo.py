@@ -130,6 +130,8 @@ def run_demo(out_dir: str | os.PathLike = "reports/demo", *, seed: int = 2026,
         provenance={"seed": str(seed), "scenario": truth.scenario.name,
                     "mode": "quick" if quick else "full",
                     "cohort file": f"data/cohort.csv (sha256 {file_sha256(cohort_file)})",
+                    "diagnostic spec": diagnosis.spec_json,
+                    "longitudinal spec": decline.spec_json,
                     "python": sys.version.split()[0], "pandas": pd.__version__},
     )
     index = write_report(report, out)

@@ -22,7 +22,13 @@ from alsstats.models.diagnostic import DiagnosticModel
 from alsstats.pipeline.markers import MARKER_DIRECTIONS
 from alsstats.random import spawn_seeds
 from alsstats.simulate import simulate_cohort
-from alsstats.validation import calibration_summary, decision_curve, delong_ci, roc_curve
+from alsstats.validation import (
+    calibration_summary,
+    decision_curve,
+    delong_ci,
+    roc_band,
+    roc_curve,
+)
 
 __all__ = ["DiagnosticResults", "class_means", "convergence_table", "fit_and_score"]
 
@@ -34,6 +40,7 @@ class DiagnosticResults:
     scores: pd.DataFrame        # subject_id, group, p_als, p_als_low, p_als_high, n_markers, ...
     aucs: pd.DataFrame          # marker, n, auc, low, high (model first)
     curves: pd.DataFrame        # marker, fpr, tpr
+    model_band: pd.DataFrame    # marker, fpr, tpr, tpr_low, tpr_high (bootstrap, P(ALS))
     calibration: pd.DataFrame   # predicted, observed, low, high (bins)
     calibration_stats: pd.DataFrame  # quantity, value, lower, upper
     decision: pd.DataFrame      # threshold, strategy, net_benefit
@@ -42,6 +49,7 @@ class DiagnosticResults:
     ppc: pd.DataFrame
     convergence: pd.DataFrame   # quantity, value
     converged: bool
+    spec_json: str
     n_train: int
     n_test: int
     seconds: dict
@@ -69,6 +77,8 @@ def fit_and_score(data: pd.DataFrame, *, seed: int, draws: int = 1000) -> Diagno
     roc = roc_curve(scores["p_als"].to_numpy(), positive, direction=">")
     curves.append(pd.DataFrame({"marker": "P(ALS) model", "fpr": roc.fpr,
                                 "tpr": roc.sensitivity}))
+    band = roc_band(scores["p_als"].to_numpy(), positive, direction=">", n_boot=500,
+                    seed=ppc_seed).to_frame().assign(marker="P(ALS) model")
     for marker, direction in MARKER_DIRECTIONS.items():
         ok = test[marker].notna().to_numpy()
         ci = delong_ci(test[marker].to_numpy()[ok], positive[ok], direction=direction)
@@ -100,10 +110,12 @@ def fit_and_score(data: pd.DataFrame, *, seed: int, draws: int = 1000) -> Diagno
                                              "mean": "mean_interval_width"}))
     return DiagnosticResults(
         scores=scores, aucs=pd.DataFrame(aucs), curves=pd.concat(curves, ignore_index=True),
+        model_band=band,
         calibration=bins, calibration_stats=stats, decision=decision, widths=widths,
         class_means=class_means(model),
         ppc=posterior_predictive_check(model, train, n_draws=300, seed=ppc_seed),
         convergence=convergence_table(model), converged=model.convergence_.ok,
+        spec_json=model.spec_.to_json(),
         n_train=len(train), n_test=len(test),
         seconds=dict(model.timing_))
 

@@ -31,6 +31,7 @@ class DeclineResults:
     detection: pd.DataFrame | None  # scenario, patients, years_apart, gm/m1 power, mc_se
     n_subjects: int
     n_obs: int
+    spec_json: str = ""
 
 
 def fit_decline(data: pd.DataFrame, *, seed: int, draws: int | None = None,
@@ -74,4 +75,5 @@ def decline_tables(model: LongitudinalModel, *, threshold_pct: float = 2.0) -> D
                                 "value": [f"{v:.4g}" if isinstance(v, float) else str(v)
                                           for v in model.convergence_.values()]})
     return DeclineResults(summary, trajectories, subjects, convergence, model.converged_,
-                          None, model.meta_["n_subjects"], model.meta_["n_obs"])
+                          None, model.meta_["n_subjects"], model.meta_["n_obs"],
+                          model.spec_.to_json())

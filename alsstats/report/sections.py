@@ -321,8 +321,9 @@ def diagnostic_section(res) -> Section:
             roc_figure(res.curves, aucs[["marker", "auc", "low", "high"]],
                        title="ROC of P(ALS) and of each marker on held-out patients",
                        caption="Held-out patients; each marker on the patients who have it, "
-                               "the model on everyone. AUC with DeLong 95% interval.",
-                       slug="roc"),
+                               "the model on everyone. AUC with DeLong 95% interval; the "
+                               "shaded band is the model's pointwise 95% bootstrap band.",
+                       slug="roc", band=res.model_band),
             Table("AUC on held-out patients", aucs, "DeLong 95% intervals.", slug="auc"),
             interval_figure(shown, label="subject_id", estimate="p_als", low="p_als_low",
                             high="p_als_high", color_by="group",
