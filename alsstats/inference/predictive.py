@@ -165,6 +165,17 @@ class _Plan:
         return out
 
 
+@numba.njit(cache=True)
+def _exp_normalizer(ll):  # pragma: no cover
+    """Replace log-weights by exp(ll - max) in place; return their sum (softmax denominator)."""
+    top = ll.max()
+    total = 0.0
+    for kk in range(ll.shape[0]):
+        ll[kk] = np.exp(ll[kk] - top)
+        total += ll[kk]
+    return total
+
+
 @numba.njit(parallel=True, cache=True)
 def _draw_kernel(y, x, site, mu, B, u, o, missing, unseen, log_prior, obs_ci, obs_ld, reg,
                  chol, full_ci, full_ld, uniform, normal, out):  # pragma: no cover
@@ -201,11 +212,7 @@ def _draw_kernel(y, x, site, mu, B, u, o, missing, unseen, log_prior, obs_ci, ob
                         w += obs_ci[d, g, a, b] * (y[i, o[b]] - mean[kk, o[b]])
                     q += w * w
                 ll[kk] = -0.5 * q + obs_ld[d, g] + log_prior[kk]
-            top = ll.max()
-            total = 0.0
-            for kk in range(k):
-                ll[kk] = np.exp(ll[kk] - top)
-                total += ll[kk]
+            total = _exp_normalizer(ll)
             target = uniform[i, d] * total
             kc = k - 1
             acc = 0.0
@@ -242,10 +249,6 @@ def _draw_kernel(y, x, site, mu, B, u, o, missing, unseen, log_prior, obs_ci, ob
                         w += full_ci[d, g, a, b] * (full[b] - mean[kk, b] - off[b])
                     q += w * w
                 ll[kk] = -0.5 * q + full_ld[d, g] + log_prior[kk]
-            top = ll.max()
-            total = 0.0
-            for kk in range(k):
-                ll[kk] = np.exp(ll[kk] - top)
-                total += ll[kk]
+            total = _exp_normalizer(ll)
             for kk in range(k):
                 out[i, d, kk] = ll[kk] / total

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from alsstats.errors import SpecError
+from alsstats.models._spec_keys import check_keys
 
 __all__ = ["DEFAULT_CONVERGENCE", "DEFAULT_PRIORS", "DEFAULT_SAMPLING", "LongitudinalSpec",
            "load_longitudinal_spec"]
@@ -77,9 +78,9 @@ class LongitudinalSpec:
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "spec") -> LongitudinalSpec:
         """Validate plain data (as read from TOML); raise :class:`SpecError` on any problem."""
-        _unknown(data, _TOP_KEYS, source, "top-level table")
+        check_keys(data, _TOP_KEYS, source, "top-level table")
         model = data.get("model", {})
-        _unknown(model, _MODEL_KEYS, source, "[model] key")
+        check_keys(model, _MODEL_KEYS, source, "[model] key")
         re_kind = model.get("random_effects", "intercept_slope")
         if re_kind not in RANDOM_EFFECTS:
             raise SpecError(f"{source}: [model] random_effects must be one of "
@@ -102,7 +103,7 @@ class LongitudinalSpec:
         for name, defaults in (("priors", DEFAULT_PRIORS), ("sampling", DEFAULT_SAMPLING),
                                ("convergence", DEFAULT_CONVERGENCE)):
             raw = data.get(name, {})
-            _unknown(raw, set(defaults), source, f"[{name}] name")
+            check_keys(raw, set(defaults), source, f"[{name}] name")
             merged = dict(defaults)
             for key, value in raw.items():
                 if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
@@ -125,15 +126,6 @@ class LongitudinalSpec:
     @classmethod
     def from_json(cls, text: str) -> LongitudinalSpec:
         return cls.from_dict(json.loads(text), source="stored spec")
-
-
-def _unknown(table: Any, allowed: set[str], source: str, what: str) -> None:
-    if not isinstance(table, dict):
-        raise SpecError(f"{source}: expected a table for {what}")
-    extra = sorted(set(table) - allowed)
-    if extra:
-        raise SpecError(f"{source}: unknown {what} {', '.join(map(repr, extra))}; allowed: "
-                        f"{', '.join(sorted(allowed))}")
 
 
 def load_longitudinal_spec(spec: LongitudinalSpec | dict | str | os.PathLike | None = None

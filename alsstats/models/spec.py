@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from alsstats.errors import SpecError
+from alsstats.models._spec_keys import check_keys
 from alsstats.schema import GROUPS, MARKERS
 
 __all__ = [
@@ -106,9 +107,9 @@ class DiagnosticSpec:
         """Validate plain data (as read from TOML) into a spec; raise :class:`SpecError`."""
         if not isinstance(data, dict):
             raise SpecError(f"{source}: expected a table, got {type(data).__name__}")
-        _unknown(data, _TOP_KEYS, source, "top-level table")
+        check_keys(data, _TOP_KEYS, source, "top-level table")
         model = data.get("model", {})
-        _unknown(model, _MODEL_KEYS, source, "[model] key")
+        check_keys(model, _MODEL_KEYS, source, "[model] key")
         classes = model.get("classes", ["ALS", "MIMIC", "HC"])
         if (not isinstance(classes, list) or len(classes) < 2
                 or any(c not in GROUPS for c in classes) or len(set(classes)) != len(classes)):
@@ -141,7 +142,7 @@ class DiagnosticSpec:
                                 f"{', '.join(MARKERS)}")
             if not isinstance(m, dict):
                 raise SpecError(f"{source}: [markers.{name}] must be a table")
-            _unknown(m, _MARKER_KEYS, source, f"[markers.{name}] key")
+            check_keys(m, _MARKER_KEYS, source, f"[markers.{name}] key")
             transform = m.get("transform", "identity")
             if transform not in TRANSFORMS:
                 raise SpecError(f"{source}: [markers.{name}] transform must be one of "
@@ -155,7 +156,7 @@ class DiagnosticSpec:
         priors_raw = data.get("priors", {})
         if not isinstance(priors_raw, dict):
             raise SpecError(f"{source}: [priors] must be a table")
-        _unknown(priors_raw, set(DEFAULT_PRIORS), source, "prior")
+        check_keys(priors_raw, set(DEFAULT_PRIORS), source, "prior")
         priors = dict(DEFAULT_PRIORS)
         for key, value in priors_raw.items():
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
@@ -167,15 +168,6 @@ class DiagnosticSpec:
     @classmethod
     def from_json(cls, text: str) -> DiagnosticSpec:
         return cls.from_dict(json.loads(text), source="stored spec")
-
-
-def _unknown(table: Any, allowed: set[str], source: str, what: str) -> None:
-    if not isinstance(table, dict):
-        raise SpecError(f"{source}: expected a table for {what}")
-    extra = sorted(set(table) - allowed)
-    if extra:
-        raise SpecError(f"{source}: unknown {what} {', '.join(map(repr, extra))}; allowed: "
-                        f"{', '.join(sorted(allowed))}")
 
 
 def load_spec(spec: DiagnosticSpec | dict | str | os.PathLike | None) -> DiagnosticSpec:
