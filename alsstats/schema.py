@@ -11,7 +11,9 @@ Identification and design: ``subject_id``, ``site``, ``visit`` (0 = baseline),
 ``ALS``), ``el_escorial`` (ALS only), ``age``, ``sex``,
 ``disease_duration_months``, ``alsfrs_r``.  SMA MR spectroscopy (LCModel
 institutional units): ``glu``, ``naa``, ``gaba``, their Cramér–Rao lower bounds
-in percent, and the ratios ``glu_naa``, ``glu_gaba``.  FreeSurfer volumes
+in percent, and the ratios ``glu_naa``, ``glu_gaba`` (institutional units when LCModel
+scaled to water, arbitrary units otherwise: the ingestion provenance records which; the
+ratios are unit-free either way).  FreeSurfer volumes
 (mm³, both hemispheres summed): ``m1_volume_mm3`` (precentral),
 ``precuneus_volume_mm3``, ``m1_precuneus_ratio``, ``total_gm_volume_mm3``,
 ``etiv_mm3``.  Blood: ``nfl_pg_ml`` (serum NfL, pg/mL), ``chi3l1_ng_ml``
