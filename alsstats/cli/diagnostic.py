@@ -48,6 +48,9 @@ def register(sub) -> None:
     p.add_argument("--sampler", choices=SAMPLERS, default="nutpie",
                    help="nutpie (default), pymc, or advi (approximate; loops only)")
     p.add_argument("--seed", type=int, help="random seed")
+    p.add_argument("--target-accept", type=float, default=0.8,
+                   help="NUTS target acceptance (0.8); raise to 0.95 if few sites give "
+                        "divergences")
 
     p = add_command(sub, "score", "score patients with a fitted diagnostic model", _run_score,
                     description="Write P(class) with credible intervals per subject (earliest "
@@ -66,7 +69,8 @@ def _run_fit(args: argparse.Namespace) -> Outcome:
     data = read_cohort(args.data)
     start = time.perf_counter()
     model = DiagnosticModel(spec=args.spec, draws=args.draws, tune=args.tune,
-                            chains=args.chains, sampler=args.sampler, seed=args.seed)
+                            chains=args.chains, sampler=args.sampler, seed=args.seed,
+                            target_accept=args.target_accept)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)   # reported in the output instead
         model.fit(data)
