@@ -30,3 +30,13 @@ def test_fit_rejects_bad_labels_and_tables(diag_train):
 def test_bad_sampling_settings(diag_train, kwargs, message):
     with pytest.raises(AlsStatsError, match=message):
         DiagnosticModel(**kwargs).fit(diag_train)
+
+
+def test_target_accept_must_be_a_probability():
+    from alsstats.errors import AlsStatsError
+    from alsstats.inference.sampling import SamplingConfig
+
+    assert SamplingConfig(target_accept=0.95).target_accept == 0.95
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(AlsStatsError, match="target_accept must be in"):
+            SamplingConfig(target_accept=bad)
