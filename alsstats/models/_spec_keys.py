@@ -1,12 +1,15 @@
-"""Strict key checking for model specifications (TOML tables)."""
+"""Reading and strict key checking of model specifications (TOML)."""
 
 from __future__ import annotations
 
+import os
+import tomllib
+from pathlib import Path
 from typing import Any
 
 from alsstats.errors import SpecError
 
-__all__ = ["check_keys"]
+__all__ = ["check_keys", "read_spec_file"]
 
 
 def check_keys(table: Any, allowed: set[str], source: str, what: str) -> None:
@@ -17,3 +20,14 @@ def check_keys(table: Any, allowed: set[str], source: str, what: str) -> None:
     if extra:
         raise SpecError(f"{source}: unknown {what} {', '.join(map(repr, extra))}; allowed: "
                         f"{', '.join(sorted(allowed))}")
+
+
+def read_spec_file(spec: str | os.PathLike) -> dict:
+    """The TOML table in the spec file ``spec``; a clear :class:`SpecError` if absent or bad."""
+    path = Path(spec)
+    if not path.is_file():
+        raise SpecError(f"{path}: spec file not found")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path}: not valid TOML: {exc}") from exc

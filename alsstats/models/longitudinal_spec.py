@@ -13,11 +13,10 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from alsstats.errors import SpecError
-from alsstats.models._spec_keys import check_keys
+from alsstats.models._spec_keys import check_keys, read_spec_file
 
 __all__ = ["DEFAULT_CONVERGENCE", "DEFAULT_PRIORS", "DEFAULT_SAMPLING", "LongitudinalSpec",
            "load_longitudinal_spec"]
@@ -140,13 +139,6 @@ def load_longitudinal_spec(spec: LongitudinalSpec | dict | str | os.PathLike | N
             encoding="utf-8")
         return LongitudinalSpec.from_dict(tomllib.loads(text), source="default spec")
     if isinstance(spec, str | os.PathLike):
-        path = Path(spec)
-        if not path.is_file():
-            raise SpecError(f"{path}: spec file not found")
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise SpecError(f"{path}: not valid TOML: {exc}") from exc
-        return LongitudinalSpec.from_dict(data, source=str(path))
+        return LongitudinalSpec.from_dict(read_spec_file(spec), source=str(spec))
     raise SpecError(f"spec must be None, a path, a dict or a LongitudinalSpec; got "
                     f"{type(spec).__name__}")

@@ -15,11 +15,10 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from alsstats.errors import SpecError
-from alsstats.models._spec_keys import check_keys
+from alsstats.models._spec_keys import check_keys, read_spec_file
 from alsstats.schema import GROUPS, MARKERS
 
 __all__ = [
@@ -179,14 +178,7 @@ def load_spec(spec: DiagnosticSpec | dict | str | os.PathLike | None) -> Diagnos
     if isinstance(spec, dict):
         return DiagnosticSpec.from_dict(spec)
     if isinstance(spec, str | os.PathLike):
-        path = Path(spec)
-        if not path.is_file():
-            raise SpecError(f"{path}: spec file not found")
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise SpecError(f"{path}: not valid TOML: {exc}") from exc
-        return DiagnosticSpec.from_dict(data, source=str(path))
+        return DiagnosticSpec.from_dict(read_spec_file(spec), source=str(spec))
     raise SpecError(f"spec must be None, a path, a dict or a DiagnosticSpec; got "
                     f"{type(spec).__name__}")
 
