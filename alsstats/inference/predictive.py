@@ -110,29 +110,28 @@ class _Plan:
             big[..., m:, :m] = t
             big[..., m:, m:] = t
         z_idx = np.concatenate([missing, m + np.arange(m)]) if unseen else missing
-        if nz:
+        # Observed block: its inverse Cholesky factor L⁻¹ scores the class draw and gives
+        # C_oo⁻¹ = L⁻ᵀL⁻¹ for the regression of the unknowns on the observed markers.
+        g_count = cov.shape[1]
+        if o.size:
             c_oo = big[..., o[:, None], o[None, :]]
+            self.obs_chol_inv = np.linalg.inv(np.linalg.cholesky(c_oo))  # (D,G,o,o)
+        else:
+            self.obs_chol_inv = np.zeros((d, g_count, 0, 0))
+        self.obs_logdet = np.log(np.abs(np.diagonal(self.obs_chol_inv, axis1=-2,
+                                                    axis2=-1))).sum(-1)
+        if nz:
             c_zo = big[..., z_idx[:, None], o[None, :]]
             c_zz = big[..., z_idx[:, None], z_idx[None, :]]
-            if o.size:
-                reg = np.linalg.solve(c_oo, np.swapaxes(c_zo, -1, -2))     # (D,G,o,z)
-                self.reg = np.swapaxes(reg, -1, -2)                        # (D,G,z,o)
-                cond = c_zz - self.reg @ np.swapaxes(c_zo, -1, -2)
-            else:
-                self.reg = np.zeros((*c_zz.shape[:-1], 0))
-                cond = c_zz
+            c_oo_inv = np.swapaxes(self.obs_chol_inv, -1, -2) @ self.obs_chol_inv
+            self.reg = c_zo @ c_oo_inv                                     # (D,G,z,o)
+            cond = c_zz - self.reg @ np.swapaxes(c_zo, -1, -2)
             cond = 0.5 * (cond + np.swapaxes(cond, -1, -2))
             self.chol = np.linalg.cholesky(cond + 1e-12 * np.eye(nz))       # (D,G,z,z)
         else:
-            self.reg = np.zeros((d, cov.shape[1], 0, o.size))
-            self.chol = np.zeros((d, cov.shape[1], 0, 0))
-        # Inverse Cholesky factors and log-determinants: observed part (class draw) and the
-        # full vector given the offset (re-scoring).
-        c_o = big[..., o[:, None], o[None, :]]
-        self.obs_chol_inv = (np.linalg.inv(np.linalg.cholesky(c_o)) if o.size
-                             else np.zeros((d, cov.shape[1], 0, 0)))
-        self.obs_logdet = np.log(np.abs(np.diagonal(self.obs_chol_inv, axis1=-2,
-                                                    axis2=-1))).sum(-1)
+            self.reg = np.zeros((d, g_count, 0, o.size))
+            self.chol = np.zeros((d, g_count, 0, 0))
+        # The full vector given the offset (re-scoring).
         self.full_chol_inv = np.linalg.inv(np.linalg.cholesky(cov))        # (D, G, M, M)
         self.full_logdet = np.log(np.abs(np.diagonal(self.full_chol_inv, axis1=-2,
                                                      axis2=-1))).sum(-1)
@@ -166,6 +165,18 @@ class _Plan:
 
 
 @numba.njit(cache=True)
+def _lower_quad(lower, v):  # pragma: no cover
+    """‖L v‖² for a lower-triangular L: the Mahalanobis form vᵀC⁻¹v when L = chol(C)⁻¹."""
+    q = 0.0
+    for a in range(v.shape[0]):
+        w = 0.0
+        for b in range(a + 1):
+            w += lower[a, b] * v[b]
+        q += w * w
+    return q
+
+
+@numba.njit(cache=True)
 def _exp_normalizer(ll):  # pragma: no cover
     """Replace log-weights by exp(ll - max) in place; return their sum (softmax denominator)."""
     top = ll.max()
@@ -190,6 +201,7 @@ def _draw_kernel(y, x, site, mu, B, u, o, missing, unseen, log_prior, obs_ci, ob
         mean = np.empty((k, m))
         ll = np.empty(k)
         r = np.empty(no)
+        resid = np.empty(m)
         full = np.empty(m)
         off = np.zeros(m)
         zvec = np.empty(nz)
@@ -205,13 +217,9 @@ def _draw_kernel(y, x, site, mu, B, u, o, missing, unseen, log_prior, obs_ci, ob
             # 1. class posterior given the observed markers; draw the class
             for kk in range(k):
                 g = kk if per_class else 0
-                q = 0.0
                 for a in range(no):
-                    w = 0.0
-                    for b in range(a + 1):
-                        w += obs_ci[d, g, a, b] * (y[i, o[b]] - mean[kk, o[b]])
-                    q += w * w
-                ll[kk] = -0.5 * q + obs_ld[d, g] + log_prior[kk]
+                    r[a] = y[i, o[a]] - mean[kk, o[a]]
+                ll[kk] = -0.5 * _lower_quad(obs_ci[d, g], r) + obs_ld[d, g] + log_prior[kk]
             total = _exp_normalizer(ll)
             target = uniform[i, d] * total
             kc = k - 1
@@ -242,13 +250,9 @@ def _draw_kernel(y, x, site, mu, B, u, o, missing, unseen, log_prior, obs_ci, ob
             # 3. re-score with every marker and the offset known
             for kk in range(k):
                 g = kk if per_class else 0
-                q = 0.0
-                for a in range(m):
-                    w = 0.0
-                    for b in range(a + 1):
-                        w += full_ci[d, g, a, b] * (full[b] - mean[kk, b] - off[b])
-                    q += w * w
-                ll[kk] = -0.5 * q + full_ld[d, g] + log_prior[kk]
+                for b in range(m):
+                    resid[b] = full[b] - mean[kk, b] - off[b]
+                ll[kk] = -0.5 * _lower_quad(full_ci[d, g], resid) + full_ld[d, g] + log_prior[kk]
             total = _exp_normalizer(ll)
             for kk in range(k):
                 out[i, d, kk] = ll[kk] / total
