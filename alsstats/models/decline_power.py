@@ -97,8 +97,10 @@ def decline_detection_power(n: int, dt: float, *, outcome: str = "total_gm_volum
     if not members:
         raise SpecError(f"group {group!r} is neither a group nor a stratum of the scenario")
     sc = Scenario.from_dict(raw, base.name)
-    data, _ = simulate_cohort(_scaled(sc, members, int(n) * int(n_replicates)), seed=seed,
-                              validate=False)
+    # Every other stratum emptied; the group's n·R patients split over its strata in the
+    # scenario's proportions (Scenario.with_sizes does the split).
+    sizes = {**dict.fromkeys(sc.strata, 0), group: int(n) * int(n_replicates)}
+    data, _ = simulate_cohort(sc.with_sizes(sizes), seed=seed, validate=False)
     if outcome not in data.columns:
         raise SpecError(f"outcome {outcome!r} is not a cohort column")
     wide = data.pivot(index="subject_id", columns="visit", values=outcome)
@@ -128,12 +130,3 @@ def decline_detection_power(n: int, dt: float, *, outcome: str = "total_gm_volum
                         mean_change=float(np.mean(changes)) if len(changes) else float("nan"),
                         mean_pairs=float(np.mean(pairs)))
 
-
-def _scaled(sc, members: list[str], total: int):
-    """``sc`` with only the strata in ``members``, ``total`` subjects in their proportions."""
-    sizes = dict.fromkeys(sc.strata, 0)
-    weights = np.array([sc.strata[m].n or 1 for m in members], dtype=float)
-    parts = np.floor(weights / weights.sum() * total).astype(int)
-    parts[: total - parts.sum()] += 1
-    sizes.update({m: int(p) for m, p in zip(members, parts, strict=True)})
-    return sc.with_sizes(sizes)
