@@ -308,9 +308,10 @@ class Scenario:
                 if not members:
                     raise ScenarioError(f"n_per_group: unknown stratum or group {key!r}; "
                                         f"strata: {', '.join(self.strata)}")
-                total = sum(s.n for s in members) or len(members)
-                shares = [(s.n or 1) / total for s in members]
-                parts = np.floor(np.array(shares) * n).astype(int)
+                weights = np.array([s.n for s in members], dtype=float)
+                if weights.sum() == 0:  # no sizes to keep the proportions of: split evenly
+                    weights[:] = 1.0
+                parts = np.floor(weights / weights.sum() * n).astype(int)
                 parts[: n - parts.sum()] += 1
                 sizes.update({s.name: int(p) for s, p in zip(members, parts, strict=True)})
         for key, n in sizes.items():

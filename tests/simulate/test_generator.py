@@ -58,6 +58,12 @@ def test_group_override_splits_als_proportionally():
     _, truth = simulate_cohort("default", seed=1, n_per_group={"ALS": 50, "HC": 5})
     counts = truth.subjects["stratum"].value_counts()
     assert counts["ALS_early"] == 20 and counts["ALS_established"] == 30 and counts["HC"] == 5
+    # an empty stratum stays empty (seed_replicate has ALS_early n = 0), totals are exact
+    sc = load_scenario("seed_replicate").with_sizes({"ALS": 21})
+    assert sc.strata["ALS_early"].n == 0 and sc.strata["ALS_established"].n == 21
+    sc = load_scenario("seed_replicate").with_sizes({"ALS_established": 0}).with_sizes(
+        {"ALS": 5})
+    assert sc.strata["ALS_early"].n + sc.strata["ALS_established"].n == 5
 
 
 @pytest.mark.parametrize(("edit", "message"), [
