@@ -19,15 +19,13 @@ import pandas as pd
 from alsstats.describe import baseline
 from alsstats.models.criticism import posterior_predictive_check
 from alsstats.models.diagnostic import DiagnosticModel
-from alsstats.pipeline.markers import MARKER_DIRECTIONS
+from alsstats.pipeline.markers import MARKER_DIRECTIONS, marker_roc
 from alsstats.random import spawn_seeds
 from alsstats.simulate import simulate_cohort
 from alsstats.validation import (
     calibration_summary,
     decision_curve,
-    delong_ci,
     roc_band,
-    roc_curve,
 )
 
 __all__ = ["DiagnosticResults", "class_means", "convergence_table", "fit_and_score"]
@@ -38,7 +36,7 @@ class DiagnosticResults:
     """Tables behind the demo's diagnostic section."""
 
     scores: pd.DataFrame        # subject_id, group, p_als, p_als_low, p_als_high, n_markers, ...
-    aucs: pd.DataFrame          # marker, n, auc, low, high (model first)
+    aucs: pd.DataFrame          # marker, n, n_positive, n_negative, auc, low, high (model first)
     curves: pd.DataFrame        # marker, fpr, tpr
     model_band: pd.DataFrame    # marker, fpr, tpr, tpr_low, tpr_high (bootstrap, P(ALS))
     calibration: pd.DataFrame   # predicted, observed, low, high (bins)
@@ -70,22 +68,13 @@ def fit_and_score(data: pd.DataFrame, *, seed: int, draws: int = 1000) -> Diagno
     scores["interval_width"] = scores["p_als_high"] - scores["p_als_low"]
     positive = test["group"].isin(["ALS", "PMA"]).to_numpy()
 
-    aucs, curves = [], []
-    ci = delong_ci(scores["p_als"].to_numpy(), positive, direction=">")
-    aucs.append({"marker": "P(ALS) model", "n": len(positive), "auc": ci.auc,
-                 "low": ci.lower, "high": ci.upper})
-    roc = roc_curve(scores["p_als"].to_numpy(), positive, direction=">")
-    curves.append(pd.DataFrame({"marker": "P(ALS) model", "fpr": roc.fpr,
-                                "tpr": roc.sensitivity}))
+    rocs = [marker_roc("P(ALS) model", scores["p_als"], positive, ">")]
+    rocs += [marker_roc(marker, test[marker], positive, direction)
+             for marker, direction in MARKER_DIRECTIONS.items()]
+    aucs = [row for row, _ in rocs]
+    curves = [curve for _, curve in rocs]
     band = roc_band(scores["p_als"].to_numpy(), positive, direction=">", n_boot=500,
                     seed=ppc_seed).to_frame().assign(marker="P(ALS) model")
-    for marker, direction in MARKER_DIRECTIONS.items():
-        ok = test[marker].notna().to_numpy()
-        ci = delong_ci(test[marker].to_numpy()[ok], positive[ok], direction=direction)
-        aucs.append({"marker": marker, "n": int(ok.sum()), "auc": ci.auc, "low": ci.lower,
-                     "high": ci.upper})
-        roc = roc_curve(test[marker].to_numpy()[ok], positive[ok], direction=direction)
-        curves.append(pd.DataFrame({"marker": marker, "fpr": roc.fpr, "tpr": roc.sensitivity}))
 
     cal = calibration_summary(positive, scores["p_als"].to_numpy(), n_bins=8)
     bins = cal.reliability.rename(columns={"low": "bin_low", "high": "bin_high"}).rename(

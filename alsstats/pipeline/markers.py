@@ -25,7 +25,7 @@ from alsstats.validation import (
     validate_cutoff,
 )
 
-__all__ = ["MARKER_DIRECTIONS", "MarkerValidation", "validate_markers"]
+__all__ = ["MARKER_DIRECTIONS", "MarkerValidation", "marker_roc", "validate_markers"]
 
 #: Direction of each marker in ALS: '>' higher in ALS, '<' lower.
 MARKER_DIRECTIONS = {"nfl_pg_ml": ">", "glu_naa": ">", "glu_gaba": ">",
@@ -36,7 +36,7 @@ MARKER_DIRECTIONS = {"nfl_pg_ml": ">", "glu_naa": ">", "glu_gaba": ">",
 class MarkerValidation:
     """Results of :func:`validate_markers` as report-ready tables and result objects."""
 
-    aucs: pd.DataFrame          # marker, n_als, n_hc, auc, low, high, direction
+    aucs: pd.DataFrame          # marker, n, n_positive, n_negative, auc, low, high, direction
     curves: pd.DataFrame        # marker, fpr, tpr
     bands: pd.DataFrame         # marker, fpr, tpr, tpr_low, tpr_high
     comparison: pd.DataFrame    # pairwise contrasts on complete cases
@@ -68,12 +68,9 @@ def validate_markers(data: pd.DataFrame, *, seed: int, cutoff: float = 1.0,
     for marker, direction in markers.items():
         ok = base[marker].notna().to_numpy()
         x, y = base[marker].to_numpy()[ok], is_als[ok]
-        ci = delong_ci(x, y, direction=direction)
-        aucs.append({"marker": marker, "n_als": int(y.sum()), "n_hc": int((~y).sum()),
-                     "auc": ci.auc, "low": ci.lower, "high": ci.upper, "direction": direction})
-        curve = roc_curve(x, y, direction=direction)
-        curves.append(pd.DataFrame({"marker": marker, "fpr": curve.fpr,
-                                    "tpr": curve.sensitivity}))
+        row, curve = marker_roc(marker, x, y, direction)
+        aucs.append(row)
+        curves.append(curve)
         band = roc_band(x, y, direction=direction, n_boot=max(100, n_boot // 2),
                         seed=s_band)
         bands.append(band.to_frame().assign(marker=marker))
@@ -99,6 +96,22 @@ def validate_markers(data: pd.DataFrame, *, seed: int, cutoff: float = 1.0,
         comparison_n=int(complete.sum()), comparison_p=comp.p_value, cutoff=validation,
         ppv_npv=_long_ppv_npv(ppv_npv_by_prevalence(validation.performance, prevalences)),
         cv=pd.DataFrame(cv_rows))
+
+
+def marker_roc(name: str, scores, positive, direction: str) -> tuple[dict, pd.DataFrame]:
+    """AUC with its DeLong 95% interval, and the empirical ROC curve, of one score.
+
+    Rows without the score (NaN) are left out; ``n`` counts the rows used.
+    """
+    scores, positive = np.asarray(scores, float), np.asarray(positive, bool)
+    ok = np.isfinite(scores)
+    x, y = scores[ok], positive[ok]
+    ci = delong_ci(x, y, direction=direction)
+    curve = roc_curve(x, y, direction=direction)
+    row = {"marker": name, "n": int(ok.sum()), "n_positive": int(y.sum()),
+           "n_negative": int((~y).sum()), "auc": ci.auc, "low": ci.lower, "high": ci.upper,
+           "direction": direction}
+    return row, pd.DataFrame({"marker": name, "fpr": curve.fpr, "tpr": curve.sensitivity})
 
 
 def _cv_row(marker: str, cv) -> dict:

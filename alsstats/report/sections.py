@@ -88,8 +88,8 @@ def marker_section(mv) -> Section:
                               title="ROC curves with bootstrap confidence bands",
                               caption="Step ROC curve of each marker with its pointwise 95% "
                                       "stratified-bootstrap band."),
-            Table("AUC by marker", aucs, "DeLong 95% intervals; n_als and n_hc are the "
-                  "subjects with the marker.", slug="auc"),
+            Table("AUC by marker", aucs, "DeLong 95% intervals; n_positive (ALS) and "
+                  "n_negative (HC) are the subjects with the marker.", slug="auc"),
             Table("Pairwise AUC differences (complete cases)", comp,
                   f"DeLong covariance on the {mv.comparison_n} subjects with every marker; "
                   "p_holm is Holm-adjusted over all pairs.", slug="comparison"),
