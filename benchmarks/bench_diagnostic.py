@@ -23,10 +23,10 @@ import numpy as np
 
 from alsstats.errors import ConvergenceWarning
 from alsstats.inference.scoring import class_probabilities
-from alsstats.models.diagnostic import DiagnosticModel
-from alsstats.models.recovery import default_truth, simulate_diagnostic_cohort
-from alsstats.models.spec import DiagnosticSpec, default_spec
+from alsstats.models.diagnostic.model import DiagnosticModel
+from alsstats.models.diagnostic.spec import DiagnosticSpec, default_spec
 from alsstats.schema import MODALITIES
+from alsstats.testing.recovery import default_truth, simulate_diagnostic_cohort
 
 N_FIT = 600
 N_SCORE = 100_000
@@ -100,8 +100,8 @@ def main() -> None:
     start = time.perf_counter()
     scores = model.predict_posterior(patients)
     total = time.perf_counter() - start
-    from alsstats.models._diagnostic_data import encode
-    from alsstats.models._scoring_table import validate_scoring_table
+    from alsstats.models.diagnostic.data import encode
+    from alsstats.models.diagnostic.scoring_table import validate_scoring_table
 
     design = encode(validate_scoring_table(patients, spec), spec, model.standardization_,
                     model.sites_)

@@ -3,7 +3,7 @@
 Run: python benchmarks/bench_ingest.py [--no-ica]
 
 Writes, in a temporary folder, 1,000 subjects × 1 visit of raw outputs with
-:func:`alsstats.io.synthetic.write_inputs` (a FreeSurfer folder with lh/rh
+:func:`alsstats.testing.inputs.write_inputs` (a FreeSurfer folder with lh/rh
 aparc.stats and aseg.stats, an LCModel ``.table``, a 6×6×6 ICA map per subject,
 an SMA mask and the clinical CSV), then times :func:`alsstats.io.ingest` plus
 :func:`alsstats.io.write_ingest` (parse, check, hash every input, validate,
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from alsstats.io import ingest, write_ingest
-from alsstats.io.synthetic import write_inputs
+from alsstats.testing.inputs import write_inputs
 
 N_SUBJECTS = 1_000
 

@@ -37,8 +37,8 @@ def cohort(n_subjects: int, times, seed: int = 0, n_sites: int = 4) -> pd.DataFr
 
 def bench_reml() -> None:
     from alsstats.inference.threads import single_threaded_blas
-    from alsstats.models.formula import design_matrices
-    from alsstats.models.lmm import fit_lmm, fit_lmm_formula
+    from alsstats.models.lmm.engine import fit_lmm, fit_lmm_formula
+    from alsstats.models.lmm.formula import design_matrices
 
     formula = "gm ~ group * years + age + (years | subject)"
     for n, times, reps in ((2000, (0, 0.5, 1, 1.5), 20), (416, (0, 0.25, 0.5, 0.75, 1, 1.25,
@@ -81,7 +81,7 @@ def _order(fit):
 
 
 def bench_bayes() -> None:
-    from alsstats.models.longitudinal import LongitudinalModel
+    from alsstats.models.longitudinal.model import LongitudinalModel
 
     df = cohort(200, (0, 0.5, 1, 1.5), seed=2)
     kw = {"outcome": "gm", "time": "years", "subject": "subject", "group": "group",

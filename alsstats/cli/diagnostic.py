@@ -1,6 +1,6 @@
 """``alsstats fit diagnostic`` and ``alsstats score``: fit the diagnostic model, score patients.
 
-``fit diagnostic`` fits :class:`~alsstats.models.diagnostic.DiagnosticModel` to
+``fit diagnostic`` fits :class:`~alsstats.models.diagnostic.model.DiagnosticModel` to
 a cohort table (each subject's baseline visit) and saves the posterior as
 NetCDF with provenance.  ``score`` loads a saved fit and writes, per subject
 (earliest visit), P(class) with its interval as CSV.  A fit that did not
@@ -20,7 +20,7 @@ from alsstats._files import atomic_write
 from alsstats.cli._common import Outcome, add_command
 from alsstats.errors import ConvergenceWarning, DataValidationError
 from alsstats.inference.sampling import SAMPLERS
-from alsstats.models.diagnostic import DiagnosticModel
+from alsstats.models.diagnostic.model import DiagnosticModel
 from alsstats.schema import read_cohort
 
 __all__ = ["register"]

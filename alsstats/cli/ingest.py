@@ -6,7 +6,7 @@ import argparse
 
 from alsstats.cli._common import Outcome, add_command
 from alsstats.errors import DataValidationError
-from alsstats.io.cohort import ingest, ingest_source, write_ingest
+from alsstats.io.assemble.ingest import ingest, ingest_source, write_ingest
 
 __all__ = ["register"]
 

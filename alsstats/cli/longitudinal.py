@@ -62,7 +62,7 @@ def _read_table(path: str) -> pd.DataFrame:
 
 
 def _run_longitudinal(args: argparse.Namespace) -> Outcome:
-    from alsstats.models.longitudinal import LongitudinalModel
+    from alsstats.models.longitudinal.model import LongitudinalModel
 
     if args.out and Path(args.out).suffix.lower() not in (".nc", ".json"):
         raise DataValidationError(f"--out must end in .nc or .json: {args.out}")
@@ -95,7 +95,7 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
 
 
 def _run_power(args: argparse.Namespace) -> Outcome:
-    from alsstats.models.decline_power import decline_detection_power
+    from alsstats.power.decline import decline_detection_power
 
     res = decline_detection_power(args.n, args.dt, outcome=args.outcome, group=args.group,
                                   scenario=args.scenario, alpha=args.alpha,

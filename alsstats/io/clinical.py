@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from alsstats.errors import DataValidationError, Problem
-from alsstats.io._report import fail, problem
+from alsstats.io._problems import fail, problem
 from alsstats.io.ids import IdRules, collision_key
 from alsstats.schema import COLUMN_NAMES
 

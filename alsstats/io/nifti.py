@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from alsstats.errors import DataValidationError
-from alsstats.io._report import fail
+from alsstats.io._problems import fail
 
 __all__ = ["SIGN_OPTIONS", "STATISTICS", "Mask", "SmnValue", "load_image", "load_mask",
            "smn_activity", "smn_activity_stack"]

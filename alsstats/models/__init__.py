@@ -1,27 +1,22 @@
-"""Statistical models: the Bayesian diagnostic model and the longitudinal decline model.
+"""Statistical models.
 
-Public names are imported lazily (PyMC loads only when a Bayesian model is used):
-:class:`DiagnosticModel`, :class:`LongitudinalModel`, :func:`fit_lmm`,
-:func:`fit_lmm_formula`, :func:`likelihood_ratio_test`, :func:`decline_detection_power`.
+- :mod:`alsstats.models.diagnostic` — the Bayesian diagnostic model (P(class | markers));
+- :mod:`alsstats.models.longitudinal` — the gray-matter decline model (Bayesian or REML/ML);
+- :mod:`alsstats.models.lmm` — the linear mixed-model engine (REML/ML, formulas, results);
+- :mod:`alsstats.models.base` — what both Bayesian models share (estimator contract,
+  convergence policy, NetCDF persistence with provenance).
+
+Public names are imported lazily (PyMC loads only when a Bayesian model is used).
 """
 
-from importlib import import_module
+from alsstats._lazy import lazy_exports
 
-__all__ = [
-    "DiagnosticModel",
-    "LongitudinalModel",
-    "decline_detection_power",
-    "fit_lmm",
-    "fit_lmm_formula",
-    "likelihood_ratio_test",
-]
-
-_WHERE = {"DiagnosticModel": "diagnostic", "LongitudinalModel": "longitudinal",
-          "decline_detection_power": "decline_power", "fit_lmm": "lmm",
-          "fit_lmm_formula": "lmm", "likelihood_ratio_test": "lmm"}
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        return getattr(import_module(f"alsstats.models.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'alsstats.models' has no attribute {name!r}")
+_WHERE = {
+    "DiagnosticModel": "diagnostic.model",
+    "LongitudinalModel": "longitudinal.model",
+    "fit_lmm": "lmm.engine",
+    "fit_lmm_formula": "lmm.engine",
+    "likelihood_ratio_test": "lmm.engine",
+}
+__all__ = sorted(_WHERE)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

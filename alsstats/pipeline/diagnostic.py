@@ -1,6 +1,6 @@
 """The Bayesian diagnostic model for the demo: fit, score held-out patients, check it.
 
-Fits :class:`~alsstats.models.diagnostic.DiagnosticModel` on the demo cohort, scores an
+Fits :class:`~alsstats.models.diagnostic.model.DiagnosticModel` on the demo cohort, scores an
 independent simulated cohort (new subjects, same sites), and computes what the report
 shows: P(ALS) per patient with credible intervals, the AUC of P(ALS) against each single
 marker on the same patients, calibration and decision curves, interval widths by the
@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from alsstats.describe import baseline
-from alsstats.models.criticism import posterior_predictive_check
-from alsstats.models.diagnostic import DiagnosticModel
+from alsstats.models.diagnostic.criticism import posterior_predictive_check
+from alsstats.models.diagnostic.model import DiagnosticModel
 from alsstats.pipeline.markers import MARKER_DIRECTIONS, marker_roc
 from alsstats.random import spawn_seeds
 from alsstats.simulate import simulate_cohort

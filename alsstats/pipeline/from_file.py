@@ -104,7 +104,7 @@ def _cohort(src: Path, seed: int):
 
 
 def _longitudinal(src: Path, seed: int):
-    from alsstats.models.longitudinal import LongitudinalModel
+    from alsstats.models.longitudinal.model import LongitudinalModel
     from alsstats.pipeline.longitudinal import decline_tables
     from alsstats.report.sections import decline_section
 
@@ -118,7 +118,7 @@ def _longitudinal(src: Path, seed: int):
 
 
 def _diagnostic(src: Path, seed: int):
-    from alsstats.models.diagnostic import DiagnosticModel
+    from alsstats.models.diagnostic.model import DiagnosticModel
     from alsstats.pipeline.diagnostic import class_means, convergence_table
     from alsstats.report.sections import diagnostic_fit_section
 

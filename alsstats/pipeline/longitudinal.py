@@ -1,6 +1,6 @@
 """Gray-matter decline for the demo: the Bayesian longitudinal model and the seed's question.
 
-Fits :class:`~alsstats.models.longitudinal.LongitudinalModel` (Bayesian, nutpie) to total
+Fits :class:`~alsstats.models.longitudinal.model.LongitudinalModel` (Bayesian, nutpie) to total
 gray matter (cm³) with group-specific slopes, age, sex and eTIV, and site offsets; then
 answers "given n patients scanned twice Δt apart, how likely is a significant decline?"
 by simulation from the generator.
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from alsstats.models.decline_power import decline_detection_power
-from alsstats.models.longitudinal import LongitudinalModel
+from alsstats.models.longitudinal.model import LongitudinalModel
+from alsstats.power.decline import decline_detection_power
 from alsstats.random import spawn_seeds
 
 __all__ = ["DeclineResults", "decline_tables", "fit_decline"]

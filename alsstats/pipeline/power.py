@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from alsstats.models.lmm import fit_lmm_formula
+from alsstats.models.lmm.engine import fit_lmm_formula
 from alsstats.power import (
     buderer_sample_size,
     power_curve,

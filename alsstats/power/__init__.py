@@ -9,9 +9,11 @@
 * :mod:`~alsstats.power.scenario`, :mod:`~alsstats.power.trials`,
   :mod:`~alsstats.power.simulate` — simulated trials (REML, EGLS, two-stage).
 * :mod:`~alsstats.power.diagnostic_sim` — simulated diagnostic studies (DeLong).
+* :mod:`~alsstats.power.decline` — detecting gray-matter decline with n patients scanned twice.
 * :mod:`~alsstats.power.engine` — serial / process / Dask execution, checkpoints.
 """
 
+from alsstats.power.decline import DeclinePower, decline_detection_power
 from alsstats.power.diagnostic import (
     auc_ci_sample_size,
     auc_test_sample_size,
@@ -40,6 +42,7 @@ from alsstats.power.slope import (
 from alsstats.power.ttest import t_test_power, t_test_sample_size
 
 __all__ = [
+    "DeclinePower",
     "TrialScenario",
     "analytic_power",
     "auc_ci_sample_size",
@@ -49,6 +52,7 @@ __all__ = [
     "cohort_auc_power",
     "compare_auc_power",
     "continuous_sample_size",
+    "decline_detection_power",
     "edland_sample_size",
     "exchangeable_covariance",
     "hanley_mcneil_se",

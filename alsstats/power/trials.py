@@ -7,7 +7,7 @@ from control, :math:`\Delta_a`, with its standard error:
 
 ``reml``
     The linear mixed model with correlated random intercept and slope fitted by REML
-    (:func:`alsstats.models.lmm.fit_lmm`); fixed effects: intercept, arm (unless
+    (:func:`alsstats.models.lmm.engine.fit_lmm`); fixed effects: intercept, arm (unless
     ``common_baseline``), time and time × arm.
 ``egls``
     Estimated GLS with the same mean model.  Stage 1 fits an OLS line per subject
@@ -101,7 +101,7 @@ def _design(t_rows: np.ndarray, arm_rows: np.ndarray, n_arms: int, common_baseli
 
 
 def _reml(data: TrialData, n_arms: int, common_baseline: bool):
-    from alsstats.models.lmm import fit_lmm
+    from alsstats.models.lmm.engine import fit_lmm
 
     y, t, subj, arm = data.long()
     x, cols = _design(t, arm, n_arms, common_baseline)

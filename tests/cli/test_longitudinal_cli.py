@@ -34,7 +34,7 @@ def test_reml_matches_lme4_through_the_cli(sleep_csv, tmp_path, capsys):
 
 
 def test_netcdf_output_reloads(sleep_csv, tmp_path):
-    from alsstats.models.longitudinal import LongitudinalModel
+    from alsstats.models.longitudinal.model import LongitudinalModel
 
     out = tmp_path / "fit.nc"
     assert main(["longitudinal", "--data", sleep_csv, *ARGS, "--method", "ml",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from alsstats.errors import DataValidationError
-from alsstats.io.freesurfer import read_aparc, read_aseg, read_subject, version_from_cvs
+from alsstats.io.freesurfer.subject import read_aparc, read_aseg, read_subject, version_from_cvs
 
 
 @pytest.fixture(scope="module")

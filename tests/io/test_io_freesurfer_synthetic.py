@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from alsstats.errors import DataValidationError
-from alsstats.io.freesurfer import read_aparc, read_aseg, read_subject
-from alsstats.io.fs_group import read_aparc_aseg_volumes, read_aparc_table, read_aseg_table
-from alsstats.io.fs_stats import read_stats
-from alsstats.io.synthetic import write_aparc_stats, write_aseg_stats
+from alsstats.io.freesurfer.group import read_aparc_aseg_volumes, read_aparc_table, read_aseg_table
+from alsstats.io.freesurfer.stats_file import read_stats
+from alsstats.io.freesurfer.subject import read_aparc, read_aseg, read_subject
+from alsstats.testing.inputs import write_aparc_stats, write_aseg_stats
 
 
 def _subject(root, name="sub-01", version="7.4.1", m1=(14000.5, 13000.25),

@@ -11,7 +11,7 @@ import pytest
 
 from alsstats._files import file_sha256
 from alsstats.cli import main
-from alsstats.io.synthetic import write_inputs, write_lcmodel_table
+from alsstats.testing.inputs import write_inputs, write_lcmodel_table
 
 
 def _cohort(n_subjects=4, visits=(0, 1), seed=3) -> pd.DataFrame:

@@ -11,8 +11,8 @@ import math
 import pytest
 
 from alsstats.errors import DataValidationError
-from alsstats.io.lcmodel import read_lcmodel
-from alsstats.io.mrs import MrsOptions, extract_mrs
+from alsstats.io.lcmodel.mrs import MrsOptions, extract_mrs
+from alsstats.io.lcmodel.reader import read_lcmodel
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import math
 import pytest
 
 from alsstats.errors import DataValidationError
-from alsstats.io.lcmodel import read_lcmodel
-from alsstats.io.mrs import MrsOptions, extract_mrs
-from alsstats.io.synthetic import format_conc_row, write_lcmodel_table
+from alsstats.io.lcmodel.mrs import MrsOptions, extract_mrs
+from alsstats.io.lcmodel.reader import read_lcmodel
+from alsstats.testing.inputs import format_conc_row, write_lcmodel_table
 
 METS = {"GABA": (1.5, 12), "Glu": (8.25, 6), "NAA": (10.5, 3), "NAAG": (1.2, 15),
         "NAA+NAAG": (11.7, 3), "Cr+PCr": (6.0, 3)}

@@ -13,7 +13,7 @@ from alsstats.errors import DataValidationError
 from alsstats.io import ingest, load_manifest
 from alsstats.io.clinical import read_clinical
 from alsstats.io.ids import IdRules, collision_key, duplicate_groups
-from alsstats.io.synthetic import write_aparc_stats, write_aseg_stats, write_inputs
+from alsstats.testing.inputs import write_aparc_stats, write_aseg_stats, write_inputs
 
 
 def _cohort(n=4):
@@ -199,7 +199,7 @@ def test_spellings_of_one_participant(study, tmp_path):
 
 
 def test_mixed_basis_sets_refused(study):
-    from alsstats.io.synthetic import write_lcmodel_table
+    from alsstats.testing.inputs import write_lcmodel_table
 
     _, manifest = study
     write_lcmodel_table(manifest.parent / "lcmodel" / "S004_ses-0_sma.table",

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from alsstats.errors import ConvergenceWarning
-from alsstats.models.diagnostic import DiagnosticModel
+from alsstats.models.diagnostic.model import DiagnosticModel
 from alsstats.simulate import simulate_cohort
 
 

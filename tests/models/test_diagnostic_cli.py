@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from alsstats.cli import main
-from alsstats.models.recovery import default_truth, simulate_diagnostic_cohort
-from alsstats.models.spec import default_spec
+from alsstats.models.diagnostic.spec import default_spec
+from alsstats.testing.recovery import default_truth, simulate_diagnostic_cohort
 
 
 @pytest.fixture(scope="module")

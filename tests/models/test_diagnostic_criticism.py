@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from alsstats.models.criticism import (
+from alsstats.models.diagnostic.criticism import (
     class_log_likelihoods,
     classification_loo,
     compare_marker_sets,

@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from alsstats.models._diagnostic_data import (
+from alsstats.models.diagnostic.data import (
     baseline_table,
     class_labels,
     encode,
     fit_standardization,
 )
-from alsstats.models._diagnostic_pymc import DataLayout, model_data
-from alsstats.models.recovery import default_truth, simulate_diagnostic_cohort
-from alsstats.models.spec import DiagnosticSpec, default_spec
+from alsstats.models.diagnostic.graph import DataLayout, model_data
+from alsstats.models.diagnostic.spec import DiagnosticSpec, default_spec
+from alsstats.testing.recovery import default_truth, simulate_diagnostic_cohort
 
 
 def test_padded_covariance_gives_the_exact_marginal():

@@ -22,7 +22,7 @@ from alsstats.errors import (
     NotFittedError,
     SpecError,
 )
-from alsstats.models.diagnostic import DiagnosticModel
+from alsstats.models.diagnostic.model import DiagnosticModel
 from tests.models.conftest import calibration_slope, mann_whitney_auc
 
 pytestmark = pytest.mark.sampling

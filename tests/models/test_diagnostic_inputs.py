@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from alsstats.errors import AlsStatsError, DataValidationError
-from alsstats.models.diagnostic import DiagnosticModel
+from alsstats.models.diagnostic.model import DiagnosticModel
 
 
 def test_fit_rejects_a_class_without_subjects(diag_train):

@@ -7,8 +7,8 @@ import pytest
 
 from alsstats.inference.predictive import _Plan, predictive_interval
 from alsstats.inference.scoring import class_probabilities
-from alsstats.models._diagnostic_data import encode
-from alsstats.models._scoring_table import validate_scoring_table
+from alsstats.models.diagnostic.data import encode
+from alsstats.models.diagnostic.scoring_table import validate_scoring_table
 
 MARKERS = ["glu_naa", "glu_gaba", "m1_precuneus_ratio", "nfl_pg_ml", "chi3l1_ng_ml", "smn_sma"]
 

@@ -1,7 +1,7 @@
 """Slow checks: parameter recovery across replicates, marker-set LOO, per-class covariance.
 
 Data come from the model's own generative process
-(:mod:`alsstats.models.recovery`), so the true parameters are known.
+(:mod:`alsstats.testing.recovery`), so the true parameters are known.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 
 from alsstats.errors import ConvergenceWarning
-from alsstats.models.criticism import compare_marker_sets
-from alsstats.models.diagnostic import DiagnosticModel
-from alsstats.models.recovery import (
+from alsstats.models.diagnostic.criticism import compare_marker_sets
+from alsstats.models.diagnostic.model import DiagnosticModel
+from alsstats.models.diagnostic.spec import DiagnosticSpec, default_spec
+from alsstats.testing.recovery import (
     default_truth,
     simulate_diagnostic_cohort,
     true_class_means,
 )
-from alsstats.models.spec import DiagnosticSpec, default_spec
 
 pytestmark = [pytest.mark.slow, pytest.mark.sampling,
               pytest.mark.filterwarnings("ignore::alsstats.errors.ConvergenceWarning")]

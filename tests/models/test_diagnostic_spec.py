@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from alsstats.errors import SpecError
-from alsstats.models.spec import DEFAULT_PRIORS, DiagnosticSpec, default_spec, load_spec
+from alsstats.models.diagnostic.spec import DEFAULT_PRIORS, DiagnosticSpec, default_spec, load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,8 +8,8 @@ import pytest
 from scipy import optimize
 
 from alsstats.errors import DataValidationError, SpecError
-from alsstats.models.formula import design_matrices, parse_formula
-from alsstats.models.lmm import _Profile, fit_lmm, fit_lmm_formula, likelihood_ratio_test
+from alsstats.models.lmm.engine import _Profile, fit_lmm, fit_lmm_formula, likelihood_ratio_test
+from alsstats.models.lmm.formula import design_matrices, parse_formula
 
 
 def _cohort(seed=3, n=60, times=(0.0, 0.5, 1.0, 2.0), jitter=0.1):

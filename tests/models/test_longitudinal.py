@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from alsstats.errors import DataValidationError, NotFittedError, SpecError
-from alsstats.models.lmm import fit_lmm_formula
-from alsstats.models.longitudinal import LongitudinalModel
-from alsstats.models.longitudinal_spec import LongitudinalSpec, load_longitudinal_spec
+from alsstats.models.lmm.engine import fit_lmm_formula
+from alsstats.models.longitudinal.model import LongitudinalModel
+from alsstats.models.longitudinal.spec import LongitudinalSpec, load_longitudinal_spec
 
 SLEEP = {"outcome": "Reaction", "time": "Days", "subject": "Subject", "group": None,
          "covariates": (), "site": None}

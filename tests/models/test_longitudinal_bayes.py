@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alsstats.models.longitudinal import LongitudinalModel
-from alsstats.models.longitudinal_spec import load_longitudinal_spec
+from alsstats.models.longitudinal.model import LongitudinalModel
+from alsstats.models.longitudinal.spec import load_longitudinal_spec
 
 pytestmark = pytest.mark.sampling
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alsstats.models.longitudinal import LongitudinalModel
+from alsstats.models.longitudinal.model import LongitudinalModel
 from alsstats.random import spawn_seeds
 from alsstats.simulate import simulate_cohort
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alsstats.models.lmm import fit_lmm_formula
+from alsstats.models.lmm.engine import fit_lmm_formula
 
 RTOL = 1e-3
 

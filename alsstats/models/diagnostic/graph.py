@@ -35,8 +35,8 @@ import pymc as pm
 import pytensor.tensor as pt
 from pytensor.tensor.slinalg import cholesky, solve_triangular
 
-from alsstats.models._diagnostic_data import Design
-from alsstats.models.spec import DiagnosticSpec
+from alsstats.models.diagnostic.data import Design
+from alsstats.models.diagnostic.spec import DiagnosticSpec
 
 __all__ = ["DataLayout", "build_pymc_model", "free_variable_names", "model_data"]
 

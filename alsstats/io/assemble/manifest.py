@@ -59,9 +59,9 @@ from pathlib import Path
 from typing import Any
 
 from alsstats.errors import DataValidationError, Problem
-from alsstats.io._report import fail, problem
+from alsstats.io._problems import fail, problem
 from alsstats.io.ids import DEFAULT_ID_PATTERN, IdRules
-from alsstats.io.mrs import MrsOptions
+from alsstats.io.lcmodel.mrs import MrsOptions
 from alsstats.io.nifti import SIGN_OPTIONS, STATISTICS
 
 __all__ = ["ClinicalSource", "FMRISource", "FreeSurferSource", "LCModelSource", "Manifest",

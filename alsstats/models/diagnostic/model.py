@@ -68,7 +68,14 @@ from alsstats.inference.convergence import (
 from alsstats.inference.predictive import predictive_interval
 from alsstats.inference.sampling import CompiledSampler, SamplingConfig, integer_seed
 from alsstats.inference.scoring import PosteriorParameters, class_probabilities
-from alsstats.models._diagnostic_data import (
+from alsstats.models.base import (
+    BayesianEstimator,
+    data_sha256,
+    provenance_attrs,
+    read_fit,
+    write_fit,
+)
+from alsstats.models.diagnostic.data import (
     Design,
     Standardization,
     baseline_table,
@@ -77,21 +84,14 @@ from alsstats.models._diagnostic_data import (
     fit_standardization,
     observed_patterns,
 )
-from alsstats.models._diagnostic_pymc import (
+from alsstats.models.diagnostic.graph import (
     DataLayout,
     build_pymc_model,
     free_variable_names,
     model_data,
 )
-from alsstats.models._scoring_table import validate_scoring_table
-from alsstats.models.base import (
-    BayesianEstimator,
-    data_sha256,
-    provenance_attrs,
-    read_fit,
-    write_fit,
-)
-from alsstats.models.spec import DiagnosticSpec, load_spec
+from alsstats.models.diagnostic.scoring_table import validate_scoring_table
+from alsstats.models.diagnostic.spec import DiagnosticSpec, load_spec
 from alsstats.random import spawn_seeds
 
 __all__ = ["DiagnosticModel", "parse_prevalence"]
@@ -115,7 +115,7 @@ class DiagnosticModel(BayesianEstimator):
     ----------
     spec
         Model spec: ``None`` (the shipped default), a TOML path, a dict or a
-        :class:`~alsstats.models.spec.DiagnosticSpec`.
+        :class:`~alsstats.models.diagnostic.spec.DiagnosticSpec`.
     draws, tune, chains
         MCMC draws and tuning steps per chain, and the number of chains.
     sampler

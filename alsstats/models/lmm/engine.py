@@ -61,7 +61,7 @@ import pandas as pd
 from scipy import linalg, optimize, stats
 
 from alsstats.errors import DataValidationError, Problem, SpecError
-from alsstats.models._lmm_result import LMMResult, LRTResult
+from alsstats.models.lmm.result import LMMResult, LRTResult
 
 __all__ = ["LMMResult", "LRTResult", "fit_lmm", "fit_lmm_formula", "likelihood_ratio_test"]
 
@@ -386,11 +386,11 @@ def fit_lmm(y, X, subject, Z=None, method: str = "reml", *, fixed_names=None,
 
 def fit_lmm_formula(formula: str, data: pd.DataFrame, method: str = "reml", **kwargs
                     ) -> LMMResult:
-    """Fit ``"y ~ fixed terms + (t | subject)"`` on a table (see :mod:`alsstats.models.formula`).
+    """Fit ``"y ~ fixed terms + (t | subject)"`` on a table (see :mod:`.formula`).
 
     Rows missing any used column are dropped.  Extra keyword arguments go to :func:`fit_lmm`.
     """
-    from alsstats.models.formula import design_matrices, parse_formula
+    from alsstats.models.lmm.formula import design_matrices, parse_formula
 
     f = parse_formula(formula)
     if f.subject is None:

@@ -13,9 +13,9 @@ centred: e.g. age at baseline, sex, eTIV), site offsets :math:`s` (partially poo
 :math:`N(0, \tau_{site}^2)`, non-centred, in the Bayesian fit; fixed effects summing to
 zero in the REML fit), and normal or Student-t residuals (Bayesian fit only; the
 Student-t option makes each subject's visit vector multivariate t, see
-:mod:`alsstats.models._longitudinal_pymc`).  The
+:mod:`alsstats.models.longitudinal.graph`).  The
 subject effects are integrated out analytically (see
-:mod:`alsstats.models._longitudinal_pymc`); each subject's trajectory posterior is drawn
+:mod:`alsstats.models.longitudinal.graph`); each subject's trajectory posterior is drawn
 afterwards from its Gaussian conditional.  ``random_effects = "intercept"`` drops
 :math:`u_{1i}`.
 
@@ -27,7 +27,7 @@ probability that the decline exceeds a threshold.
 
 ``method="bayes"`` samples with nutpie (compiled once per model structure; refits of
 the same structure swap the data into the compiled model).  ``"reml"``/``"ml"`` use
-:func:`alsstats.models.lmm.fit_lmm` (agrees with lme4).
+:func:`alsstats.models.lmm.engine.fit_lmm` (agrees with lme4).
 """
 
 from __future__ import annotations
@@ -44,10 +44,10 @@ from alsstats._files import atomic_path
 from alsstats._version import __version__
 from alsstats.errors import ConvergenceWarning, NotFittedError, SpecError
 from alsstats.inference.threads import single_threaded_blas
-from alsstats.models._longitudinal_data import Columns, prepare_long_data
-from alsstats.models._longitudinal_post import natural_draws, standard_draws, subject_draws
-from alsstats.models._longitudinal_reml import fit_reml, reml_draws
-from alsstats.models.longitudinal_spec import LongitudinalSpec, load_longitudinal_spec
+from alsstats.models.longitudinal.data import Columns, prepare_long_data
+from alsstats.models.longitudinal.posterior import natural_draws, standard_draws, subject_draws
+from alsstats.models.longitudinal.reml import fit_reml, reml_draws
+from alsstats.models.longitudinal.spec import LongitudinalSpec, load_longitudinal_spec
 from alsstats.random import as_generator
 
 __all__ = ["METHODS", "LongitudinalModel"]
@@ -134,7 +134,7 @@ class LongitudinalModel(BaseEstimator):
         return self
 
     def _sample(self, ld, spec: LongitudinalSpec, seed: int):
-        from alsstats.models._longitudinal_pymc import (
+        from alsstats.models.longitudinal.graph import (
             build_model,
             compile_model,
             data_arrays,
@@ -254,7 +254,7 @@ class LongitudinalModel(BaseEstimator):
         Decline is a negative slope: the probability is P(slope < −threshold), with the
         slope in outcome units per time unit, or (``percent=True``) in % of the baseline
         level per time unit.  For REML/ML fits the probability comes from the Wald
-        approximation (see :mod:`alsstats.models._longitudinal_reml`).
+        approximation (see :mod:`alsstats.models.longitudinal.reml`).
         """
         self._check()
         if level == "subject":
@@ -286,7 +286,7 @@ class LongitudinalModel(BaseEstimator):
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> None:
         """Write the fit as NetCDF (ArviZ InferenceData) with spec, version and data hash."""
-        from alsstats.models._longitudinal_io import to_inference_data
+        from alsstats.models.longitudinal.persistence import to_inference_data
 
         self._check()
         idata = to_inference_data(self)
@@ -296,7 +296,7 @@ class LongitudinalModel(BaseEstimator):
     @classmethod
     def load(cls, path: str | os.PathLike) -> LongitudinalModel:
         """Read a fit written by :meth:`save`."""
-        from alsstats.models._longitudinal_io import from_inference_data
+        from alsstats.models.longitudinal.persistence import from_inference_data
 
         return from_inference_data(cls, path)
 

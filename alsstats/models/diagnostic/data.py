@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from alsstats.errors import DataValidationError, Problem
-from alsstats.models.spec import DiagnosticSpec
+from alsstats.models.diagnostic.spec import DiagnosticSpec
 from alsstats.schema import GROUPS, validate_cohort
 
 __all__ = [

@@ -32,18 +32,18 @@ import pandas as pd
 from alsstats._files import atomic_path, atomic_write, file_sha256, write_json
 from alsstats._version import __version__
 from alsstats.errors import DataValidationError, Problem
-from alsstats.io._report import QCItem, fail, problem
-from alsstats.io.clinical import read_clinical
-from alsstats.io.ids import IdRules, collision_key
-from alsstats.io.manifest import FreeSurferSource, LCModelSource, Manifest, load_manifest
-from alsstats.io.mrs import MrsOptions
-from alsstats.io.sources import (
+from alsstats.io._problems import QCItem, fail, problem
+from alsstats.io.assemble.manifest import FreeSurferSource, LCModelSource, Manifest, load_manifest
+from alsstats.io.assemble.sources import (
     Failure,
     SourceRecords,
     collect_fmri,
     collect_freesurfer,
     collect_lcmodel,
 )
+from alsstats.io.clinical import read_clinical
+from alsstats.io.ids import IdRules, collision_key
+from alsstats.io.lcmodel.mrs import MrsOptions
 from alsstats.schema import validate_cohort
 
 __all__ = ["IngestResult", "ingest", "ingest_source", "output_paths", "write_ingest"]
@@ -122,7 +122,7 @@ def ingest(manifest: Manifest | str | os.PathLike, *, skip_bad: bool = False,
     Parameters
     ----------
     manifest
-        A :class:`~alsstats.io.manifest.Manifest` or the path of its TOML file.
+        A :class:`~alsstats.io.assemble.manifest.Manifest` or the path of its TOML file.
     skip_bad
         Leave out (and report) the rows of bad subjects instead of stopping.
     crlb_max

@@ -27,8 +27,8 @@ import xarray as xr
 from scipy.special import logsumexp
 
 from alsstats.errors import AlsStatsError
-from alsstats.models._diagnostic_data import baseline_table, class_labels, encode
-from alsstats.models.diagnostic import DiagnosticModel
+from alsstats.models.diagnostic.data import baseline_table, class_labels, encode
+from alsstats.models.diagnostic.model import DiagnosticModel
 from alsstats.random import SeedLike, as_generator
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Result containers of :mod:`alsstats.models.lmm` (fit summary, Wald intervals, LRT)."""
+"""Result containers of :mod:`alsstats.models.lmm.engine` (fit summary, Wald intervals, LRT)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ the folder name (``# subjectname`` is unreliable and only compared), the
 FreeSurfer version comes from ``scripts/build-stamp.txt`` or else from the
 ``cvs_version`` header (a CVS revision is mapped to a release, never taken as
 one).  Versions 5.3, 6 and 7 are read alike; their differences are the FS6
-missing-comma ``# Measure`` line (repaired by :mod:`alsstats.io.fs_stats`),
+missing-comma ``# Measure`` line (repaired by :mod:`alsstats.io.freesurfer.stats_file`),
 ``Left-Thalamus-Proper`` vs ``Left-Thalamus`` (not used here) and the
 ``cvs_version`` text.
 """
@@ -28,8 +28,8 @@ from pathlib import Path
 
 from alsstats._files import file_sha256
 from alsstats.errors import DataValidationError, Problem
-from alsstats.io._report import fail, problem
-from alsstats.io.fs_stats import StatsFile, read_stats
+from alsstats.io._problems import fail, problem
+from alsstats.io.freesurfer.stats_file import StatsFile, read_stats
 
 __all__ = [
     "DESIKAN_STRUCTURES",

@@ -5,7 +5,7 @@
 one FreeSurfer subject folder, one LCModel ``.table`` and one ICA map per
 subject and visit, a clinical CSV and a manifest — so that
 ``alsstats ingest`` can be checked to give the table back.  The files follow
-the grammars in :mod:`alsstats.io.fs_stats` and :mod:`alsstats.io.lcmodel`;
+the grammars in :mod:`alsstats.io.freesurfer.stats_file` and :mod:`alsstats.io.lcmodel.reader`;
 their headers are written from those grammars, not copied from real files.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from alsstats.io.freesurfer import DESIKAN_STRUCTURES
+from alsstats.io.freesurfer.subject import DESIKAN_STRUCTURES
 
 __all__ = ["format_conc_row", "write_aparc_stats", "write_aseg_stats", "write_inputs",
            "write_lcmodel_table"]

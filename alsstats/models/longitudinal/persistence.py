@@ -19,8 +19,8 @@ import xarray as xr
 
 from alsstats._version import __version__
 from alsstats.errors import SpecError
-from alsstats.models.lmm import LMMResult
-from alsstats.models.longitudinal_spec import LongitudinalSpec
+from alsstats.models.lmm.engine import LMMResult
+from alsstats.models.longitudinal.spec import LongitudinalSpec
 
 __all__ = ["from_inference_data", "to_inference_data"]
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from alsstats.io._report import fail
-from alsstats.io.lcmodel import LCModelResult
+from alsstats.io._problems import fail
+from alsstats.io.lcmodel.reader import LCModelResult
 
 __all__ = ["METABOLITE_ALIASES", "MrsOptions", "MrsValues", "extract_mrs"]
 

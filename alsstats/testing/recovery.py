@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from alsstats.models._diagnostic_data import AGE_SCALE_YEARS
-from alsstats.models.spec import DiagnosticSpec
+from alsstats.models.diagnostic.data import AGE_SCALE_YEARS
+from alsstats.models.diagnostic.spec import DiagnosticSpec
 from alsstats.random import SeedLike, as_generator
 from alsstats.schema import COLUMNS, MODALITIES
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from alsstats.errors import DataValidationError, Problem
-from alsstats.models.spec import DiagnosticSpec
+from alsstats.models.diagnostic.spec import DiagnosticSpec
 from alsstats.schema import COLUMNS, SEXES
 
 __all__ = ["validate_scoring_table"]

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from alsstats.errors import DataValidationError, Problem
-from alsstats.io._report import fail, problem
+from alsstats.io._problems import fail, problem
 
 __all__ = ["APARC_ASEG_LABELS", "read_aparc_aseg_volumes", "read_aparc_table",
            "read_aseg_table"]

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from alsstats.models._longitudinal_data import LongData
-from alsstats.models.lmm import LMMResult, fit_lmm
-from alsstats.models.longitudinal_spec import LongitudinalSpec
+from alsstats.models.lmm.engine import LMMResult, fit_lmm
+from alsstats.models.longitudinal.data import LongData
+from alsstats.models.longitudinal.spec import LongitudinalSpec
 
 __all__ = ["RemlLayout", "fit_reml", "reml_draws"]
 

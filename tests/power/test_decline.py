@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from alsstats.errors import SpecError
-from alsstats.models.decline_power import decline_detection_power
+from alsstats.power.decline import decline_detection_power
 
 
 def test_power_is_seed_stable_and_reports_mc_error():

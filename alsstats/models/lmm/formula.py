@@ -56,7 +56,7 @@ class Formula:
 
 @dataclass
 class Design:
-    """Arrays for :func:`alsstats.models.lmm.fit_lmm` built from a formula and a table.
+    """Arrays for :func:`alsstats.models.lmm.engine.fit_lmm` built from a formula and a table.
 
     ``rows`` are the positions (in the input table) of the rows kept: rows missing a
     used value are dropped.

@@ -1,6 +1,6 @@
 r"""The PyMC longitudinal model with the subject random effects integrated out.
 
-On the standardised scale (see :mod:`alsstats.models._longitudinal_data`), subject *i*
+On the standardised scale (see :mod:`alsstats.models.longitudinal.data`), subject *i*
 in group *g* with visits at times :math:`t_{ij}`:
 
 .. math::
@@ -45,8 +45,8 @@ import warnings
 
 import numpy as np
 
-from alsstats.models._longitudinal_data import LongData
-from alsstats.models.longitudinal_spec import LongitudinalSpec
+from alsstats.models.longitudinal.data import LongData
+from alsstats.models.longitudinal.spec import LongitudinalSpec
 
 __all__ = ["build_model", "compile_model", "data_arrays", "model_signature", "sample_model"]
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alsstats.errors import DataValidationError
-from alsstats.io._report import fail, problem
+from alsstats.io._problems import fail, problem
 
 __all__ = ["Measure", "StatsFile", "read_stats"]
 

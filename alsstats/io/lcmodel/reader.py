@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alsstats.errors import DataValidationError
-from alsstats.io._report import fail, problem
+from alsstats.io._problems import fail, problem
 
 __all__ = ["BAD_DIAGNOSTICS", "Diagnostic", "LCModelResult", "Metabolite", "read_coord",
            "read_csv", "read_lcmodel", "read_table"]

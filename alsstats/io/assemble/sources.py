@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alsstats.errors import DataValidationError, Problem
-from alsstats.io._report import QCItem, problem
-from alsstats.io.freesurfer import read_subject
-from alsstats.io.fs_group import read_aparc_aseg_volumes, read_aparc_table, read_aseg_table
+from alsstats.io._problems import QCItem, problem
+from alsstats.io.assemble.manifest import FMRISource, FreeSurferSource, LCModelSource
+from alsstats.io.freesurfer.group import read_aparc_aseg_volumes, read_aparc_table, read_aseg_table
+from alsstats.io.freesurfer.subject import read_subject
 from alsstats.io.ids import IdRules, duplicate_groups, strip_rerun
-from alsstats.io.lcmodel import read_lcmodel
-from alsstats.io.manifest import FMRISource, FreeSurferSource, LCModelSource
-from alsstats.io.mrs import extract_mrs
+from alsstats.io.lcmodel.mrs import extract_mrs
+from alsstats.io.lcmodel.reader import read_lcmodel
 from alsstats.io.nifti import load_mask, smn_activity, smn_activity_stack
 
 __all__ = ["Failure", "SourceRecords", "collect_fmri", "collect_freesurfer", "collect_lcmodel"]

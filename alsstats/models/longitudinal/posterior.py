@@ -1,13 +1,13 @@
 r"""Posterior quantities of the longitudinal model, in numpy, on the natural scale.
 
 Back-transformation from the standardised scale (ȳ, s_y, s_t, x̄, s_x as in
-:mod:`alsstats.models._longitudinal_data`): group intercept (baseline level at mean
+:mod:`alsstats.models.longitudinal.data`): group intercept (baseline level at mean
 covariates) ȳ + s_y a_g, mean slope s_y b_g / s_t per time unit, covariate effect
 s_y c_k / s_xk per unit, random-effect SDs s_y τ0 and s_y τ1 / s_t, residual SD s_y σ.
 
 Subject random effects.  Given the parameters, the conditional posterior of
 u_i = (u0_i, u1_i) is Gaussian, N(P_i⁻¹ s_i / σ², P_i⁻¹) with P_i and s_i as in
-:mod:`alsstats.models._longitudinal_pymc`; one u_i is drawn per posterior draw,
+:mod:`alsstats.models.longitudinal.graph`; one u_i is drawn per posterior draw,
 which yields draws from the joint posterior of the subject trajectories.  Under
 multivariate-t residuals the conditional is multivariate t with ν + m_i degrees of
 freedom, the same centre and scale (ν + δ_i)/(ν + m_i)·P_i⁻¹ (drawn as a Gaussian
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from alsstats.models._longitudinal_data import LongData
+from alsstats.models.longitudinal.data import LongData
 
 __all__ = ["natural_draws", "standard_draws", "subject_draws"]
 
