@@ -14,6 +14,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataValidationError",
     "NotFittedError",
+    "ParetoKWarning",
     "Problem",
     "ScenarioError",
     "SpecError",
@@ -81,3 +82,7 @@ class NotFittedError(AlsStatsError, AttributeError):
 
 class ConvergenceWarning(UserWarning):
     """MCMC or optimisation did not meet the convergence criteria."""
+
+
+class ParetoKWarning(UserWarning):
+    """PSIS-LOO: some observations have Pareto k > 0.7, so their LOO estimates are unreliable."""

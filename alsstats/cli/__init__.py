@@ -1,7 +1,8 @@
 """``alsstats`` command-line interface: thin wrappers that parse, call the package, write files.
 
 Every command accepts ``--json``.  Errors print one line to stderr and exit
-with status 1 (2 for a usage error), never a traceback.
+with status 1 (2 for a usage error), never a traceback; ``--strict`` on a Bayesian fit
+that did not converge gives status 3 (the outputs are still written, flagged).
 """
 
 from __future__ import annotations
@@ -63,4 +64,4 @@ def main(argv: list[str] | None = None) -> int:
         emit(outcome, as_json)
     except BrokenPipeError:  # e.g. piped into `head`
         sys.stderr.close()
-    return 0
+    return outcome.exit_code

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from alsstats._files import atomic_write
-from alsstats.cli._common import Outcome, add_command
+from alsstats.cli._common import EXIT_NOT_CONVERGED, Outcome, add_command, add_strict
 from alsstats.errors import ConvergenceWarning, DataValidationError
 from alsstats.inference.sampling import SAMPLERS
 from alsstats.models.diagnostic.model import DiagnosticModel
@@ -51,6 +51,7 @@ def register(sub) -> None:
     p.add_argument("--target-accept", type=float, default=0.8,
                    help="NUTS target acceptance (0.8); raise to 0.95 if few sites give "
                         "divergences")
+    add_strict(p)
 
     p = add_command(sub, "score", "score patients with a fitted diagnostic model", _run_score,
                     description="Write P(class) with credible intervals per subject (earliest "
@@ -86,11 +87,12 @@ def _run_fit(args: argparse.Namespace) -> Outcome:
                  f"{conv.min_ess_bulk:.0f}, min tail ESS {conv.min_ess_tail:.0f}, "
                  "no divergences")
     else:
-        text += "WARNING: NOT CONVERGED: " + "; ".join(conv.problems())
+        text += "WARNING: NOT CONVERGED: " + conv.message("the fit")
     return Outcome({"model": str(args.out), "subjects_per_class": counts,
                     "markers": list(model.spec_.marker_names), "sites": list(model.sites_),
                     "convergence": conv.to_dict(), "converged": conv.ok,
-                    "seconds": round(elapsed, 2), "data_sha256": model.data_sha256_}, text)
+                    "seconds": round(elapsed, 2), "data_sha256": model.data_sha256_}, text,
+                   exit_code=EXIT_NOT_CONVERGED if args.strict and not conv.ok else 0)
 
 
 def _run_score(args: argparse.Namespace) -> Outcome:

@@ -7,13 +7,20 @@ two scans Δt apart).
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
 from alsstats._files import write_json
-from alsstats.cli._common import Outcome, add_command, to_jsonable
-from alsstats.errors import DataValidationError, Problem
+from alsstats.cli._common import (
+    EXIT_NOT_CONVERGED,
+    Outcome,
+    add_command,
+    add_strict,
+    to_jsonable,
+)
+from alsstats.errors import ConvergenceWarning, DataValidationError, Problem
 
 __all__ = ["register"]
 
@@ -35,6 +42,7 @@ def register(sub) -> None:
     p.add_argument("--spec", help="model spec TOML (default: the shipped spec)")
     p.add_argument("--seed", type=int, default=None, help="random seed")
     p.add_argument("--out", help="write the fit: .nc (NetCDF, reloadable) or .json (results)")
+    add_strict(p)
     p = add_command(sub, "decline-power",
                     "power of a paired t-test to detect decline in n patients scanned twice",
                     _run_power)
@@ -70,7 +78,9 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
     model = LongitudinalModel(spec=args.spec, method=args.method, outcome=args.outcome,
                               time=args.time, subject=args.subject, group=args.group,
                               covariates=tuple(args.covariate), site=args.site, seed=args.seed)
-    model.fit(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)   # reported in the output instead
+        model.fit(data)
     result = to_jsonable(model.to_dict())
     result["data"] = str(args.data)
     if args.out:
@@ -89,9 +99,12 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
              f"{args.time}; reference group {model.reference_group_}",
              table[cols].to_string(float_format=lambda v: f"{v:.5g}"),
              f"converged: {model.converged_}"]
+    if not model.converged_:
+        lines.append("WARNING: NOT CONVERGED: " + model.convergence_.message("the fit"))
     if args.out:
         lines.append(f"wrote {args.out}")
-    return Outcome(result, "\n".join(lines))
+    return Outcome(result, "\n".join(lines),
+                   exit_code=EXIT_NOT_CONVERGED if args.strict and not model.converged_ else 0)
 
 
 def _run_power(args: argparse.Namespace) -> Outcome:

@@ -14,6 +14,7 @@ Every run happens inside :func:`~alsstats.inference.threads.single_threaded_blas
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 import warnings
@@ -94,6 +95,16 @@ class CompiledSampler:
                 warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
                 self._compiled = nutpie.compile_pymc_model(model, freeze_model=False)
         self.compile_seconds = time.perf_counter() - start
+
+    def with_config(self, config: SamplingConfig) -> CompiledSampler:
+        """This compiled model with other sampling settings (same backend, no recompiling)."""
+        if config.sampler != self.config.sampler:
+            raise AlsStatsError(f"a model compiled for {self.config.sampler!r} cannot sample "
+                                f"with {config.sampler!r}")
+        other = copy.copy(self)
+        other.config = config
+        other.sampling_seconds = []
+        return other
 
     def sample(self, seed: int, data: dict[str, np.ndarray] | None = None) -> az.InferenceData:
         """Sample the posterior (with ``data`` swapped into the ``pm.Data`` containers).

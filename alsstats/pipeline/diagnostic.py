@@ -114,10 +114,12 @@ def convergence_table(model: DiagnosticModel) -> pd.DataFrame:
     conv = model.convergence_
     return pd.DataFrame({
         "quantity": ["max R-hat", "min bulk ESS", "min tail ESS", "divergences", "chains",
-                     "draws per chain", "worst parameter", "converged"],
+                     "draws per chain", "worst parameter (R-hat)", "lowest-ESS parameter",
+                     "converged", "problems"],
         "value": [f"{conv.max_rhat:.4f}", f"{conv.min_ess_bulk:.0f}",
                   f"{conv.min_ess_tail:.0f}", str(conv.divergences), str(conv.chains),
-                  str(conv.draws), conv.worst_parameter, str(conv.ok)]})
+                  str(conv.draws), conv.worst_parameter, conv.lowest_ess_parameter,
+                  str(conv.ok), "; ".join(conv.problems()) or "none"]})
 
 
 def class_means(model: DiagnosticModel) -> pd.DataFrame:

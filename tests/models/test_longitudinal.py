@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alsstats.errors import DataValidationError, NotFittedError, SpecError
+from alsstats.errors import AlsStatsError, DataValidationError, NotFittedError, SpecError
 from alsstats.models.lmm.engine import fit_lmm_formula
 from alsstats.models.longitudinal.model import LongitudinalModel
 from alsstats.models.longitudinal.spec import LongitudinalSpec, load_longitudinal_spec
@@ -114,10 +114,34 @@ def test_save_and_load_round_trip(toy_fit, tmp_path):
     pd.testing.assert_frame_equal(back.predict([0, 1]), toy_fit.predict([0, 1]))
     assert back.data_hash_ == toy_fit.data_hash_ and back.spec_ == toy_fit.spec_
     assert back.get_params()["outcome"] == "y"
+    assert back.convergence_ == toy_fit.convergence_ and back.converged_
+    assert back.provenance_["alsstats_model"] == "longitudinal"
+    assert back.provenance_["data_sha256"] == toy_fit.data_hash_
     bad = tmp_path / "not.nc"
     bad.write_text("hello")
-    with pytest.raises(SpecError):
+    with pytest.raises(AlsStatsError, match="not a readable NetCDF"):
         LongitudinalModel.load(bad)
+
+
+def test_previous_layout_gives_a_clear_error(toy_fit, tmp_path):
+    # The layout before the shared base: provenance without a model name, format "/1".
+    idata = toy_fit.idata_.copy()
+    idata.derived.attrs = {"format": "alsstats.longitudinal/1", "spec": "{}"}
+    path = tmp_path / "old.nc"
+    idata.to_netcdf(str(path))
+    with pytest.raises(AlsStatsError, match="previous layout"):
+        LongitudinalModel.load(path)
+
+
+def test_diagnostic_fit_file_is_not_a_longitudinal_fit(toy_fit, tmp_path):
+    from alsstats.models.base import write_fit
+
+    idata = toy_fit.idata_.copy()
+    idata.derived.attrs["alsstats_model"] = "diagnostic"
+    path = tmp_path / "other.nc"
+    write_fit(idata, path, group="derived")
+    with pytest.raises(SpecError, match="holds a 'diagnostic' fit"):
+        LongitudinalModel.load(path)
 
 
 def test_unfitted_model_raises():

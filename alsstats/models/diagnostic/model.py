@@ -241,7 +241,7 @@ class DiagnosticModel(BayesianEstimator):
     def _set_fit(self, spec: DiagnosticSpec, prepared: _Prepared, idata: az.InferenceData,
                  config: SamplingConfig) -> None:
         conv = check_convergence(idata, free_variable_names(spec),
-                                 approximate=config.approximate)
+                                 approximate=config.approximate, policy=spec.convergence)
         counts = np.bincount(prepared.labels[prepared.labels >= 0],
                              minlength=len(spec.classes))
         markers = list(spec.marker_names)
@@ -340,9 +340,8 @@ class DiagnosticModel(BayesianEstimator):
         table = validate_scoring_table(df, spec)
         design = encode(table, spec, self.standardization_, self.sites_)
         if not self.convergence_.ok:
-            warnings.warn("scoring with a diagnostic model that did not converge: "
-                          + "; ".join(self.convergence_.problems()), ConvergenceWarning,
-                          stacklevel=2)
+            warnings.warn("scoring with a " + self.convergence_.message("diagnostic model fit"),
+                          ConvergenceWarning, stacklevel=2)
         if interval_kind not in ("predictive", "credible"):
             raise AlsStatsError(f"interval_kind must be 'predictive' or 'credible'; got "
                                 f"{interval_kind!r}")
@@ -414,8 +413,7 @@ class DiagnosticModel(BayesianEstimator):
         model._set_state(stored, idata, conv, std, sites, const["class_count"].values,
                          attrs["data_sha256"])
         if not conv.ok:
-            warnings.warn(f"{path}: this fit did not converge: {'; '.join(conv.problems())}",
-                          ConvergenceWarning, stacklevel=2)
+            warnings.warn(conv.message(f"{path}: this fit"), ConvergenceWarning, stacklevel=2)
         return model
 
 

@@ -18,6 +18,7 @@ from importlib import resources
 from typing import Any
 
 from alsstats.errors import SpecError
+from alsstats.inference.convergence import ConvergencePolicy
 from alsstats.models._spec_keys import check_keys, read_spec_file
 from alsstats.schema import GROUPS, MARKERS
 
@@ -47,7 +48,7 @@ DEFAULT_PRIORS: dict[str, float] = {
 
 _MODEL_KEYS = {"classes", "pma", "per_class_covariance", "interval"}
 _MARKER_KEYS = {"transform", "covariates"}
-_TOP_KEYS = {"model", "markers", "priors"}
+_TOP_KEYS = {"model", "markers", "priors", "convergence"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class DiagnosticSpec:
     per_class_covariance: bool = False
     interval: float = 0.9
     priors: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRIORS))
+    convergence: ConvergencePolicy = field(default_factory=ConvergencePolicy)
 
     @property
     def marker_names(self) -> tuple[str, ...]:
@@ -95,6 +97,7 @@ class DiagnosticSpec:
             "markers": {m.name: {"transform": m.transform, "covariates": list(m.covariates)}
                         for m in self.markers},
             "priors": dict(self.priors),
+            "convergence": self.convergence.to_dict(),
         }
 
     def to_json(self) -> str:
@@ -161,8 +164,10 @@ class DiagnosticSpec:
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
                 raise SpecError(f"{source}: prior {key} must be a positive number; got {value!r}")
             priors[key] = float(value)
+        convergence = ConvergencePolicy.from_dict(data.get("convergence", {}), source)
         return cls(markers=tuple(markers), classes=tuple(classes), pma=pma,
-                   per_class_covariance=per_class, interval=float(interval), priors=priors)
+                   per_class_covariance=per_class, interval=float(interval), priors=priors,
+                   convergence=convergence)
 
     @classmethod
     def from_json(cls, text: str) -> DiagnosticSpec:

@@ -41,14 +41,12 @@ with the constraint the intercepts refer to the average site, as in the REML fit
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from alsstats.models.longitudinal.data import LongData
 from alsstats.models.longitudinal.spec import LongitudinalSpec
 
-__all__ = ["build_model", "compile_model", "data_arrays", "model_signature", "sample_model"]
+__all__ = ["build_model", "data_arrays", "model_signature"]
 
 _LOG_2PI = float(np.log(2 * np.pi))
 
@@ -73,22 +71,24 @@ def build_model(data: LongData, spec: LongitudinalSpec):
     import pytensor.tensor as pt
 
     pr = spec.priors
-    G, S, k = len(data.groups), len(data.sites), data.X.shape[1]
-    with pm.Model() as model:
+    S, k = len(data.sites), data.X.shape[1]
+    coords = {"group": list(data.groups), "pooled": ["all"], "site_id": list(data.sites),
+              "covariate_term": list(data.covariate_names)}
+    with pm.Model(coords=coords) as model:
         d = {name: pm.Data(name, value) for name, value in data_arrays(data).items()}
         Y, T, W = d["Y"], d["T"], d["mask"]
-        n_a = G if spec.group_intercepts else 1
-        a = pm.Normal("a", 0.0, pr["intercept_sd"], shape=n_a)
-        b = pm.Normal("b", 0.0, pr["slope_sd"], shape=G)
+        a = pm.Normal("a", 0.0, pr["intercept_sd"],
+                      dims="group" if spec.group_intercepts else "pooled")
+        b = pm.Normal("b", 0.0, pr["slope_sd"], dims="group")
         a_i = a[d["group_idx"]] if spec.group_intercepts else a[0]
         mu = a_i[:, None] if spec.group_intercepts else a_i
         mu = mu + b[d["group_idx"]][:, None] * T
         if k:
-            c = pm.Normal("c", 0.0, pr["covariate_sd"], shape=k)
+            c = pm.Normal("c", 0.0, pr["covariate_sd"], dims="covariate_term")
             mu = mu + pt.dot(d["X"], c)[:, None]
         if S >= 2:
             site_sd = pm.HalfNormal("site_sd", pr["site_sd_scale"])
-            site_z = pm.ZeroSumNormal("site_z", sigma=1.0, shape=S)
+            site_z = pm.ZeroSumNormal("site_z", sigma=1.0, dims="site_id")
             mu = mu + (site_sd * site_z)[d["site_idx"]]
         sigma = pm.HalfNormal("sigma", pr["sigma_scale"])
         tau0 = pm.HalfNormal("tau0", pr["sd_intercept_scale"])
@@ -127,25 +127,3 @@ def build_model(data: LongData, spec: LongitudinalSpec):
             loglik = -0.5 * (m * _LOG_2PI + logdet_v + mahal)
         pm.Potential("marginal_loglik", pt.sum(loglik))
     return model
-
-
-def compile_model(model):
-    """Compile with nutpie (numba backend)."""
-    import nutpie
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
-        return nutpie.compile_pymc_model(model)
-
-
-def sample_model(compiled, spec: LongitudinalSpec, seed: int, *, progress: bool = False):
-    """Run nutpie on a compiled model; returns ArviZ InferenceData."""
-    import nutpie
-
-    from alsstats.inference.threads import single_threaded_blas
-
-    s = spec.sampling
-    with single_threaded_blas():
-        return nutpie.sample(compiled, draws=s["draws"], tune=s["tune"], chains=s["chains"],
-                             seed=seed, progress_bar=progress,
-                             target_accept=float(s["target_accept"]))

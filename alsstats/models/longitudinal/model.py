@@ -25,25 +25,30 @@ differences from the reference group, covariate effects, SDs and correlation of 
 random effects, residual SD; per subject, slope and baseline posteriors, and the
 probability that the decline exceeds a threshold.
 
-``method="bayes"`` samples with nutpie (compiled once per model structure; refits of
-the same structure swap the data into the compiled model).  ``"reml"``/``"ml"`` use
-:func:`alsstats.models.lmm.engine.fit_lmm` (agrees with lme4).
+``method="bayes"`` samples with nutpie through the shared Bayesian base
+(:class:`alsstats.models.base.BayesianEstimator`): the graph is compiled once per
+estimator and model structure, and a refit of the same structure swaps the data into the
+compiled model.  Its convergence is judged by the spec's ``[convergence]`` policy
+(:mod:`alsstats.inference.convergence`).  ``"reml"``/``"ml"`` use
+:func:`alsstats.models.lmm.engine.fit_lmm` (agrees with lme4); their convergence is the
+optimiser's
+(:class:`~alsstats.inference.convergence.OptimizerConvergence`).
 """
 
 from __future__ import annotations
 
 import os
 import warnings
-from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
 
-from alsstats._files import atomic_path
 from alsstats._version import __version__
-from alsstats.errors import ConvergenceWarning, NotFittedError, SpecError
+from alsstats.errors import ConvergenceWarning, SpecError
+from alsstats.inference.convergence import OptimizerConvergence, check_convergence
+from alsstats.inference.sampling import SamplingConfig, integer_seed
 from alsstats.inference.threads import single_threaded_blas
+from alsstats.models.base import BayesianEstimator
 from alsstats.models.longitudinal.data import Columns, prepare_long_data
 from alsstats.models.longitudinal.posterior import natural_draws, standard_draws, subject_draws
 from alsstats.models.longitudinal.reml import fit_reml, reml_draws
@@ -53,12 +58,10 @@ from alsstats.random import as_generator
 __all__ = ["METHODS", "LongitudinalModel"]
 
 METHODS = ("bayes", "reml", "ml")
-_COMPILED: OrderedDict = OrderedDict()   # model signature -> nutpie compiled model
-_MAX_COMPILED = 4
 _CORE_VARS = ("a", "b", "c", "sigma", "tau0", "tau1", "rho", "site_sd", "site_z", "nu")
 
 
-class LongitudinalModel(BaseEstimator):
+class LongitudinalModel(BayesianEstimator):
     """Estimator for the longitudinal decline model (see the module docstring).
 
     Parameters
@@ -75,14 +78,24 @@ class LongitudinalModel(BaseEstimator):
         Site column (offsets partially pooled in the Bayesian fit).
     seed : int or None
         Seeds sampling and the draws of subject trajectories.
-    progress : bool
-        Show nutpie's progress bar.
+
+    Attributes
+    ----------
+    idata_ : arviz.InferenceData
+        What :meth:`save` writes: group ``derived`` (natural-scale draws, with the
+        provenance attributes) and, for Bayesian fits, ``posterior`` and ``sample_stats``
+        (standardised scale, dims ``group``, ``covariate_term``, ``site_id``).
+    convergence_ : Convergence or OptimizerConvergence
+        Bayesian fits: R-hat, ESS and divergences judged by the spec's policy;
+        REML/ML fits: the optimiser's convergence.  ``converged_`` is ``convergence_.ok``.
     """
+
+    _provenance_group = "derived"
 
     def __init__(self, spec=None, method: str = "bayes", *, outcome: str = "total_gm_volume_mm3",
                  time: str = "years_from_baseline", subject: str = "subject_id",
                  group: str | None = "group", covariates=("age", "sex", "etiv_mm3"),
-                 site: str | None = "site", seed: int | None = None, progress: bool = False):
+                 site: str | None = "site", seed: int | None = None):
         self.spec = spec
         self.method = method
         self.outcome = outcome
@@ -92,7 +105,6 @@ class LongitudinalModel(BaseEstimator):
         self.covariates = covariates
         self.site = site
         self.seed = seed
-        self.progress = progress
 
     # ------------------------------------------------------------------ fitting
     def fit(self, data: pd.DataFrame, y=None) -> LongitudinalModel:
@@ -108,61 +120,53 @@ class LongitudinalModel(BaseEstimator):
         rng = as_generator(self.seed)
         self.spec_ = spec
         self.lmm_ = None
-        self.idata_ = None
+        posterior = None
         if self.method == "bayes":
-            self.idata_ = self._sample(ld, spec, int(rng.integers(2**31 - 1)))
-            std = standard_draws(self.idata_.posterior, ld, spec.group_intercepts)
+            posterior = self._sample(ld, spec, integer_seed(rng))
+            std = standard_draws(posterior.posterior, ld, spec.group_intercepts)
             self.draws_ = natural_draws(std, ld)
             self.subject_draws_ = subject_draws(std, ld, rng)
-            self.convergence_ = _convergence(self.idata_, spec)
-            self.n_chains_ = int(self.idata_.posterior.sizes["chain"])
+            names = [v for v in _CORE_VARS if v in posterior.posterior]
+            self.convergence_ = check_convergence(posterior, names, policy=spec.convergence)
+            self.n_chains_ = int(posterior.posterior.sizes["chain"])
         else:
             with single_threaded_blas():
                 self.lmm_, layout = fit_reml(ld, spec, self.method)
                 self.draws_, self.subject_draws_ = reml_draws(self.lmm_, layout, ld, rng)
             self.lmm_names_ = layout.names
-            self.convergence_ = {"optimizer_converged": self.lmm_.converged,
-                                 "singular": self.lmm_.singular, "ok": self.lmm_.converged,
-                                 "message": self.lmm_.message}
+            self.convergence_ = OptimizerConvergence(bool(self.lmm_.converged),
+                                                     bool(self.lmm_.singular),
+                                                     str(self.lmm_.message))
             self.n_chains_ = 1
-        self.converged_ = bool(self.convergence_["ok"])
+        self.converged_ = bool(self.convergence_.ok)
         self.meta_ = _meta(ld, spec)
         self.data_hash_ = ld.data_hash
+        from alsstats.models.longitudinal.persistence import to_inference_data
+
+        self.idata_ = to_inference_data(self, posterior)
         if not self.converged_:
-            warnings.warn(f"longitudinal fit did not converge: {self.convergence_}",
+            warnings.warn(self.convergence_.message(f"longitudinal {self.method} fit"),
                           ConvergenceWarning, stacklevel=2)
         return self
 
     def _sample(self, ld, spec: LongitudinalSpec, seed: int):
-        from alsstats.models.longitudinal.graph import (
-            build_model,
-            compile_model,
-            data_arrays,
-            model_signature,
-            sample_model,
-        )
+        from alsstats.models.longitudinal.graph import build_model, data_arrays, model_signature
 
-        key = model_signature(ld, spec)
-        compiled = _COMPILED.get(key)
-        if compiled is None:
-            compiled = compile_model(build_model(ld, spec))
-            _COMPILED[key] = compiled
-            while len(_COMPILED) > _MAX_COMPILED:
-                _COMPILED.popitem(last=False)
-        else:
-            _COMPILED.move_to_end(key)
-            arrays = {k: v for k, v in data_arrays(ld).items() if k in compiled.shared_data}
-            compiled = compiled.with_data(**arrays)
-        return sample_model(compiled, spec, seed, progress=self.progress)
-
-    def _check(self) -> None:
-        if not hasattr(self, "draws_"):
-            raise NotFittedError("call fit() (or LongitudinalModel.load) first")
+        s = spec.sampling
+        config = SamplingConfig(draws=s["draws"], tune=s["tune"], chains=s["chains"],
+                                target_accept=float(s["target_accept"]))
+        sampler = self._compiled_sampler(model_signature(ld, spec),
+                                         lambda: build_model(ld, spec), config)
+        idata = sampler.sample(seed, data_arrays(ld))
+        coords = {"group": list(ld.groups), "site_id": list(ld.sites),
+                  "covariate_term": list(ld.covariate_names)}
+        present = {k: v for k, v in coords.items() if k in idata.posterior.dims}
+        return idata.assign_coords(present, groups="posterior") if present else idata
 
     # ------------------------------------------------------------------ results
     @property
     def reference_group_(self) -> str:
-        self._check()
+        self._check_fitted()
         groups = self.meta_["groups"]
         ref = self.spec_.reference_group or ("HC" if "HC" in groups else groups[0])
         if ref not in groups:
@@ -172,7 +176,7 @@ class LongitudinalModel(BaseEstimator):
     def summary(self) -> pd.DataFrame:
         """Estimates with SD/SE and interval: group levels and slopes, %/time, slope
         differences from the reference group, covariates and variance components."""
-        self._check()
+        self._check_fitted()
         level = self.spec_.interval
         if self.lmm_ is not None:
             return _reml_summary(self, level)
@@ -198,7 +202,7 @@ class LongitudinalModel(BaseEstimator):
 
     def subject_slopes(self) -> pd.DataFrame:
         """Each subject's slope (per time unit) and %/time of its own baseline, with intervals."""
-        self._check()
+        self._check_fitted()
         s = self.subject_draws_
         lo, hi = _bounds(self.spec_.interval)
         pct = 100.0 * s["slope"] / s["baseline"]
@@ -221,7 +225,7 @@ class LongitudinalModel(BaseEstimator):
         trajectories use the subject's own baseline and slope.  Returns a long table
         (level, id, group, time, estimate, lower, upper).
         """
-        self._check()
+        self._check_fitted()
         if level not in ("group", "subject"):
             raise SpecError("level must be 'group' or 'subject'")
         t = (np.linspace(0.0, self.meta_["max_time"], 11) if times is None
@@ -256,7 +260,7 @@ class LongitudinalModel(BaseEstimator):
         level per time unit.  For REML/ML fits the probability comes from the Wald
         approximation (see :mod:`alsstats.models.longitudinal.reml`).
         """
-        self._check()
+        self._check_fitted()
         if level == "subject":
             s = self.subject_draws_
             slope = 100.0 * s["slope"] / s["baseline"] if percent else s["slope"]
@@ -271,34 +275,36 @@ class LongitudinalModel(BaseEstimator):
 
     def to_dict(self) -> dict:
         """JSON-ready results: summary, convergence, provenance."""
-        self._check()
+        self._check_fitted()
         table = self.summary().reset_index()
         return {"method": self.method, "columns": self.meta_["columns"],
                 "n_subjects": self.meta_["n_subjects"], "n_obs": self.meta_["n_obs"],
                 "n_rows_without_outcome": self.meta_["n_dropped"],
                 "reference_group": self.reference_group_,
                 "summary": table.to_dict(orient="records"),
-                "convergence": self.convergence_, "converged": self.converged_,
+                "convergence": self.convergence_.to_dict(), "converged": self.converged_,
                 "lmm": self.lmm_.to_dict() if self.lmm_ is not None else None,
                 "data_hash": self.data_hash_, "alsstats_version": __version__,
                 "spec": self.spec_.to_dict()}
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> None:
-        """Write the fit as NetCDF (ArviZ InferenceData) with spec, version and data hash."""
-        from alsstats.models.longitudinal.persistence import to_inference_data
+        """Write the fit as NetCDF (ArviZ InferenceData) with provenance; never pickle."""
+        from alsstats.models.base import write_fit
 
-        self._check()
-        idata = to_inference_data(self)
-        with atomic_path(path) as tmp:
-            idata.to_netcdf(str(tmp))
+        self._check_fitted()
+        write_fit(self.idata_, path, group=self._provenance_group)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> LongitudinalModel:
-        """Read a fit written by :meth:`save`."""
+        """Read a fit written by :meth:`save`; warns if the fit did not converge."""
         from alsstats.models.longitudinal.persistence import from_inference_data
 
-        return from_inference_data(cls, path)
+        model = from_inference_data(cls, path)
+        if not model.converged_:
+            warnings.warn(model.convergence_.message(f"{path}: this fit"), ConvergenceWarning,
+                          stacklevel=2)
+        return model
 
 
 def _meta(ld, spec) -> dict:
@@ -380,24 +386,3 @@ def _reml_summary(model: LongitudinalModel, level: float) -> pd.DataFrame:
         add("corr", fit.random_corr[1, 0], np.nan)
     add("sigma", fit.sigma, np.nan)
     return pd.DataFrame(rows).set_index("term")
-
-
-def _convergence(idata, spec: LongitudinalSpec) -> dict:
-    import arviz as az
-
-    names = [v for v in _CORE_VARS if v in idata.posterior]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        table = az.summary(idata, var_names=names, kind="diagnostics", round_to="none")
-    div = int(idata.sample_stats["diverging"].sum()) if "diverging" in idata.sample_stats else 0
-    c = spec.convergence
-    out = {"max_rhat": float(table["r_hat"].max()),
-           "min_ess_bulk": float(table["ess_bulk"].min()),
-           "min_ess_tail": float(table["ess_tail"].min()), "divergences": div}
-    out["ok"] = bool(out["max_rhat"] <= c["max_rhat"] and out["min_ess_bulk"] >= c["min_ess_bulk"]
-                     and out["min_ess_tail"] >= c["min_ess_tail"]
-                     and div <= c["max_divergences"])
-    out["thresholds"] = dict(c)
-    return out
-
-
