@@ -44,7 +44,7 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="output model file (.nc)")
     p.add_argument("--draws", type=int, default=1000, help="draws per chain (1000)")
     p.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (1000)")
-    p.add_argument("--chains", type=int, default=2, help="chains (2)")
+    p.add_argument("--chains", type=int, default=4, help="chains (4)")
     p.add_argument("--sampler", choices=SAMPLERS, default="nutpie",
                    help="nutpie (default), pymc, or advi (approximate; loops only)")
     p.add_argument("--seed", type=int, help="random seed")

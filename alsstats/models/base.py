@@ -93,16 +93,23 @@ class BayesianEstimator(BaseEstimator):
     _provenance_group = "posterior"
 
     def _compiled_sampler(self, key: Hashable, build: Callable[[], object],
-                          config: SamplingConfig) -> CompiledSampler:
+                          config: SamplingConfig,
+                          reuse: BayesianEstimator | None = None) -> CompiledSampler:
         """The sampler compiled for structure ``key`` (``build()`` gives the PyMC model).
 
-        Kept on the estimator (``clone`` starts afresh): a refit with the same ``key``
+        Kept on the estimator (``clone`` starts afresh).  A refit with the same ``key``
         and backend reuses the compiled model with ``config``'s draws, tuning and
-        target acceptance; any other ``key`` compiles anew.
+        target acceptance; so does a fit given ``reuse``, another estimator of the same
+        class already fitted to the same structure.  Any other ``key`` compiles anew.
         """
-        cached = getattr(self, "_sampler_cache", None)
-        if cached is not None and cached[0] == (key, config.sampler):
-            return cached[1].with_config(config)
+        if reuse is not None and type(reuse) is not type(self):
+            raise AlsStatsError(f"reuse must be a {type(self).__name__}; got "
+                                f"{type(reuse).__name__}")
+        for source in (self, reuse):
+            cached = getattr(source, "_sampler_cache", None)
+            if cached is not None and cached[0] == (key, config.sampler):
+                self._sampler_cache = cached
+                return cached[1].with_config(config)
         sampler = CompiledSampler(build(), config)
         self._sampler_cache = ((key, config.sampler), sampler)
         return sampler

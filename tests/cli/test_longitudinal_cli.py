@@ -13,8 +13,8 @@ ARGS = ["--outcome", "Reaction", "--time", "Days", "--subject", "Subject"]
 
 
 @pytest.fixture()
-def sleep_csv(reference_data):
-    return str(reference_data / "sleepstudy.csv")
+def sleep_csv(reference_path):
+    return str(reference_path("sleepstudy.csv"))
 
 
 def test_reml_matches_lme4_through_the_cli(sleep_csv, tmp_path, capsys):

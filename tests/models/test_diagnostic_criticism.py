@@ -14,13 +14,12 @@ from alsstats.models.diagnostic.criticism import (
     posterior_predictive_check,
 )
 
-pytestmark = [pytest.mark.sampling,
-              pytest.mark.filterwarnings("ignore::alsstats.errors.ConvergenceWarning")]
+pytestmark = pytest.mark.sampling
 
 
 def test_class_log_likelihoods_equal_scipy(diag_fit, diag_train):
     loglik, labels = class_log_likelihoods(diag_fit, diag_train)
-    assert loglik.shape == (1000, 3, len(diag_train)) and len(labels) == len(diag_train)
+    assert loglik.shape == (4000, 3, len(diag_train)) and len(labels) == len(diag_train)
     post = diag_fit.posterior_parameters()
     std = diag_fit.standardization_
     spec = diag_fit.spec_

@@ -37,8 +37,8 @@ TOY = {"outcome": "y", "time": "t", "subject": "id", "group": "grp", "covariates
 
 
 @pytest.fixture(scope="module")
-def sleepstudy(reference_data):
-    return pd.read_csv(reference_data / "sleepstudy.csv")
+def sleepstudy(reference_path):
+    return pd.read_csv(reference_path("sleepstudy.csv"))
 
 
 @pytest.fixture(scope="module")

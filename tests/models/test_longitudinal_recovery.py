@@ -58,8 +58,10 @@ def test_bayes_interval_coverage_of_the_group_slope_difference():
     # quick; some fits miss the ESS ≥ 400 bar on the random-slope SD (a coverage check,
     # not a convergence check, so that warning is silenced here).
     spec = {"sampling": {"draws": 500, "tune": 500}}
-    hits = []
+    hits, first = [], None
     for child in spawn_seeds(7, 30):
-        m = LongitudinalModel(spec=spec, method="bayes", seed=1, **KW).fit(_cohort(child))
+        m = LongitudinalModel(spec=spec, method="bayes", seed=1, **KW).fit(_cohort(child),
+                                                                          reuse=first)
+        first = first or m
         hits.append(_covered(m)[0])
     assert sum(hits) >= 23, sum(hits)

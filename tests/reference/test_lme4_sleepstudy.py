@@ -17,8 +17,8 @@ RTOL = 1e-3
 
 
 @pytest.fixture(scope="module")
-def sleepstudy(reference_data):
-    return pd.read_csv(reference_data / "sleepstudy.csv")
+def sleepstudy(reference_path):
+    return pd.read_csv(reference_path("sleepstudy.csv"))
 
 
 @pytest.fixture(scope="module")

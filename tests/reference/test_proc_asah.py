@@ -17,11 +17,8 @@ PROC_CI = (0.63011821176, 0.83261891561)
 
 
 @pytest.fixture(scope="module")
-def asah(reference_data) -> pd.DataFrame:
-    path = reference_data / "asah.csv"
-    if not path.exists():
-        pytest.skip(f"{path} not found")
-    return pd.read_csv(path)
+def asah(reference_path) -> pd.DataFrame:
+    return pd.read_csv(reference_path("asah.csv"))
 
 
 def test_auc_matches_proc(asah):

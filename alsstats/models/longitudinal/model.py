@@ -107,8 +107,15 @@ class LongitudinalModel(BayesianEstimator):
         self.seed = seed
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, data: pd.DataFrame, y=None) -> LongitudinalModel:
-        """Fit on a long-format table; returns ``self``."""
+    def fit(self, data: pd.DataFrame, y=None, *,
+            reuse: LongitudinalModel | None = None) -> LongitudinalModel:
+        """Fit on a long-format table; returns ``self``.
+
+        ``reuse``: a Bayesian fit of the same model structure (groups, sites,
+        covariates, random effects, residuals and priors) whose compiled sampler this fit
+        reuses instead of compiling (the data are swapped in; sampling settings may
+        differ).  A different structure compiles anew.
+        """
         if self.method not in METHODS:
             raise SpecError(f"method must be one of {', '.join(METHODS)}; got {self.method!r}")
         spec = load_longitudinal_spec(self.spec)
@@ -122,7 +129,7 @@ class LongitudinalModel(BayesianEstimator):
         self.lmm_ = None
         posterior = None
         if self.method == "bayes":
-            posterior = self._sample(ld, spec, integer_seed(rng))
+            posterior = self._sample(ld, spec, integer_seed(rng), reuse)
             std = standard_draws(posterior.posterior, ld, spec.group_intercepts)
             self.draws_ = natural_draws(std, ld)
             self.subject_draws_ = subject_draws(std, ld, rng)
@@ -149,15 +156,17 @@ class LongitudinalModel(BayesianEstimator):
                           ConvergenceWarning, stacklevel=2)
         return self
 
-    def _sample(self, ld, spec: LongitudinalSpec, seed: int):
+    def _sample(self, ld, spec: LongitudinalSpec, seed: int, reuse):
         from alsstats.models.longitudinal.graph import build_model, data_arrays, model_signature
 
         s = spec.sampling
         config = SamplingConfig(draws=s["draws"], tune=s["tune"], chains=s["chains"],
                                 target_accept=float(s["target_accept"]))
         sampler = self._compiled_sampler(model_signature(ld, spec),
-                                         lambda: build_model(ld, spec), config)
+                                         lambda: build_model(ld, spec), config, reuse)
         idata = sampler.sample(seed, data_arrays(ld))
+        self.timing_ = {"compile_seconds": 0.0 if sampler.reused else sampler.compile_seconds,
+                        "sampling_seconds": sampler.sampling_seconds[-1]}
         coords = {"group": list(ld.groups), "site_id": list(ld.sites),
                   "covariate_term": list(ld.covariate_names)}
         present = {k: v for k, v in coords.items() if k in idata.posterior.dims}
