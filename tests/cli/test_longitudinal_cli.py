@@ -61,4 +61,9 @@ def test_decline_power_command(capsys):
     assert main(["decline-power", "--n", "7", "--dt", "0.7", "--replicates", "200",
                  "--seed", "1", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
-    assert 0 < res["power"] < 1 and res["n_replicates"] == 200
+    # The command reports exactly what the function computes for the same seed.
+    from alsstats.power.decline import decline_detection_power
+
+    direct = decline_detection_power(7, 0.7, n_replicates=200, seed=1)
+    assert res["power"] == direct.power and res["mc_se"] == direct.mc_se
+    assert res["n_replicates"] == 200

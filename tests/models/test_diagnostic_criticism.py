@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import stats
+from scipy.special import logsumexp
 
 from alsstats.models.diagnostic.criticism import (
     class_log_likelihoods,
@@ -53,8 +54,16 @@ def test_loo_and_classification_loo(diag_fit, diag_train):
     res = loo(diag_fit, diag_train)
     assert np.isfinite(res.elpd_loo) and res.n_data_points == len(diag_train)
     cls = classification_loo(diag_fit, diag_train)
-    assert cls["elpd"] < 0 and cls["n"] == len(diag_train)
-    assert np.all(cls["pointwise"] <= 0)
+    assert cls["n"] == len(diag_train)
+    # Leaving a subject out can only cost: the LOO log score is below the in-sample one,
+    # log of the posterior-mean P(own class | markers).
+    loglik, labels = class_log_likelihoods(diag_fit, diag_train)
+    joint = loglik + np.log(diag_fit.prior_probabilities())[None, :, None]
+    idx = np.arange(len(labels))
+    log_post = joint[:, labels, idx] - logsumexp(joint, axis=1)
+    in_sample = logsumexp(log_post, axis=0) - np.log(len(log_post))
+    assert cls["elpd"] < in_sample.sum()
+    assert np.max(cls["pareto_k"]) < 0.7        # well-specified, 300 subjects: reliable
     # Better than guessing with the prior alone.
     prior = np.log(diag_fit.prior_probabilities())
     labels = class_log_likelihoods(diag_fit, diag_train)[1]
@@ -63,3 +72,12 @@ def test_loo_and_classification_loo(diag_fit, diag_train):
     assert table.loc[0, "elpd_diff"] == 0.0
 
 
+
+
+def test_pareto_k_above_0_7_warns_once():
+    from alsstats.errors import ParetoKWarning
+    from alsstats.models.diagnostic.criticism import _warn_pareto_k
+
+    with pytest.warns(ParetoKWarning, match=r"loo: 1 of 3 subjects have Pareto k > 0.7 "
+                                            r"\(max 0.91\)"):
+        _warn_pareto_k(np.array([0.2, 0.91, 0.69]), "loo")

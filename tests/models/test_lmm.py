@@ -28,7 +28,7 @@ def _cohort(seed=3, n=60, times=(0.0, 0.5, 1.0, 2.0), jitter=0.1):
 
 @pytest.mark.parametrize("method", ["reml", "ml"])
 def test_agrees_with_statsmodels_mixedlm(method):
-    smf = pytest.importorskip("statsmodels.formula.api")
+    import statsmodels.formula.api as smf  # a dev dependency: never skipped
     df = _cohort()
     ours = fit_lmm_formula("y ~ group * t + age + (t | subject)", df, method=method)
     sm = smf.mixedlm("y ~ group * t + age", df, groups="subject", re_formula="~t").fit(
@@ -190,7 +190,8 @@ def test_no_stall_at_a_zero_diagonal_of_the_covariance_factor():
     # gradient search from Λ = I stopped at Λ_11 = 0 — a stationary point, since the
     # deviance is even in each diagonal entry — with log-likelihood −1871.22 instead of
     # statsmodels' −1863.22.  The moment-based start and boundary restarts find the optimum.
-    smf = pytest.importorskip("statsmodels.formula.api")
+    import statsmodels.formula.api as smf  # a dev dependency: never skipped
+
     from alsstats.simulate import simulate_cohort
 
     d, _ = simulate_cohort("default", seed=4)

@@ -55,7 +55,7 @@ def test_workers_1_and_2_identical():
 
 
 def test_dask_scheduler_address_identical():
-    distributed = pytest.importorskip("distributed")
+    import distributed  # a dev dependency (pyproject [dev]): never skipped
     s = adascog()
     serial = simulate_power(s, 60, 4, chunk_size=15)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -65,8 +65,8 @@ def test_dask_scheduler_address_identical():
     np.testing.assert_array_equal(serial.results, on_dask.results)
 
 
-@pytest.mark.slow
 def test_dask_local_cluster_identical():
+    # Tiny (60 replicates, 2 workers): the "local" scheduler starts its own cluster.
     s = adascog()
     serial = simulate_power(s, 60, 4, chunk_size=15)
     local = simulate_power(s, 60, 4, chunk_size=15, scheduler="local", workers=2)
