@@ -31,8 +31,7 @@ estimator and model structure, and a refit of the same structure swaps the data 
 compiled model.  Its convergence is judged by the spec's ``[convergence]`` policy
 (:mod:`alsstats.inference.convergence`).  ``"reml"``/``"ml"`` use
 :func:`alsstats.models.lmm.engine.fit_lmm` (agrees with lme4); their convergence is the
-optimiser's
-(:class:`~alsstats.inference.convergence.OptimizerConvergence`).
+optimiser's (:class:`~alsstats.inference.convergence.OptimizerConvergence`).
 """
 
 from __future__ import annotations
@@ -48,8 +47,9 @@ from alsstats.errors import ConvergenceWarning, SpecError
 from alsstats.inference.convergence import OptimizerConvergence, check_convergence
 from alsstats.inference.sampling import SamplingConfig, integer_seed
 from alsstats.inference.threads import single_threaded_blas
-from alsstats.models.base import BayesianEstimator
+from alsstats.models.base import BayesianEstimator, write_fit
 from alsstats.models.longitudinal.data import Columns, prepare_long_data
+from alsstats.models.longitudinal.persistence import from_inference_data, to_inference_data
 from alsstats.models.longitudinal.posterior import natural_draws, standard_draws, subject_draws
 from alsstats.models.longitudinal.reml import fit_reml, reml_draws
 from alsstats.models.longitudinal.spec import LongitudinalSpec, load_longitudinal_spec
@@ -148,8 +148,6 @@ class LongitudinalModel(BayesianEstimator):
         self.converged_ = bool(self.convergence_.ok)
         self.meta_ = _meta(ld, spec)
         self.data_hash_ = ld.data_hash
-        from alsstats.models.longitudinal.persistence import to_inference_data
-
         self.idata_ = to_inference_data(self, posterior)
         if not self.converged_:
             warnings.warn(self.convergence_.message(f"longitudinal {self.method} fit"),
@@ -299,16 +297,12 @@ class LongitudinalModel(BayesianEstimator):
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> None:
         """Write the fit as NetCDF (ArviZ InferenceData) with provenance; never pickle."""
-        from alsstats.models.base import write_fit
-
         self._check_fitted()
         write_fit(self.idata_, path, group=self._provenance_group)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> LongitudinalModel:
         """Read a fit written by :meth:`save`; warns if the fit did not converge."""
-        from alsstats.models.longitudinal.persistence import from_inference_data
-
         model = from_inference_data(cls, path)
         if not model.converged_:
             warnings.warn(model.convergence_.message(f"{path}: this fit"), ConvergenceWarning,
