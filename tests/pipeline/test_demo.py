@@ -40,7 +40,8 @@ def test_non_convergence_is_flagged_in_the_report(demo):
     html = (demo / "index.html").read_text(encoding="utf-8")
     table = pd.read_csv(demo / "data" / "diagnostic-convergence.csv")
     converged = table.set_index("quantity").loc["converged", "value"] == "True"
-    assert ("did NOT meet the convergence criteria" in html) == (not converged)
+    assert ("The diagnostic model fit did NOT meet the convergence criteria"
+            in html) == (not converged)
 
 
 def test_roc_figure_data_matches_auc_table(demo):
