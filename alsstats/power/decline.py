@@ -23,8 +23,9 @@ from scipy import stats
 
 from alsstats.errors import SpecError
 from alsstats.random import as_generator, spawn_seeds
+from alsstats.schema import COLUMNS
 
-__all__ = ["DeclinePower", "decline_detection_power"]
+__all__ = ["MAX_SIMULATED_PATIENTS", "DeclinePower", "decline_detection_power"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,14 @@ class DeclinePower:
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
+
+
+#: Largest n × replicates simulated in one call: the cohort of all replicates is held in
+#: memory at once (about 2 kB per simulated patient, so about 1 GB at this bound).
+MAX_SIMULATED_PATIENTS = 500_000
+#: Outcomes with a within-patient change: numeric cohort measures of the schema.
+_OUTCOMES = tuple(c.name for c in COLUMNS if c.kind == "float" and c.name not in
+                  ("years_from_baseline", "age", "disease_duration_months"))
 
 
 def decline_detection_power(n: int, dt: float, *, outcome: str = "total_gm_volume_mm3",
@@ -89,6 +98,13 @@ def decline_detection_power(n: int, dt: float, *, outcome: str = "total_gm_volum
         raise SpecError("alternative must be 'two-sided' or 'less'")
     if int(n_replicates) != n_replicates or n_replicates < 1:
         raise SpecError("n_replicates must be a positive whole number")
+    if int(n) * int(n_replicates) > MAX_SIMULATED_PATIENTS:
+        raise SpecError(f"n × replicates = {int(n) * int(n_replicates):,} simulated patients; "
+                        f"at most {MAX_SIMULATED_PATIENTS:,} (about 1 GB of memory) are "
+                        "simulated at once: lower --replicates")
+    if outcome not in _OUTCOMES:
+        raise SpecError(f"outcome {outcome!r} is not a longitudinal cohort measure; expected "
+                        f"one of {', '.join(_OUTCOMES)}")
     base = load_scenario(scenario)
     raw = base.to_dict()
     raw["design"]["visit_years"] = [0.0, float(dt)]
@@ -105,6 +121,9 @@ def decline_detection_power(n: int, dt: float, *, outcome: str = "total_gm_volum
         raise SpecError(f"outcome {outcome!r} is not a cohort column")
     wide = data.pivot(index="subject_id", columns="visit", values=outcome)
     y0, y1 = wide[0].to_numpy(dtype=float), wide[1].to_numpy(dtype=float)
+    if not (np.isfinite(y0) & np.isfinite(y1)).any():
+        raise SpecError(f"outcome {outcome!r} is never measured at both scans in scenario "
+                        f"{base.name!r} (e.g. measured at baseline only): no change to test")
     if log_scale:
         y0, y1 = np.log(y0), np.log(y1)
     # Subjects are independent and a subject's site is the same at both scans (its offset
