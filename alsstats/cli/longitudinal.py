@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from alsstats._files import write_json
 from alsstats.cli._common import Outcome, add_command, to_jsonable
+from alsstats.cli._table import check_identifiers, read_table
 from alsstats.errors import DataValidationError, Problem
+from alsstats.schema import check_plausible
 
 __all__ = ["register"]
 
@@ -35,6 +38,10 @@ def register(sub) -> None:
     p.add_argument("--spec", help="model spec TOML (default: the shipped spec)")
     p.add_argument("--seed", type=int, default=None, help="random seed")
     p.add_argument("--out", help="write the fit: .nc (NetCDF, reloadable) or .json (results)")
+    p.add_argument("--positive-only", action="store_true",
+                   help="the outcome cannot be negative (a volume, a concentration): a value "
+                        "<= 0 is an error (automatic for known cohort columns, with their "
+                        "units and ranges)")
     p = add_command(sub, "decline-power",
                     "power of a paired t-test to detect decline in n patients scanned twice",
                     _run_power)
@@ -48,17 +55,19 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=None)
 
 
-def _read_table(path: str) -> pd.DataFrame:
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"{p}: no such file")
-    try:
-        if p.suffix.lower() == ".parquet":
-            return pd.read_parquet(p)
-        return pd.read_csv(p)
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise DataValidationError([Problem(f"cannot read the table: {exc}", file=str(p))]
-                                  ) from exc
+def _check_outcome(data: pd.DataFrame, args: argparse.Namespace) -> None:
+    """Known cohort columns by the schema (units, ranges); ``--positive-only`` for others."""
+    file = str(args.data)
+    offset = None if Path(file).suffix.lower() in (".parquet", ".pq") else 2
+    check_plausible(data, file=file, line_offset=offset)
+    check_identifiers(data, (args.subject, args.group, args.site), file)
+    if args.positive_only and args.outcome in data.columns:
+        y = pd.to_numeric(data[args.outcome], errors="coerce").to_numpy(dtype=float)
+        bad = np.flatnonzero(np.isfinite(y) & (y <= 0))
+        if len(bad):
+            raise DataValidationError([Problem(
+                f"must be > 0 (--positive-only); {len(bad)} value(s) are not",
+                column=args.outcome, row=int(bad[0]), value=float(y[bad[0]]), file=file)])
 
 
 def _run_longitudinal(args: argparse.Namespace) -> Outcome:
@@ -66,7 +75,8 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
 
     if args.out and Path(args.out).suffix.lower() not in (".nc", ".json"):
         raise DataValidationError(f"--out must end in .nc or .json: {args.out}")
-    data = _read_table(args.data)
+    data = read_table(args.data)
+    _check_outcome(data, args)
     model = LongitudinalModel(spec=args.spec, method=args.method, outcome=args.outcome,
                               time=args.time, subject=args.subject, group=args.group,
                               covariates=tuple(args.covariate), site=args.site, seed=args.seed)
