@@ -88,9 +88,11 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    name = " ".join(v for v in (args.command, getattr(args, "model", None)
-                                if args.command == "fit" else None,
-                                getattr(args, "power_command", None)) if v)
+    name = " ".join(v for v in (args.command,
+                                getattr(args, "model", None) if args.command == "fit" else None,
+                                getattr(args, "power_command", None),
+                                getattr(args, "diagnostic_command", None),
+                                getattr(args, "outcome_type", None)) if isinstance(v, str))
     as_json = getattr(args, "json", False)
     try:
         drawn = prepare_run(args)

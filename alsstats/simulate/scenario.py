@@ -166,7 +166,11 @@ class Scenario:
         design = _strict(top["design"], {"n_sites", "visit_years", "visit_jitter_years",
                                          "retention", "followup_modalities"}, f"{source}.design",
                          {"visit_years"})
-        n_sites = int(_num(design, "n_sites", f"{source}.design", 1, low=1))
+        n_sites_value = _num(design, "n_sites", f"{source}.design", 1, low=1)
+        if n_sites_value != int(n_sites_value):
+            raise ScenarioError(f"{source}.design.n_sites: must be a whole number, got "
+                                f"{design['n_sites']!r}")
+        n_sites = int(n_sites_value)
         visits = _float_list(design["visit_years"], f"{source}.design.visit_years")
         if not visits or visits[0] != 0.0 or any(b <= a for a, b in itertools.pairwise(visits)):
             raise ScenarioError(f"{source}.design.visit_years: must start at 0 and increase, "
