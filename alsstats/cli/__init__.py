@@ -96,9 +96,6 @@ def main(argv: list[str] | None = None) -> int:
     as_json = getattr(args, "json", False)
     try:
         drawn = prepare_run(args)
-        if drawn is not None:
-            print(f"alsstats {name}: no --seed given; using seed {drawn} "
-                  f"(pass --seed {drawn} to repeat this run)", file=sys.stderr)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
             outcome = args.func(args)
@@ -136,4 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         emit(outcome, as_json)
     except BrokenPipeError:  # e.g. piped into `head`
         sys.stderr.close()
+        return 0
+    if drawn is not None:  # after the result, so that an error is always the first line
+        print(f"alsstats {name}: no --seed given; used seed {drawn} "
+              f"(pass --seed {drawn} to repeat this run)", file=sys.stderr)
     return 0

@@ -19,10 +19,11 @@ import pandas as pd
 from alsstats._files import atomic_write
 from alsstats.cli._common import Outcome, add_command
 from alsstats.cli._table import check_identifiers
-from alsstats.errors import ConvergenceWarning, DataValidationError
+from alsstats.errors import ConvergenceWarning, DataValidationError, Problem
 from alsstats.inference.sampling import SAMPLERS
 from alsstats.models.diagnostic.model import DiagnosticModel
-from alsstats.schema import check_plausible, read_cohort
+from alsstats.models.diagnostic.spec import load_spec
+from alsstats.schema import NEAR_CONSTANT_RTOL, check_plausible, is_near_constant, read_cohort
 
 __all__ = ["register"]
 
@@ -64,10 +65,25 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="output CSV")
 
 
+def _refuse_constant_markers(data: pd.DataFrame, args: argparse.Namespace) -> None:
+    """A spec marker that is (near-)constant at baseline is refused before any compiling."""
+    spec = load_spec(args.spec)
+    base = data.sort_values(["subject_id", "visit"], kind="stable").drop_duplicates("subject_id")
+    flat = [m for m in spec.marker_names
+            if m in base.columns and base[m].notna().sum() >= 2 and is_near_constant(base[m])]
+    if flat:
+        raise DataValidationError([Problem(
+            f"marker is constant over the subjects' baseline visits (relative spread <= "
+            f"{NEAR_CONSTANT_RTOL:g}); it cannot inform the diagnosis: drop it from the spec",
+            column=m, value=float(base[m].dropna().iloc[0]), file=str(args.data))
+            for m in flat])
+
+
 def _run_fit(args: argparse.Namespace) -> Outcome:
     if not str(args.out).endswith(".nc"):
         raise DataValidationError(f"--out {args.out}: the model file must end in .nc")
     data = read_cohort(args.data)
+    _refuse_constant_markers(data, args)
     start = time.perf_counter()
     model = DiagnosticModel(spec=args.spec, draws=args.draws, tune=args.tune,
                             chains=args.chains, sampler=args.sampler, seed=args.seed,
@@ -120,11 +136,11 @@ def _run_score(args: argparse.Namespace) -> Outcome:
     if not str(args.out).lower().endswith(".csv"):
         raise DataValidationError(f"--out {args.out}: scores are written as CSV; the file must "
                                   "end in .csv")
+    table = read_cohort(args.data, validate=False)
+    _check_score_table(table, str(args.data))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = DiagnosticModel.load(args.model, spec=args.spec)
-    table = read_cohort(args.data, validate=False)
-    _check_score_table(table, str(args.data))
     repeats = int(table.duplicated().sum())
     table = table.drop_duplicates().reset_index(drop=True)
     if "visit" in table.columns:
