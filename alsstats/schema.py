@@ -100,10 +100,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("gaba_crlb", "float", "%", "Cramér–Rao lower bound of GABA", 0, 999),
     Column("glu_naa", "float", "ratio", "Glu/NAA", 0, 20, low_open=True),
     Column("glu_gaba", "float", "ratio", "Glu/GABA", 0, 100, low_open=True),
+    # >= 100 mm³: no bilateral cortical region is smaller (adults ~15,000-30,000 mm³); the
+    # same volumes in cm³ (~15-30) fall below it and get the cm³ hint.
     Column("m1_volume_mm3", "float", "mm^3", "precentral (M1) gray-matter volume",
-           2_000, 100_000),
+           100, 100_000),
     Column("precuneus_volume_mm3", "float", "mm^3", "precuneus gray-matter volume",
-           2_000, 100_000),
+           100, 100_000),
     Column("m1_precuneus_ratio", "float", "ratio", "M1 / precuneus volume", 0, 5, low_open=True),
     Column("total_gm_volume_mm3", "float", "mm^3", "FreeSurfer TotalGrayVol",
            200_000, 1_500_000),

@@ -9,8 +9,8 @@ Each case runs the CLI in-process on a fresh workspace and asserts
 * every input unchanged (SHA-256 of every file in the workspace).
 
 No case samples or fits: each is refused before any model is compiled.  The verdict of a
-case is "clear+safe" when all five hold; ``test_battery_summary`` prints the counts
-recorded in benchmarks/RESULTS.md.
+case is "clear+safe" when all of these hold (and no file contents are quoted where a case
+names text that must not appear); the counts are recorded in benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
