@@ -294,6 +294,11 @@ def _check_column(spec: Column, s: pd.Series, rows: np.ndarray, col: _Collector)
         other = ~blank & ~vals.map(type).eq(str).to_numpy(bool)
         if other.any():  # numbers read as IDs: keep their text form
             vals[other] = vals[other].astype(str)
+        control = ~blank & vals.astype(str).str.contains(r"[\x00-\x1f\x7f]", regex=True
+                                                         ).to_numpy(bool)
+        if control.any():  # a NUL cannot be written to NetCDF; none is a real identifier
+            col.add("contains a control character (e.g. NUL)", spec.name, rows[control],
+                    [str(v).encode("unicode_escape").decode() for v in vals[control]])
         return vals
     if spec.kind == "category":
         text = _stripped(s, blank)

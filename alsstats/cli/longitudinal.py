@@ -83,6 +83,7 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
     model.fit(data)
     result = to_jsonable(model.to_dict())
     result["data"] = str(args.data)
+    result.setdefault("seed", args.seed)
     if args.out:
         if args.out.lower().endswith(".nc"):
             model.save(args.out)

@@ -88,6 +88,8 @@ def _finish(args, data: dict, text: str) -> Outcome:
         raise AlsStatsError("power is undefined: no simulated replicate could be analysed "
                             f"({data.get('failed', 'all')} failed); check the design "
                             "(sizes, markers, groups)")
+    if hasattr(args, "seed"):
+        data.setdefault("seed", args.seed)  # every result file says how to repeat it
     if getattr(args, "out", None):
         write_json(args.out, to_jsonable(data))
         text += f"\nwritten: {args.out}"

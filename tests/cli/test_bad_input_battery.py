@@ -108,6 +108,12 @@ def _nul_subject(ws: Path) -> None:
     df.to_csv(ws / "nul.csv", index=False)
 
 
+def _nul_cohort(ws: Path) -> None:
+    def change(df):
+        df.loc[df["subject_id"] == df["subject_id"].iloc[0], "subject_id"] = "P\x0001"
+    _cohort_with(ws, "nulcohort.csv", change)
+
+
 def _conflicting_rows(ws: Path) -> None:
     df = pd.read_csv(ws / "cohort.csv", dtype=str, keep_default_na=False)
     extra = df.iloc[[0]].copy()
@@ -370,6 +376,10 @@ CASES = [
     Case("longitudinal-nul-in-id", [*_LONG[:2], "{ws}/nul.csv", *_LONG[3:], "--out",
                                     "{ws}/fit.nc"], 1, r"control character", setup=_nul_subject,
          target="fit.nc"),
+    Case("validate-nul-in-id", ["validate", "{ws}/nulcohort.csv"], 1,
+         r"subject_id.*control character", setup=_nul_cohort),
+    Case("fit-nul-in-id", [*_FIT[:3], "{ws}/nulcohort.csv", *_FIT[4:]], 1,
+         r"subject_id.*control character", setup=_nul_cohort, target="fit.nc"),
     # -- security -------------------------------------------------------------------------
     *[Case(f"manifest-path-outside-{how}",
            ["ingest", "--manifest", "{ws}/study/manifest.toml", "--out", "{ws}/c.csv"], 1,
