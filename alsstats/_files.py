@@ -22,9 +22,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from alsstats.errors import OutputError
+from alsstats.errors import DataValidationError, OutputError, Problem
 
-__all__ = ["atomic_path", "atomic_write", "check_output_target", "file_sha256", "write_json"]
+__all__ = ["atomic_path", "atomic_write", "check_output_target", "check_utf8", "file_sha256",
+           "write_json"]
 
 
 def check_output_target(path: str | os.PathLike, *, folder: bool = False) -> Path:
@@ -118,3 +119,17 @@ def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def check_utf8(path: str | os.PathLike) -> None:
+    """Raise a one-line :class:`DataValidationError` naming the line of the first byte that
+    is not UTF-8 (a text table saved as Latin-1 or UTF-16, or a binary file)."""
+    p = Path(path)
+    data = p.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise DataValidationError([Problem(
+            f"line {line}: not UTF-8 text (byte {exc.start}); save the file as UTF-8",
+            file=str(p))]) from None

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from alsstats._files import atomic_path
+from alsstats._files import atomic_path, check_utf8
 from alsstats.errors import DataValidationError, Problem
 
 __all__ = [
@@ -429,9 +429,13 @@ def read_cohort(path: str | os.PathLike, *, validate: bool = True) -> pd.DataFra
     Problems name the file and, for CSV, the line.
     """
     p = Path(path)
+    if p.is_dir():
+        raise DataValidationError(f"{p}: is a folder, not a table file")
     if not p.exists():
         raise DataValidationError(f"{p}: file not found")
     suffix = p.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        check_utf8(p)
     try:
         if suffix == ".parquet":
             raw = pd.read_parquet(p)

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from alsstats._files import check_utf8
 from alsstats.errors import DataValidationError, Problem
 from alsstats.schema import NEAR_CONSTANT_RTOL, check_plausible, is_near_constant
 
@@ -50,7 +51,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
             return pd.read_parquet(p)
         if suffix in (".csv", ".txt", ".tsv"):
             sep = "\t" if suffix == ".tsv" else ","
-            _check_text(p)
+            check_utf8(p)
             df = pd.read_csv(p, sep=sep)
             _check_delimiter(df, p, sep)
             return df
@@ -86,18 +87,6 @@ def check_identifiers(df: pd.DataFrame, columns, file: str) -> None:
                                     file=file))
     if problems:
         raise DataValidationError(problems)
-
-
-def _check_text(p: Path) -> None:
-    """A CSV must be UTF-8: the first undecodable byte is reported with its line."""
-    data = p.read_bytes()
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise DataValidationError([Problem(
-            f"line {line}: not UTF-8 text (byte {exc.start}); save the file as UTF-8",
-            file=str(p))]) from None
 
 
 def _check_delimiter(df: pd.DataFrame, p: Path, sep: str) -> None:

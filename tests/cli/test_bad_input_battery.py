@@ -399,6 +399,10 @@ CASES = [
          r"tab-separated", setup=_tab_in_csv),
     Case("roc-data-is-folder", ["roc", "{ws}/folder", "--outcome", "y", "--marker", "a"], 1,
          r"is a folder"),
+    Case("validate-data-is-folder", ["validate", "{ws}/folder"], 1, r"is a folder"),
+    Case("validate-not-utf8", ["validate", "{ws}/latin1cohort.csv"], 1,
+         r"line 5: not UTF-8", setup=lambda ws: (ws / "latin1cohort.csv").write_bytes(
+             (ws / "cohort.csv").read_text().replace("P000002", "P\u00e9002").encode("latin-1"))),
     Case("validate-missing-file", ["validate", "{ws}/nope.csv"], 1, r"nope\.csv: file not found"),
     Case("unknown-option", [*_ROC, "--bogus"], 2, r"unrecognized arguments: --bogus"),
     Case("missing-required", ["roc", "{ws}/table.csv"], 2, r"required: --outcome"),
