@@ -18,10 +18,12 @@ import pandas as pd
 
 from alsstats._files import atomic_write
 from alsstats.cli._common import EXIT_NOT_CONVERGED, Outcome, add_command, add_strict
-from alsstats.errors import ConvergenceWarning, DataValidationError
+from alsstats.cli._table import check_identifiers
+from alsstats.errors import ConvergenceWarning, DataValidationError, Problem
 from alsstats.inference.sampling import SAMPLERS
 from alsstats.models.diagnostic.model import DiagnosticModel
-from alsstats.schema import read_cohort
+from alsstats.models.diagnostic.spec import load_spec
+from alsstats.schema import NEAR_CONSTANT_RTOL, check_plausible, is_near_constant, read_cohort
 
 __all__ = ["register"]
 
@@ -64,10 +66,25 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="output CSV")
 
 
+def _refuse_constant_markers(data: pd.DataFrame, args: argparse.Namespace) -> None:
+    """A spec marker that is (near-)constant at baseline is refused before any compiling."""
+    spec = load_spec(args.spec)
+    base = data.sort_values(["subject_id", "visit"], kind="stable").drop_duplicates("subject_id")
+    flat = [m for m in spec.marker_names
+            if m in base.columns and base[m].notna().sum() >= 2 and is_near_constant(base[m])]
+    if flat:
+        raise DataValidationError([Problem(
+            f"marker is constant over the subjects' baseline visits (relative spread <= "
+            f"{NEAR_CONSTANT_RTOL:g}); it cannot inform the diagnosis: drop it from the spec",
+            column=m, value=float(base[m].dropna().iloc[0]), file=str(args.data))
+            for m in flat])
+
+
 def _run_fit(args: argparse.Namespace) -> Outcome:
     if not str(args.out).endswith(".nc"):
         raise DataValidationError(f"--out {args.out}: the model file must end in .nc")
     data = read_cohort(args.data)
+    _refuse_constant_markers(data, args)
     start = time.perf_counter()
     model = DiagnosticModel(spec=args.spec, draws=args.draws, tune=args.tune,
                             chains=args.chains, sampler=args.sampler, seed=args.seed,
@@ -95,11 +112,39 @@ def _run_fit(args: argparse.Namespace) -> Outcome:
                    exit_code=EXIT_NOT_CONVERGED if args.strict and not conv.ok else 0)
 
 
+def _check_score_table(table: pd.DataFrame, file: str) -> None:
+    """Known columns by the schema; one row per (subject, visit): conflicts are errors."""
+    offset = None if file.lower().endswith(".parquet") else 2
+    check_plausible(table, file=file, line_offset=offset)
+    check_identifiers(table, ("subject_id", "site"), file)
+    keys = [c for c in ("subject_id", "visit") if c in table.columns]
+    if "subject_id" not in keys:
+        return
+    dup = table.duplicated(keys, keep=False).to_numpy()
+    if not dup.any():
+        return
+    groups = table[dup].groupby(keys, sort=False, dropna=False)
+    conflicts = [g for _, g in groups if len(g.drop_duplicates()) > 1]
+    if conflicts:
+        g = conflicts[0]
+        where = "/".join(str(v) for v in g.iloc[0][keys])
+        rows = ", ".join(str(int(i) + (offset or 0)) for i in g.index[:5])
+        raise DataValidationError(
+            f"{file}: {len(conflicts)} (subject, visit) with conflicting rows, e.g. {where} on "
+            f"{'lines' if offset else 'rows'} {rows}; keep one row per subject and visit")
+
+
 def _run_score(args: argparse.Namespace) -> Outcome:
+    if not str(args.out).lower().endswith(".csv"):
+        raise DataValidationError(f"--out {args.out}: scores are written as CSV; the file must "
+                                  "end in .csv")
+    table = read_cohort(args.data, validate=False)
+    _check_score_table(table, str(args.data))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = DiagnosticModel.load(args.model, spec=args.spec)
-    table = read_cohort(args.data, validate=False)
+    repeats = int(table.duplicated().sum())
+    table = table.drop_duplicates().reset_index(drop=True)
     if "visit" in table.columns:
         visit = pd.to_numeric(table["visit"], errors="coerce")
         if visit.isna().any():
@@ -116,10 +161,12 @@ def _run_score(args: argparse.Namespace) -> Outcome:
         scores.to_csv(fh, index=False, lineterminator="\n", float_format="%.6g")
     conv = model.convergence_
     text = f"scored {len(scores)} subjects; wrote {args.out}"
+    if repeats:
+        text += f"\n{repeats} exact repeated row(s) of the data ignored"
     if not conv.ok:
         text += "\nWARNING: the model did NOT converge: " + "; ".join(conv.problems())
     return Outcome({"scores": str(args.out), "subjects": len(scores),
                     "prevalence": scores.attrs["prevalence"], "interval": scores.attrs["interval"],
-                    "fit_converged": conv.ok,
+                    "fit_converged": conv.ok, "repeated_rows_ignored": repeats,
                     "mean_p_als": float(scores["p_als"].mean()) if len(scores) else None},
                    text)

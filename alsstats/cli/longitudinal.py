@@ -10,6 +10,7 @@ import argparse
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from alsstats._files import write_json
@@ -20,7 +21,9 @@ from alsstats.cli._common import (
     add_strict,
     to_jsonable,
 )
+from alsstats.cli._table import check_identifiers, read_table
 from alsstats.errors import ConvergenceWarning, DataValidationError, Problem
+from alsstats.schema import check_plausible
 
 __all__ = ["register"]
 
@@ -43,6 +46,10 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed")
     p.add_argument("--out", help="write the fit: .nc (NetCDF, reloadable) or .json (results)")
     add_strict(p)
+    p.add_argument("--positive-only", action="store_true",
+                   help="the outcome cannot be negative (a volume, a concentration): a value "
+                        "<= 0 is an error (automatic for known cohort columns, with their "
+                        "units and ranges)")
     p = add_command(sub, "decline-power",
                     "power of a paired t-test to detect decline in n patients scanned twice",
                     _run_power)
@@ -56,17 +63,19 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=None)
 
 
-def _read_table(path: str) -> pd.DataFrame:
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"{p}: no such file")
-    try:
-        if p.suffix.lower() == ".parquet":
-            return pd.read_parquet(p)
-        return pd.read_csv(p)
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise DataValidationError([Problem(f"cannot read the table: {exc}", file=str(p))]
-                                  ) from exc
+def _check_outcome(data: pd.DataFrame, args: argparse.Namespace) -> None:
+    """Known cohort columns by the schema (units, ranges); ``--positive-only`` for others."""
+    file = str(args.data)
+    offset = None if Path(file).suffix.lower() in (".parquet", ".pq") else 2
+    check_plausible(data, file=file, line_offset=offset)
+    check_identifiers(data, (args.subject, args.group, args.site), file)
+    if args.positive_only and args.outcome in data.columns:
+        y = pd.to_numeric(data[args.outcome], errors="coerce").to_numpy(dtype=float)
+        bad = np.flatnonzero(np.isfinite(y) & (y <= 0))
+        if len(bad):
+            raise DataValidationError([Problem(
+                f"must be > 0 (--positive-only); {len(bad)} value(s) are not",
+                column=args.outcome, row=int(bad[0]), value=float(y[bad[0]]), file=file)])
 
 
 def _run_longitudinal(args: argparse.Namespace) -> Outcome:
@@ -74,7 +83,8 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
 
     if args.out and Path(args.out).suffix.lower() not in (".nc", ".json"):
         raise DataValidationError(f"--out must end in .nc or .json: {args.out}")
-    data = _read_table(args.data)
+    data = read_table(args.data)
+    _check_outcome(data, args)
     model = LongitudinalModel(spec=args.spec, method=args.method, outcome=args.outcome,
                               time=args.time, subject=args.subject, group=args.group,
                               covariates=tuple(args.covariate), site=args.site, seed=args.seed)
@@ -83,6 +93,7 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
         model.fit(data)
     result = to_jsonable(model.to_dict())
     result["data"] = str(args.data)
+    result.setdefault("seed", args.seed)
     if args.out:
         if args.out.lower().endswith(".nc"):
             model.save(args.out)

@@ -111,7 +111,9 @@ def read_clinical(path: str | Path, rules: IdRules, *, sheet: str | None = None,
     df = df.rename(columns=rename)
     for needed in ("subject_id", "visit"):
         if needed not in df.columns:
-            raise fail(p, f"no {needed} column (headers: {', '.join(map(str, rename))})", 1)
+            # the header names are not quoted: the file may not be a sheet at all
+            raise fail(p, f"no {needed} column among the {len(rename)} header(s) of the sheet; "
+                       "name it as in the cohort schema or map it with [clinical] columns", 1)
     id_map: dict[str, str] = {}
     subjects, visits = [], []
     for i, (raw, visit) in enumerate(zip(df["subject_id"], df["visit"], strict=True)):

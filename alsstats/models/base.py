@@ -74,8 +74,9 @@ def read_fit(path: str | os.PathLike, *, model: str,
         raise AlsStatsError(f"{p}: saved model not found")
     try:
         idata = az.from_netcdf(str(p))
-    except (OSError, ValueError, KeyError) as exc:
-        raise AlsStatsError(f"{p}: not a readable NetCDF model file: {exc}") from exc
+    except Exception as exc:  # any reader failure on an untrusted file: damaged or not NetCDF
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise AlsStatsError(f"{p}: not a readable NetCDF model file ({reason})") from None
     attrs = idata[group].attrs if group in idata.groups() else {}
     missing = [k for k in _PROVENANCE_KEYS if k not in attrs]
     if missing:

@@ -124,17 +124,25 @@ def render_html(report: Report) -> str:
 def write_report(report: Report, out_dir: str | os.PathLike) -> Path:
     """Write ``index.html`` into ``out_dir`` (atomically) and the CSV of each figure/table.
 
-    Returns the path of ``index.html``.
+    CSV files of a previous report in ``out_dir/data/`` that this report does not
+    write are removed, so the folder holds exactly this report.  Returns the path
+    of ``index.html``.
     """
     out = Path(out_dir)
     html = render_html(report)
     data_dir = out / "data"
+    written = set()
     for section in report.sections:
         for item in section.items:
             frame = item.data if isinstance(item, Figure) else item.frame
-            with atomic_write(data_dir / f"{section.slug}-{item.slug}.csv",
-                              encoding="utf-8", newline="") as fh:
+            name = f"{section.slug}-{item.slug}.csv"
+            written.add(name)
+            with atomic_write(data_dir / name, encoding="utf-8", newline="") as fh:
                 frame.to_csv(fh, index=False)
+    if data_dir.is_dir():
+        for stale in data_dir.glob("*.csv"):
+            if stale.name not in written and stale.is_file():
+                stale.unlink()
     index = out / "index.html"
     with atomic_write(index, encoding="utf-8") as fh:
         fh.write(html)

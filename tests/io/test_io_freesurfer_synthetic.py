@@ -68,7 +68,7 @@ def test_truncated_mid_line(tmp_path):
     p.write_text(cut)
     line = cut.count("\n") + 1
     with pytest.raises(DataValidationError,
-                       match=rf"lh\.aparc\.stats line {line} .*row has 3 fields but # ColHeaders "
+                       match=rf"lh\.aparc\.stats line {line}: row has 3 fields but # ColHeaders "
                              r"names 10 \(file truncated"):
         read_aparc(p, "lh")
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from alsstats.errors import DataValidationError, Problem
 from alsstats.models.diagnostic.spec import DiagnosticSpec
-from alsstats.schema import GROUPS, validate_cohort
+from alsstats.schema import GROUPS, NEAR_CONSTANT_RTOL, is_near_constant, validate_cohort
 
 __all__ = [
     "AGE_SCALE_YEARS",
@@ -126,10 +126,14 @@ def fit_standardization(base: pd.DataFrame, spec: DiagnosticSpec) -> Standardiza
         raise DataValidationError(problems)
     center = np.nanmean(raw, axis=0)
     scale = np.nanstd(raw, axis=0, ddof=1)
-    flat = [spec.marker_names[j] for j in np.flatnonzero(~(scale > 0))]
+    # Relative, not `scale > 0`: values equal up to rounding give a scale of ~1e-15 that
+    # standardises noise into huge numbers (a model that cannot sample).
+    flat = [spec.marker_names[j] for j in range(raw.shape[1])
+            if not scale[j] > 0 or is_near_constant(raw[:, j])]
     if flat:
-        raise DataValidationError([Problem("marker is constant in the training data", n)
-                                   for n in flat])
+        raise DataValidationError([Problem(
+            f"marker is constant in the training data (relative spread <= "
+            f"{NEAR_CONSTANT_RTOL:g} on its modelled scale)", n) for n in flat])
     return Standardization(center=center, scale=scale,
                            age_center=float(base["age"].mean()))
 

@@ -396,6 +396,16 @@ class DiagnosticModel(BayesianEstimator):
     def load(cls, path: str | os.PathLike, spec=None) -> DiagnosticModel:
         """Load a saved fit.  If ``spec`` is given it must equal the fit's spec (else SpecError)."""
         idata = read_fit(path, model=_MODEL_NAME)
+        try:
+            return cls._from_idata(idata, path, spec)
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            if isinstance(exc, SpecError):
+                raise
+            raise SpecError(f"{path}: damaged diagnostic fit (missing or malformed "
+                            f"{str(exc).strip() or type(exc).__name__})") from None
+
+    @classmethod
+    def _from_idata(cls, idata, path, spec) -> DiagnosticModel:
         attrs = idata.posterior.attrs
         stored = DiagnosticSpec.from_json(attrs["spec"])
         if spec is not None:
