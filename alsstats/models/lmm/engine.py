@@ -272,20 +272,26 @@ def _optimise(prof: _Profile, theta0, E: np.ndarray, tol: float):
     return best, n_evals
 
 
-def fit_lmm_formula(formula: str, data: pd.DataFrame, method: str = "reml", **kwargs
-                    ) -> LMMResult:
+def fit_lmm_formula(formula: str, data: pd.DataFrame, method: str = "reml", *,
+                    variance_group: str | None = None, **kwargs) -> LMMResult:
     """Fit ``"y ~ fixed terms + (t | subject)"`` on a table (see :mod:`.formula`).
 
-    Rows missing any used column are dropped.  Extra keyword arguments go to :func:`fit_lmm`.
+    ``variance_group`` names a column (constant within subject) whose levels get their
+    own random-effects covariance.  Rows missing any used column are dropped.  Extra
+    keyword arguments go to :func:`fit_lmm`.
     """
     from alsstats.models.lmm.formula import design_matrices, parse_formula
 
     f = parse_formula(formula)
     if f.subject is None:
         raise SpecError(f"formula {formula!r} has no random-effects term '(... | subject)'")
+    if variance_group is not None and variance_group not in data.columns:
+        raise DataValidationError([Problem("variance_group column is missing",
+                                           column=variance_group)])
     d = design_matrices(f, data)
+    vg = None if variance_group is None else data[variance_group].to_numpy()[d.rows]
     return fit_lmm(d.y, d.X, d.subject, d.Z, method, fixed_names=d.fixed_names,
-                   random_names=d.random_names, **kwargs)
+                   random_names=d.random_names, variance_group=vg, **kwargs)
 
 
 def likelihood_ratio_test(reduced: LMMResult, full: LMMResult) -> LRTResult:
