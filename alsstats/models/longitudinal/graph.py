@@ -64,6 +64,7 @@ def model_signature(data: LongData, spec: LongitudinalSpec) -> tuple:
     graph = {k: v for k, v in spec.to_dict().items() if k not in ("sampling", "convergence")}
     graph["model"].pop("interval")
     graph["model"].pop("reference_group")
+    graph["model"].pop("outcome_scale")
     return (repr(sorted(graph.items())), len(data.groups), len(data.sites), data.X.shape[1])
 
 
@@ -91,16 +92,23 @@ def build_model(data: LongData, spec: LongitudinalSpec):
             site_z = pm.ZeroSumNormal("site_z", sigma=1.0, shape=S)
             mu = mu + (site_sd * site_z)[d["site_idx"]]
         sigma = pm.HalfNormal("sigma", pr["sigma_scale"])
-        tau0 = pm.HalfNormal("tau0", pr["sd_intercept_scale"])
+        # per_group: each group its own Ω_g (SDs and correlation), indexed per subject
+        per_group = spec.group_variances == "per_group"
+        re_shape = G if per_group else ()
+
+        def by_subject(v):
+            return v[d["group_idx"]] if per_group else v
+
+        tau0 = by_subject(pm.HalfNormal("tau0", pr["sd_intercept_scale"], shape=re_shape))
         r = (Y - mu) * W
         s2 = sigma ** 2
         s0 = pt.sum(W * r, axis=1)
         rr = pt.sum(r * r, axis=1)
         c00 = pt.sum(W, axis=1)
         if spec.random_slope:
-            tau1 = pm.HalfNormal("tau1", pr["sd_slope_scale"])
-            rho_raw = pm.Beta("rho_raw", pr["lkj_eta"], pr["lkj_eta"])
-            rho = pm.Deterministic("rho", 2.0 * rho_raw - 1.0)
+            tau1 = by_subject(pm.HalfNormal("tau1", pr["sd_slope_scale"], shape=re_shape))
+            rho_raw = pm.Beta("rho_raw", pr["lkj_eta"], pr["lkj_eta"], shape=re_shape)
+            rho = by_subject(pm.Deterministic("rho", 2.0 * rho_raw - 1.0))
             one_m = 1.0 - rho ** 2
             o00, o11 = 1.0 / (tau0 ** 2 * one_m), 1.0 / (tau1 ** 2 * one_m)
             o01 = -rho / (tau0 * tau1 * one_m)

@@ -46,7 +46,7 @@ from alsstats.errors import ConvergenceWarning, NotFittedError, SpecError
 from alsstats.inference.threads import single_threaded_blas
 from alsstats.models.longitudinal.data import Columns, prepare_long_data
 from alsstats.models.longitudinal.posterior import natural_draws, standard_draws, subject_draws
-from alsstats.models.longitudinal.reml import fit_reml, reml_draws
+from alsstats.models.longitudinal.reml import fit_reml, percent_change, reml_draws, reml_summary
 from alsstats.models.longitudinal.spec import LongitudinalSpec, load_longitudinal_spec
 from alsstats.random import as_generator
 
@@ -102,6 +102,10 @@ class LongitudinalModel(BaseEstimator):
         spec = load_longitudinal_spec(self.spec)
         if self.method != "bayes" and spec.residual != "normal":
             raise SpecError("Student-t residuals need method='bayes'")
+        if self.method == "bayes" and spec.group_variances == "auto":
+            raise SpecError("group_variances = 'auto' chooses by a REML likelihood-ratio test "
+                            "(method reml/ml); for method='bayes' fit 'shared' and 'per_group' "
+                            "and compare them by LOO")
         columns = Columns(self.outcome, self.time, self.subject, self.group,
                           tuple(self.covariates or ()), self.site)
         ld = prepare_long_data(data, columns, random_slope=spec.random_slope)
@@ -112,14 +116,15 @@ class LongitudinalModel(BaseEstimator):
         if self.method == "bayes":
             self.idata_ = self._sample(ld, spec, int(rng.integers(2**31 - 1)))
             std = standard_draws(self.idata_.posterior, ld, spec.group_intercepts)
-            self.draws_ = natural_draws(std, ld)
+            self.draws_ = natural_draws(std, ld, spec.log_outcome)
             self.subject_draws_ = subject_draws(std, ld, rng)
             self.convergence_ = _convergence(self.idata_, spec)
             self.n_chains_ = int(self.idata_.posterior.sizes["chain"])
         else:
             with single_threaded_blas():
-                self.lmm_, layout = fit_reml(ld, spec, self.method)
-                self.draws_, self.subject_draws_ = reml_draws(self.lmm_, layout, ld, rng)
+                self.lmm_, layout, choice = fit_reml(ld, spec, self.method)
+                self.draws_, self.subject_draws_ = reml_draws(
+                    self.lmm_, layout, ld, rng, log_outcome=spec.log_outcome)
             self.lmm_names_ = layout.names
             self.convergence_ = {"optimizer_converged": self.lmm_.converged,
                                  "singular": self.lmm_.singular, "ok": self.lmm_.converged,
@@ -127,6 +132,8 @@ class LongitudinalModel(BaseEstimator):
             self.n_chains_ = 1
         self.converged_ = bool(self.convergence_["ok"])
         self.meta_ = _meta(ld, spec)
+        if self.lmm_ is not None:
+            self.meta_["random_effects_covariance"] = choice
         self.data_hash_ = ld.data_hash
         if not self.converged_:
             warnings.warn(f"longitudinal fit did not converge: {self.convergence_}",
@@ -192,7 +199,9 @@ class LongitudinalModel(BaseEstimator):
         for k, c in enumerate(self.meta_["covariate_names"]):
             rows[f"covariate[{c}]"] = d["covariate"][:, k]
         for name in ("sd_intercept", "sd_slope", "corr", "sigma", "site_sd", "nu"):
-            if name in d:
+            if name in d and d[name].ndim == 2:          # per-group random-effect SDs
+                rows.update({f"{name}[{g}]": d[name][:, k] for k, g in enumerate(groups)})
+            elif name in d:
                 rows[name] = d[name]
         return _draw_table(rows, level, self.n_chains_)
 
@@ -201,7 +210,7 @@ class LongitudinalModel(BaseEstimator):
         self._check()
         s = self.subject_draws_
         lo, hi = _bounds(self.spec_.interval)
-        pct = 100.0 * s["slope"] / s["baseline"]
+        pct = percent_change(s["slope"], s["baseline"], self.spec_.log_outcome)
         out = pd.DataFrame({
             "subject": self.meta_["subjects"], "group": self.meta_["subject_group"],
             "slope": s["slope"].mean(0), "slope_sd": s["slope"].std(0),
@@ -259,7 +268,8 @@ class LongitudinalModel(BaseEstimator):
         self._check()
         if level == "subject":
             s = self.subject_draws_
-            slope = 100.0 * s["slope"] / s["baseline"] if percent else s["slope"]
+            slope = (percent_change(s["slope"], s["baseline"], self.spec_.log_outcome)
+                     if percent else s["slope"])
             index = pd.Index(self.meta_["subjects"], name="subject")
         elif level == "group":
             slope = self.draws_["percent_per_time" if percent else "slope"]
@@ -330,56 +340,9 @@ def _draw_table(rows: dict[str, np.ndarray], level: float, n_chains: int) -> pd.
 
 
 def _reml_summary(model: LongitudinalModel, level: float) -> pd.DataFrame:
-    from scipy import stats
-
-    fit = model.lmm_
-    z = stats.norm.ppf(0.5 + level / 2.0)
-    beta, cov = fit.fixed, fit.fixed_cov
-    names = model.lmm_names_
-    groups = model.meta_["groups"]
-    rows = []
-
-    def add(term, est, se):
-        rows.append({"term": term, "estimate": est, "sd": se,
-                     "lower": est - z * se if np.isfinite(se) else np.nan,
-                     "upper": est + z * se if np.isfinite(se) else np.nan})
-
-    def idx(name):
-        return names.index(name)
-
-    a_idx = [idx(f"intercept[{g}]") if f"intercept[{g}]" in names else idx("intercept")
-             for g in groups]
-    b_idx = [idx(f"slope[{g}]") for g in groups]
-    grad_pct = []
-    for k, g in enumerate(groups):
-        a, b = beta[a_idx[k]], beta[b_idx[k]]
-        add(f"intercept[{g}]", a, np.sqrt(cov[a_idx[k], a_idx[k]]))
-        add(f"slope[{g}]", b, np.sqrt(cov[b_idx[k], b_idx[k]]))
-        grad = np.zeros(len(beta))            # delta method for 100 b/a
-        grad[a_idx[k]] += -100.0 * b / a ** 2
-        grad[b_idx[k]] += 100.0 / a
-        grad_pct.append(grad)
-        add(f"percent_per_time[{g}]", 100.0 * b / a, np.sqrt(grad @ cov @ grad))
-    r = groups.index(model.reference_group_)
-    for k, g in enumerate(groups):
-        if k != r:
-            c = np.zeros(len(beta))
-            c[b_idx[k]], c[b_idx[r]] = 1.0, -1.0
-            add(f"slope_diff[{g} - {groups[r]}]", c @ beta, np.sqrt(c @ cov @ c))
-            gd = grad_pct[k] - grad_pct[r]
-            add(f"percent_diff[{g} - {groups[r]}]",
-                100.0 * (beta[b_idx[k]] / beta[a_idx[k]] - beta[b_idx[r]] / beta[a_idx[r]]),
-                np.sqrt(gd @ cov @ gd))
-    for c in model.meta_["covariate_names"]:
-        j = idx(f"covariate[{c}]")
-        add(f"covariate[{c}]", beta[j], np.sqrt(cov[j, j]))
-    sd = fit.random_sd
-    add("sd_intercept", sd[0], np.nan)
-    if len(sd) == 2:
-        add("sd_slope", sd[1], np.nan)
-        add("corr", fit.random_corr[1, 0], np.nan)
-    add("sigma", fit.sigma, np.nan)
-    return pd.DataFrame(rows).set_index("term")
+    m = model.meta_
+    return reml_summary(model.lmm_, model.lmm_names_, m["groups"], m["covariate_names"],
+                        model.reference_group_, level, model.spec_.log_outcome)
 
 
 def _convergence(idata, spec: LongitudinalSpec) -> dict:
