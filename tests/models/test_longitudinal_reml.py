@@ -191,3 +191,30 @@ def test_variance_group_must_be_constant_within_subject():
     y = np.arange(6.0)
     with pytest.raises(DataValidationError, match="within a subject"):
         fit_lmm(y, np.ones((6, 1)), [0, 0, 1, 1, 2, 2], variance_group=list("aabbab"))
+
+
+def test_bayesian_per_group_likelihood_reduces_to_the_shared_one():
+    # With every group's (τ0, τ1, ρ) equal to the shared values, the per-group marginal
+    # likelihood (random effects integrated out) equals the shared model's exactly.
+    from alsstats.models.longitudinal.graph import build_model
+
+    d, _ = simulate_cohort("default", seed=2, n_per_group={"HC": 10, "ALS": 10, "MIMIC": 0,
+                                                          "PMA": 0}, validate=False)
+    ld = prepare_long_data(d.dropna(subset=["total_gm_volume_mm3"]), Columns(
+        "total_gm_volume_mm3", "years_from_baseline", "subject_id", "group"))
+    shared = build_model(ld, LongitudinalSpec())
+    per = build_model(ld, LongitudinalSpec().replace(group_variances="per_group"))
+    rng = np.random.default_rng(0)
+    point = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in shared.initial_point().items()}
+    per_point = {k: np.repeat(v, 2) if k.startswith(("tau", "rho")) else v
+                 for k, v in point.items()}
+    assert per_point["tau1_log__"].shape == (2,)
+
+    def loglik(model, pt):
+        fn = model.compile_fn(model.logp(vars=model.potentials), inputs=model.value_vars,
+                              on_unused_input="ignore", mode="FAST_COMPILE")
+        return float(fn(pt))
+
+    assert loglik(per, per_point) == pytest.approx(loglik(shared, point), rel=1e-12)
+    per_point["tau1_log__"] = per_point["tau1_log__"] + [0.0, 0.5]   # ALS only
+    assert loglik(per, per_point) != pytest.approx(loglik(shared, point), rel=1e-6)
