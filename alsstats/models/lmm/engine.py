@@ -14,7 +14,8 @@ for REML, n for ML).  Every estimate is therefore the same, up to the exact
 transformation, whatever the units of outcome, time or covariates.
 
 Optimisation.  θ is optimised with L-BFGS-B (Λ diagonals ≥ 0) from several starts: the
-two-stage moment estimate (per variance group), Λ = I, 0.3 I and 3 I.  A zero diagonal
+two-stage moment estimate (per variance group) and Λ = I, and when these two disagree
+also 0.3 I and 3 I.  A zero diagonal
 of Λ is a stationary point of the deviance (it is even in each diagonal entry), so the
 best interior optimum is then compared with the optimum on every boundary face (one
 diagonal entry of Λ fixed at 0: correlation ±1 or a zero SD) and with θ = 0, and the
@@ -256,9 +257,14 @@ def _optimise(prof: _Profile, theta0, E: np.ndarray, tol: float):
         return r
 
     best, n_evals = None, 0
-    for start in starts:
+    found = []
+    for k, start in enumerate(starts):
+        # the scaled starts only when the first two disagree (a second local optimum)
+        if k >= len(starts) - 2 and len(found) >= 2 and np.ptp(found) < 1e-6:
+            break
         r = run(start, no_fix)
         n_evals += r.nfev
+        found.append(r.fun)
         if best is None or r.fun < best.fun - 1e-9:
             best = r
     faces = [np.arange(len(diag)) == j for j in np.flatnonzero(diag)] + [~no_fix]

@@ -152,7 +152,13 @@ class _Profile:
 
     def solve(self, theta: np.ndarray):
         """M⁻¹, log|M|, W = ΛM⁻¹Λ' and Λ per pattern (component-major, (q,q,G))."""
-        Lp = np.ascontiguousarray(np.moveaxis(self.lam(theta)[self.pattern_group], 0, 2))
+        lam = self.lam(theta)
+        if self.K == 1:             # one Λ for every pattern: cheaper fixed-matrix products
+            L = lam[0]
+            M = _left(L.T, _right(self.Ct, L)) + self.eye_t
+            Minv, logdet = _inv_logdet(M)
+            return Minv, logdet, _left(L, _right(Minv, L.T)), L[:, :, None]
+        Lp = np.ascontiguousarray(np.moveaxis(lam[self.pattern_group], 0, 2))
         LT = Lp.transpose(1, 0, 2)
         M = _mm(_mm(LT, self.Ct), Lp) + self.eye_t
         Minv, logdet = _inv_logdet(M)
@@ -230,6 +236,16 @@ class _Profile:
 def _mm(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """Batched product of component-major stacks (q,q,G) @ (q,q,G)."""
     return (A[:, :, None, :] * B[None, :, :, :]).sum(axis=1)
+
+
+def _left(L: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """L @ A_g for a fixed (q,q) L and a component-major stack A."""
+    return (L[:, :, None, None] * A[None, :, :, :]).sum(axis=1)
+
+
+def _right(A: np.ndarray, L: np.ndarray) -> np.ndarray:
+    """A_g @ L for a component-major stack A and a fixed (q,q) L."""
+    return (A[:, :, None, :] * L[None, :, :, None]).sum(axis=1)
 
 
 def _inv_logdet(M: np.ndarray):
