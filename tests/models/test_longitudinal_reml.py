@@ -218,3 +218,19 @@ def test_bayesian_per_group_likelihood_reduces_to_the_shared_one():
     assert loglik(per, per_point) == pytest.approx(loglik(shared, point), rel=1e-12)
     per_point["tau1_log__"] = per_point["tau1_log__"] + [0.0, 0.5]   # ALS only
     assert loglik(per, per_point) != pytest.approx(loglik(shared, point), rel=1e-6)
+
+
+def test_cli_reference_and_group_variances(gray_matter, tmp_path, capsys):
+    path = tmp_path / "gm.csv"
+    gray_matter.to_csv(path, index=False)
+    args = ["longitudinal", "--data", str(path), "--outcome", "total_gm_volume_mm3",
+            "--time", "months", "--subject", "subject_id", "--group", "group", "--site",
+            "site", "--reference", "ALS", "--group-variances", "auto"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "reference group ALS" in text and "REML LRT per_group vs shared" in text
+    assert "slope_diff[HC - ALS]" in text and "df" in text.splitlines()[2].split()
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["reference_group"] == "ALS" and out["singular"] is False
+    assert out["spec"]["model"]["group_variances"] == "auto"
