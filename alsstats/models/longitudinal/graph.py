@@ -9,7 +9,9 @@ in group *g* with visits at times :math:`t_{ij}`:
     y_i \sim \mathrm{MVN}\!\left(\mu_i,\ V_i\right),\qquad
     V_i = Z_i\Omega Z_i^\top + \sigma^2 I,\qquad Z_i = [1, t_i],
 
-:math:`\Omega` with SDs :math:`\tau_0, \tau_1` and correlation :math:`\rho`.  With
+:math:`\Omega` with SDs :math:`\tau_0, \tau_1` and correlation :math:`\rho` (with
+``group_variances = "per_group"`` one :math:`(\tau_0, \tau_1, \rho)` per group, each
+subject using its group's).  With
 :math:`P_i = \Omega^{-1} + Z_i^\top Z_i/\sigma^2`, :math:`s_i = Z_i^\top r_i` and
 :math:`r_i = y_i - \mu_i`, the Woodbury identity and the determinant lemma give
 

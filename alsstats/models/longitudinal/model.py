@@ -20,7 +20,8 @@ afterwards from its Gaussian conditional.  ``random_effects = "intercept"`` drop
 :math:`u_{1i}`.
 
 Reported: group intercepts and slopes (per time unit of the time column, e.g. per year),
-slopes as % of the group's baseline level per time unit (100·b_g/a_g), slope
+slopes as % of the group's baseline level per time unit (100·b_g/a_g; 100·(e^b_g − 1)
+for a log outcome, ``outcome_scale = "log"``), slope
 differences from the reference group, covariate effects, SDs and correlation of the
 random effects, residual SD; per subject, slope and baseline posteriors, and the
 probability that the decline exceeds a threshold.
@@ -262,8 +263,8 @@ class LongitudinalModel(BaseEstimator):
 
         Decline is a negative slope: the probability is P(slope < −threshold), with the
         slope in outcome units per time unit, or (``percent=True``) in % of the baseline
-        level per time unit.  For REML/ML fits the probability comes from the Wald
-        approximation (see :mod:`alsstats.models.longitudinal.reml`).
+        level per time unit.  For REML/ML fits the probability comes from joint draws of
+        β and the subject effects (see :mod:`alsstats.models.longitudinal.reml`).
         """
         self._check()
         if level == "subject":
