@@ -103,10 +103,6 @@ class LongitudinalModel(BaseEstimator):
         spec = load_longitudinal_spec(self.spec)
         if self.method != "bayes" and spec.residual != "normal":
             raise SpecError("Student-t residuals need method='bayes'")
-        if self.method == "bayes" and spec.group_variances == "auto":
-            raise SpecError("group_variances = 'auto' chooses by a REML likelihood-ratio test "
-                            "(method reml/ml); for method='bayes' fit 'shared' and 'per_group' "
-                            "and compare them by LOO")
         columns = Columns(self.outcome, self.time, self.subject, self.group,
                           tuple(self.covariates or ()), self.site)
         ld = prepare_long_data(data, columns, random_slope=spec.random_slope)
@@ -114,9 +110,14 @@ class LongitudinalModel(BaseEstimator):
         self.spec_ = spec
         self.lmm_ = None
         self.idata_ = None
+        choice = None
         if self.method == "bayes":
-            self.idata_ = self._sample(ld, spec, int(rng.integers(2**31 - 1)))
-            std = standard_draws(self.idata_.posterior, ld, spec.group_intercepts)
+            seed = int(rng.integers(2**31 - 1))
+            if spec.group_variances == "auto" and len(ld.groups) > 1:
+                self.idata_, std, choice = self._sample_by_loo(ld, spec, seed)
+            else:
+                self.idata_ = self._sample(ld, spec, seed)
+                std = standard_draws(self.idata_.posterior, ld, spec.group_intercepts)
             self.draws_ = natural_draws(std, ld, spec.log_outcome)
             self.subject_draws_ = subject_draws(std, ld, rng)
             self.convergence_ = _convergence(self.idata_, spec)
@@ -133,13 +134,27 @@ class LongitudinalModel(BaseEstimator):
             self.n_chains_ = 1
         self.converged_ = bool(self.convergence_["ok"])
         self.meta_ = _meta(ld, spec)
-        if self.lmm_ is not None:
+        if choice is not None:
             self.meta_["random_effects_covariance"] = choice
         self.data_hash_ = ld.data_hash
         if not self.converged_:
             warnings.warn(f"longitudinal fit did not converge: {self.convergence_}",
                           ConvergenceWarning, stacklevel=2)
         return self
+
+    def _sample_by_loo(self, ld, spec: LongitudinalSpec, seed: int):
+        """Sample the shared and the per-group model; keep the one chosen by PSIS-LOO
+        (:mod:`alsstats.models.longitudinal.selection`)."""
+        from alsstats.models.longitudinal.selection import choose_by_loo, pointwise_loglik
+
+        fits, loglik = {}, {}
+        for kind in ("shared", "per_group"):
+            idata = self._sample(ld, spec.replace(group_variances=kind), seed)
+            std = standard_draws(idata.posterior, ld, spec.group_intercepts)
+            fits[kind] = (idata, std)
+            loglik[kind] = pointwise_loglik(std, ld)
+        choice = choose_by_loo(loglik, int(fits["shared"][0].posterior.sizes["chain"]))
+        return (*fits[choice["group_variances"]], choice)
 
     def _sample(self, ld, spec: LongitudinalSpec, seed: int):
         from alsstats.models.longitudinal.graph import (
