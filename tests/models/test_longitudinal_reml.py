@@ -265,3 +265,21 @@ def test_bayesian_auto_chooses_group_variances_by_loo():
     assert set(choice["loo"]) == {"shared", "per_group"} and choice["se_diff"] > 0
     per_group = "sd_slope[ALS]" in m.summary().index
     assert per_group == (choice["group_variances"] == "per_group")
+
+
+def test_loo_choice_prefers_shared_unless_clearly_better():
+    import xarray as xr
+
+    from alsstats.models.longitudinal.selection import choose_by_loo
+
+    rng = np.random.default_rng(1)
+    post = xr.Dataset({"x": (("chain", "draw"), rng.normal(size=(2, 200)))})
+    base = rng.normal(-1.0, 0.05, size=(400, 50))
+    # per-subject differences 0.01 ± 0.2: total ≈ 0.5 with SE ≈ 1.4 → keep the simpler
+    delta = 0.01 + 0.2 * rng.standard_normal(50)
+    same = choose_by_loo({"shared": (base, post), "per_group": (base + delta, post)})
+    assert same["group_variances"] == "shared"
+    assert same["elpd_diff_per_group_minus_shared"] == pytest.approx(delta.sum(), abs=1e-6)
+    better = np.where(np.arange(50) < 25, base + 1.0, base + 0.8)
+    clear = choose_by_loo({"shared": (base, post), "per_group": (better, post)})
+    assert clear["group_variances"] == "per_group" and clear["se_diff"] > 0

@@ -147,13 +147,13 @@ class LongitudinalModel(BaseEstimator):
         (:mod:`alsstats.models.longitudinal.selection`)."""
         from alsstats.models.longitudinal.selection import choose_by_loo, pointwise_loglik
 
-        fits, loglik = {}, {}
+        fits, candidates = {}, {}
         for kind in ("shared", "per_group"):
             idata = self._sample(ld, spec.replace(group_variances=kind), seed)
             std = standard_draws(idata.posterior, ld, spec.group_intercepts)
             fits[kind] = (idata, std)
-            loglik[kind] = pointwise_loglik(std, ld)
-        choice = choose_by_loo(loglik, int(fits["shared"][0].posterior.sizes["chain"]))
+            candidates[kind] = (pointwise_loglik(std, ld), idata.posterior)
+        choice = choose_by_loo(candidates)
         return (*fits[choice["group_variances"]], choice)
 
     def _sample(self, ld, spec: LongitudinalSpec, seed: int):

@@ -69,17 +69,20 @@ def pointwise_loglik(std: dict[str, np.ndarray], data: LongData, chunk: int = 25
     return out
 
 
-def choose_by_loo(loglik: dict[str, np.ndarray], n_chains: int) -> dict:
-    """PSIS-LOO of each candidate's (D, N) pointwise log-likelihood; the choice and the
-    numbers (ELPD, SE, difference and its SE, max Pareto k)."""
+def choose_by_loo(candidates: dict) -> dict:
+    """PSIS-LOO of each candidate, ``{"shared" | "per_group": (loglik (D, N), posterior)}``
+    (the posterior's chains give the relative ESS); the choice and the numbers (ELPD, SE,
+    difference and its SE, max Pareto k)."""
     import arviz as az
     import xarray as xr
 
     res = {}
-    for name, ll in loglik.items():
+    for name, (ll, posterior) in candidates.items():
+        n_chains = int(posterior.sizes["chain"])
         arr = xr.DataArray(ll.reshape(n_chains, -1, ll.shape[1]),
                            dims=("chain", "draw", "subject"))
-        idata = az.InferenceData(log_likelihood=xr.Dataset({"y": arr}))
+        idata = az.InferenceData(posterior=posterior,
+                                 log_likelihood=xr.Dataset({"y": arr}))
         res[name] = az.loo(idata, pointwise=True)
     diff = res["per_group"].loo_i.values - res["shared"].loo_i.values
     d, se = float(diff.sum()), float(np.sqrt(len(diff) * diff.var()))
