@@ -123,9 +123,10 @@ def _reml_notes(model) -> list[str]:
         lines.append(f"random-effect covariance: {choice['group_variances']} (REML LRT per_group "
                      f"vs shared: chi2 {t['statistic']:.3g} on {t['df']} df, p {t['p_value']:.3g})")
     if model.lmm_.singular:
+        hint = ("group_variances = 'shared'" if model.lmm_.random_cov.ndim == 3
+                else "random_effects = 'intercept'")
         lines.append("boundary (singular) fit: a random-effect SD is 0 or their correlation is "
-                     "±1 (the data do not support this covariance; consider random_effects = "
-                     "'intercept' or group_variances = 'shared')")
+                     f"±1 (the data do not support this covariance; consider {hint})")
     return lines
 
 
