@@ -43,6 +43,14 @@ def register(sub) -> None:
     p.add_argument("--site", help="site column (partially pooled offsets)")
     p.add_argument("--method", choices=("bayes", "reml", "ml"), default="reml")
     p.add_argument("--spec", help="model spec TOML (default: the shipped spec)")
+    p.add_argument("--reference", help="reference group for slope differences "
+                   "(default: the spec's reference_group, else HC if present, else the first)")
+    p.add_argument("--group-variances", choices=("shared", "per_group", "auto"),
+                   help="random-effect covariance shared by all groups, one per group, or "
+                   "chosen by a REML likelihood-ratio test (default: the spec's)")
+    p.add_argument("--outcome-scale", choices=("linear", "log"),
+                   help="'log' when the outcome column is a natural log: percent change is "
+                   "then 100(exp(b) - 1) (default: the spec's)")
     p.add_argument("--seed", type=int, default=None, help="random seed")
     p.add_argument("--out", help="write the fit: .nc (NetCDF, reloadable) or .json (results)")
     add_strict(p)
@@ -83,9 +91,17 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
 
     if args.out and Path(args.out).suffix.lower() not in (".nc", ".json"):
         raise DataValidationError(f"--out must end in .nc or .json: {args.out}")
+    from alsstats.models.longitudinal.spec import load_longitudinal_spec
+
     data = read_table(args.data)
     _check_outcome(data, args)
-    model = LongitudinalModel(spec=args.spec, method=args.method, outcome=args.outcome,
+    spec = load_longitudinal_spec(args.spec)
+    changes = {k: v for k, v in (("reference_group", args.reference),
+                                 ("group_variances", args.group_variances),
+                                 ("outcome_scale", args.outcome_scale)) if v is not None}
+    if changes:
+        spec = spec.replace(**changes)
+    model = LongitudinalModel(spec=spec, method=args.method, outcome=args.outcome,
                               time=args.time, subject=args.subject, group=args.group,
                               covariates=tuple(args.covariate), site=args.site, seed=args.seed)
     with warnings.catch_warnings():
@@ -94,6 +110,7 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
     result = to_jsonable(model.to_dict())
     result["data"] = str(args.data)
     result.setdefault("seed", args.seed)
+    result["singular"] = bool(model.lmm_.singular) if model.lmm_ is not None else False
     if args.out:
         if args.out.lower().endswith(".nc"):
             model.save(args.out)
@@ -101,21 +118,40 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
             write_json(args.out, result)
         result["out"] = str(args.out)
     table = model.summary()
-    cols = [c for c in ("estimate", "sd", "lower", "upper", "r_hat", "ess_bulk")
+    cols = [c for c in ("estimate", "sd", "df", "lower", "upper", "r_hat", "ess_bulk")
             if c in table.columns]
     se_name = "posterior SD" if args.method == "bayes" else "SE"
     lines = [f"{args.data}: {args.outcome} over {args.time}, method {args.method}, "
              f"{model.meta_['n_subjects']} subjects, {model.meta_['n_obs']} visits",
              f"interval {model.spec_.interval:g}; 'sd' = {se_name}; slopes per unit of "
              f"{args.time}; reference group {model.reference_group_}",
-             table[cols].to_string(float_format=lambda v: f"{v:.5g}"),
-             f"converged: {model.converged_}"]
+             table[cols].to_string(float_format=lambda v: f"{v:.5g}")]
+    if model.lmm_ is not None:
+        lines += _reml_notes(model)
+    lines.append(f"converged: {model.converged_}"
+                 + (" (boundary (singular) fit)" if result.get("singular") else ""))
     if not model.converged_:
         lines.append("WARNING: NOT CONVERGED: " + model.convergence_.message("the fit"))
     if args.out:
         lines.append(f"wrote {args.out}")
     return Outcome(result, "\n".join(lines),
                    exit_code=EXIT_NOT_CONVERGED if args.strict and not model.converged_ else 0)
+
+
+def _reml_notes(model) -> list[str]:
+    """The REML/ML lines: random-effect covariance choice and, as lme4, a singular fit."""
+    choice = model.meta_.get("random_effects_covariance", {})
+    lines = []
+    if choice.get("lrt"):
+        t = choice["lrt"]
+        lines.append(f"random-effect covariance: {choice['group_variances']} (REML LRT per_group "
+                     f"vs shared: chi2 {t['statistic']:.3g} on {t['df']} df, p {t['p_value']:.3g})")
+    if model.lmm_.singular:
+        hint = ("group_variances = 'shared'" if model.lmm_.random_cov.ndim == 3
+                else "random_effects = 'intercept'")
+        lines.append("boundary (singular) fit: a random-effect SD is 0 or their correlation is "
+                     f"±1 (the data do not support this covariance; consider {hint})")
+    return lines
 
 
 def _run_power(args: argparse.Namespace) -> Outcome:

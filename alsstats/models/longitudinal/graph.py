@@ -9,7 +9,9 @@ in group *g* with visits at times :math:`t_{ij}`:
     y_i \sim \mathrm{MVN}\!\left(\mu_i,\ V_i\right),\qquad
     V_i = Z_i\Omega Z_i^\top + \sigma^2 I,\qquad Z_i = [1, t_i],
 
-:math:`\Omega` with SDs :math:`\tau_0, \tau_1` and correlation :math:`\rho`.  With
+:math:`\Omega` with SDs :math:`\tau_0, \tau_1` and correlation :math:`\rho` (with
+``group_variances = "per_group"`` one :math:`(\tau_0, \tau_1, \rho)` per group, each
+subject using its group's).  With
 :math:`P_i = \Omega^{-1} + Z_i^\top Z_i/\sigma^2`, :math:`s_i = Z_i^\top r_i` and
 :math:`r_i = y_i - \mu_i`, the Woodbury identity and the determinant lemma give
 
@@ -62,6 +64,7 @@ def model_signature(data: LongData, spec: LongitudinalSpec) -> tuple:
     graph = {k: v for k, v in spec.to_dict().items() if k not in ("sampling", "convergence")}
     graph["model"].pop("interval")
     graph["model"].pop("reference_group")
+    graph["model"].pop("outcome_scale")
     return (repr(sorted(graph.items())), len(data.groups), len(data.sites), data.X.shape[1])
 
 
@@ -91,16 +94,23 @@ def build_model(data: LongData, spec: LongitudinalSpec):
             site_z = pm.ZeroSumNormal("site_z", sigma=1.0, dims="site_id")
             mu = mu + (site_sd * site_z)[d["site_idx"]]
         sigma = pm.HalfNormal("sigma", pr["sigma_scale"])
-        tau0 = pm.HalfNormal("tau0", pr["sd_intercept_scale"])
+        # per_group: each group its own Ω_g (SDs and correlation), indexed per subject
+        per_group = spec.group_variances == "per_group"
+        re_dims = "group" if per_group else None
+
+        def by_subject(v):
+            return v[d["group_idx"]] if per_group else v
+
+        tau0 = by_subject(pm.HalfNormal("tau0", pr["sd_intercept_scale"], dims=re_dims))
         r = (Y - mu) * W
         s2 = sigma ** 2
         s0 = pt.sum(W * r, axis=1)
         rr = pt.sum(r * r, axis=1)
         c00 = pt.sum(W, axis=1)
         if spec.random_slope:
-            tau1 = pm.HalfNormal("tau1", pr["sd_slope_scale"])
-            rho_raw = pm.Beta("rho_raw", pr["lkj_eta"], pr["lkj_eta"])
-            rho = pm.Deterministic("rho", 2.0 * rho_raw - 1.0)
+            tau1 = by_subject(pm.HalfNormal("tau1", pr["sd_slope_scale"], dims=re_dims))
+            rho_raw = pm.Beta("rho_raw", pr["lkj_eta"], pr["lkj_eta"], dims=re_dims)
+            rho = by_subject(pm.Deterministic("rho", 2.0 * rho_raw - 1.0, dims=re_dims))
             one_m = 1.0 - rho ** 2
             o00, o11 = 1.0 / (tau0 ** 2 * one_m), 1.0 / (tau1 ** 2 * one_m)
             o01 = -rho / (tau0 * tau1 * one_m)

@@ -20,7 +20,8 @@ afterwards from its Gaussian conditional.  ``random_effects = "intercept"`` drop
 :math:`u_{1i}`.
 
 Reported: group intercepts and slopes (per time unit of the time column, e.g. per year),
-slopes as % of the group's baseline level per time unit (100·b_g/a_g), slope
+slopes as % of the group's baseline level per time unit (100·b_g/a_g; 100·(e^b_g − 1)
+for a log outcome, ``outcome_scale = "log"``), slope
 differences from the reference group, covariate effects, SDs and correlation of the
 random effects, residual SD; per subject, slope and baseline posteriors, and the
 probability that the decline exceeds a threshold.
@@ -51,7 +52,7 @@ from alsstats.models.base import BayesianEstimator, write_fit
 from alsstats.models.longitudinal.data import Columns, prepare_long_data
 from alsstats.models.longitudinal.persistence import from_inference_data, to_inference_data
 from alsstats.models.longitudinal.posterior import natural_draws, standard_draws, subject_draws
-from alsstats.models.longitudinal.reml import fit_reml, reml_draws
+from alsstats.models.longitudinal.reml import fit_reml, percent_change, reml_draws, reml_summary
 from alsstats.models.longitudinal.spec import LongitudinalSpec, load_longitudinal_spec
 from alsstats.random import as_generator
 
@@ -128,18 +129,24 @@ class LongitudinalModel(BayesianEstimator):
         self.spec_ = spec
         self.lmm_ = None
         posterior = None
+        choice = None
         if self.method == "bayes":
-            posterior = self._sample(ld, spec, integer_seed(rng), reuse)
-            std = standard_draws(posterior.posterior, ld, spec.group_intercepts)
-            self.draws_ = natural_draws(std, ld)
+            seed = integer_seed(rng)
+            if spec.group_variances == "auto" and len(ld.groups) > 1:
+                posterior, std, choice = self._sample_by_loo(ld, spec, seed, reuse)
+            else:
+                posterior = self._sample(ld, spec, seed, reuse)
+                std = standard_draws(posterior.posterior, ld, spec.group_intercepts)
+            self.draws_ = natural_draws(std, ld, spec.log_outcome)
             self.subject_draws_ = subject_draws(std, ld, rng)
             names = [v for v in _CORE_VARS if v in posterior.posterior]
             self.convergence_ = check_convergence(posterior, names, policy=spec.convergence)
             self.n_chains_ = int(posterior.posterior.sizes["chain"])
         else:
             with single_threaded_blas():
-                self.lmm_, layout = fit_reml(ld, spec, self.method)
-                self.draws_, self.subject_draws_ = reml_draws(self.lmm_, layout, ld, rng)
+                self.lmm_, layout, choice = fit_reml(ld, spec, self.method)
+                self.draws_, self.subject_draws_ = reml_draws(
+                    self.lmm_, layout, ld, rng, log_outcome=spec.log_outcome)
             self.lmm_names_ = layout.names
             self.convergence_ = OptimizerConvergence(bool(self.lmm_.converged),
                                                      bool(self.lmm_.singular),
@@ -147,12 +154,28 @@ class LongitudinalModel(BayesianEstimator):
             self.n_chains_ = 1
         self.converged_ = bool(self.convergence_.ok)
         self.meta_ = _meta(ld, spec)
+        if choice is not None:
+            self.meta_["random_effects_covariance"] = choice
         self.data_hash_ = ld.data_hash
         self.idata_ = to_inference_data(self, posterior)
         if not self.converged_:
             warnings.warn(self.convergence_.message(f"longitudinal {self.method} fit"),
                           ConvergenceWarning, stacklevel=2)
         return self
+
+    def _sample_by_loo(self, ld, spec: LongitudinalSpec, seed: int, reuse):
+        """Sample the shared and the per-group model; keep the one chosen by PSIS-LOO
+        (:mod:`alsstats.models.longitudinal.selection`)."""
+        from alsstats.models.longitudinal.selection import choose_by_loo, pointwise_loglik
+
+        fits, candidates = {}, {}
+        for kind in ("shared", "per_group"):
+            idata = self._sample(ld, spec.replace(group_variances=kind), seed, reuse)
+            std = standard_draws(idata.posterior, ld, spec.group_intercepts)
+            fits[kind] = (idata, std)
+            candidates[kind] = (pointwise_loglik(std, ld), idata.posterior)
+        choice = choose_by_loo(candidates)
+        return (*fits[choice["group_variances"]], choice)
 
     def _sample(self, ld, spec: LongitudinalSpec, seed: int, reuse):
         from alsstats.models.longitudinal.graph import build_model, data_arrays, model_signature
@@ -203,7 +226,9 @@ class LongitudinalModel(BayesianEstimator):
         for k, c in enumerate(self.meta_["covariate_names"]):
             rows[f"covariate[{c}]"] = d["covariate"][:, k]
         for name in ("sd_intercept", "sd_slope", "corr", "sigma", "site_sd", "nu"):
-            if name in d:
+            if name in d and d[name].ndim == 2:          # per-group random-effect SDs
+                rows.update({f"{name}[{g}]": d[name][:, k] for k, g in enumerate(groups)})
+            elif name in d:
                 rows[name] = d[name]
         return _draw_table(rows, level, self.n_chains_)
 
@@ -212,7 +237,7 @@ class LongitudinalModel(BayesianEstimator):
         self._check_fitted()
         s = self.subject_draws_
         lo, hi = _bounds(self.spec_.interval)
-        pct = 100.0 * s["slope"] / s["baseline"]
+        pct = percent_change(s["slope"], s["baseline"], self.spec_.log_outcome)
         out = pd.DataFrame({
             "subject": self.meta_["subjects"], "group": self.meta_["subject_group"],
             "slope": s["slope"].mean(0), "slope_sd": s["slope"].std(0),
@@ -264,13 +289,14 @@ class LongitudinalModel(BayesianEstimator):
 
         Decline is a negative slope: the probability is P(slope < −threshold), with the
         slope in outcome units per time unit, or (``percent=True``) in % of the baseline
-        level per time unit.  For REML/ML fits the probability comes from the Wald
-        approximation (see :mod:`alsstats.models.longitudinal.reml`).
+        level per time unit.  For REML/ML fits the probability comes from joint draws of
+        β and the subject effects (see :mod:`alsstats.models.longitudinal.reml`).
         """
         self._check_fitted()
         if level == "subject":
             s = self.subject_draws_
-            slope = 100.0 * s["slope"] / s["baseline"] if percent else s["slope"]
+            slope = (percent_change(s["slope"], s["baseline"], self.spec_.log_outcome)
+                     if percent else s["slope"])
             index = pd.Index(self.meta_["subjects"], name="subject")
         elif level == "group":
             slope = self.draws_["percent_per_time" if percent else "slope"]
@@ -339,53 +365,27 @@ def _draw_table(rows: dict[str, np.ndarray], level: float, n_chains: int) -> pd.
 
 
 def _reml_summary(model: LongitudinalModel, level: float) -> pd.DataFrame:
-    from scipy import stats
+    m = model.meta_
+    return reml_summary(model.lmm_, model.lmm_names_, m["groups"], m["covariate_names"],
+                        model.reference_group_, level, model.spec_.log_outcome)
 
-    fit = model.lmm_
-    z = stats.norm.ppf(0.5 + level / 2.0)
-    beta, cov = fit.fixed, fit.fixed_cov
-    names = model.lmm_names_
-    groups = model.meta_["groups"]
-    rows = []
 
-    def add(term, est, se):
-        rows.append({"term": term, "estimate": est, "sd": se,
-                     "lower": est - z * se if np.isfinite(se) else np.nan,
-                     "upper": est + z * se if np.isfinite(se) else np.nan})
+def _convergence(idata, spec: LongitudinalSpec) -> dict:
+    import arviz as az
 
-    def idx(name):
-        return names.index(name)
+    names = [v for v in _CORE_VARS if v in idata.posterior]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = az.summary(idata, var_names=names, kind="diagnostics", round_to="none")
+    div = int(idata.sample_stats["diverging"].sum()) if "diverging" in idata.sample_stats else 0
+    c = spec.convergence
+    out = {"max_rhat": float(table["r_hat"].max()),
+           "min_ess_bulk": float(table["ess_bulk"].min()),
+           "min_ess_tail": float(table["ess_tail"].min()), "divergences": div}
+    out["ok"] = bool(out["max_rhat"] <= c["max_rhat"] and out["min_ess_bulk"] >= c["min_ess_bulk"]
+                     and out["min_ess_tail"] >= c["min_ess_tail"]
+                     and div <= c["max_divergences"])
+    out["thresholds"] = dict(c)
+    return out
 
-    a_idx = [idx(f"intercept[{g}]") if f"intercept[{g}]" in names else idx("intercept")
-             for g in groups]
-    b_idx = [idx(f"slope[{g}]") for g in groups]
-    grad_pct = []
-    for k, g in enumerate(groups):
-        a, b = beta[a_idx[k]], beta[b_idx[k]]
-        add(f"intercept[{g}]", a, np.sqrt(cov[a_idx[k], a_idx[k]]))
-        add(f"slope[{g}]", b, np.sqrt(cov[b_idx[k], b_idx[k]]))
-        grad = np.zeros(len(beta))            # delta method for 100 b/a
-        grad[a_idx[k]] += -100.0 * b / a ** 2
-        grad[b_idx[k]] += 100.0 / a
-        grad_pct.append(grad)
-        add(f"percent_per_time[{g}]", 100.0 * b / a, np.sqrt(grad @ cov @ grad))
-    r = groups.index(model.reference_group_)
-    for k, g in enumerate(groups):
-        if k != r:
-            c = np.zeros(len(beta))
-            c[b_idx[k]], c[b_idx[r]] = 1.0, -1.0
-            add(f"slope_diff[{g} - {groups[r]}]", c @ beta, np.sqrt(c @ cov @ c))
-            gd = grad_pct[k] - grad_pct[r]
-            add(f"percent_diff[{g} - {groups[r]}]",
-                100.0 * (beta[b_idx[k]] / beta[a_idx[k]] - beta[b_idx[r]] / beta[a_idx[r]]),
-                np.sqrt(gd @ cov @ gd))
-    for c in model.meta_["covariate_names"]:
-        j = idx(f"covariate[{c}]")
-        add(f"covariate[{c}]", beta[j], np.sqrt(cov[j, j]))
-    sd = fit.random_sd
-    add("sd_intercept", sd[0], np.nan)
-    if len(sd) == 2:
-        add("sd_slope", sd[1], np.nan)
-        add("corr", fit.random_corr[1, 0], np.nan)
-    add("sigma", fit.sigma, np.nan)
-    return pd.DataFrame(rows).set_index("term")
+

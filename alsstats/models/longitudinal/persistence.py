@@ -41,23 +41,30 @@ def to_inference_data(model, posterior=None):
               "covariate_term": meta["covariate_names"], "site_id": meta["sites"]}
     data_vars = {}
     for name, value in model.draws_.items():
-        data_vars[name] = (("sample", *_DIMS.get(name, ())), np.asarray(value))
+        dims = _DIMS.get(name, ("group",) if np.ndim(value) == 2 else ())  # per-group SDs
+        data_vars[name] = (("sample", *dims), np.asarray(value))
     for name, value in model.subject_draws_.items():
         data_vars[f"subject_{name}"] = (("sample", "subject"), value)
     lmm = None
     if model.lmm_ is not None:
         f = model.lmm_
         coords.update(term=model.lmm_names_, term2=model.lmm_names_,
-                      re=f.random_names, re2=f.random_names)
+                      re=f.random_names, re2=f.random_names, vgroup=f.variance_groups)
         data_vars.update(
             reml_fixed=(("term",), f.fixed), reml_fixed_cov=(("term", "term2"), f.fixed_cov),
-            reml_random_cov=(("re", "re2"), f.random_cov),
+            reml_random_cov=(("vgroup", "re", "re2")[3 - f.random_cov.ndim:], f.random_cov),
+            reml_gain=(("subject", "re", "term"), f.random_effects_gain),
+            reml_df=(("term",), f.df),
             reml_blup=(("subject", "re"), f.random_effects),
             reml_blup_cov=(("subject", "re", "re2"), f.random_effects_cov))
         lmm = {"method": f.method, "sigma": f.sigma, "theta": f.theta.tolist(),
                "deviance": f.deviance, "n_obs": f.n_obs, "n_subjects": f.n_subjects,
                "converged": f.converged, "singular": f.singular, "message": f.message,
-               "n_evaluations": f.n_evaluations}
+               "n_evaluations": f.n_evaluations,
+               "varpar_cov": None if f.varpar_cov is None else f.varpar_cov.tolist(),
+               "fixed_cov_jac": None if f.fixed_cov_jac is None else f.fixed_cov_jac.tolist(),
+               "subject_variance_group": None if f.subject_variance_group is None
+               else f.subject_variance_group.tolist()}
     used = {d for v in data_vars.values() for d in v[0]}
     derived = xr.Dataset(data_vars, coords={k: v for k, v in coords.items() if k in used})
     params = model.get_params()
@@ -121,7 +128,14 @@ def from_inference_data(cls, path: str | os.PathLike):
             n_subjects=lmm["n_subjects"], converged=lmm["converged"],
             singular=lmm["singular"], message=lmm["message"],
             n_evaluations=lmm["n_evaluations"], subjects=np.asarray(model.meta_["subjects"]),
-            random_effects=d["reml_blup"].values, random_effects_cov=d["reml_blup_cov"].values)
+            random_effects=d["reml_blup"].values, random_effects_cov=d["reml_blup_cov"].values,
+            fixed_df=d["reml_df"].values if "reml_df" in d else None,
+            varpar_cov=_array(lmm.get("varpar_cov")),
+            fixed_cov_jac=_array(lmm.get("fixed_cov_jac")),
+            random_effects_gain=d["reml_gain"].values if "reml_gain" in d else None,
+            variance_groups=([str(x) for x in d["vgroup"].values] if "vgroup" in d.coords
+                             else ["all"]),
+            subject_variance_group=_array(lmm.get("subject_variance_group")))
     return model
 
 
@@ -132,3 +146,5 @@ def _format_of(path) -> str:
             return str(ds.attrs.get("format", ""))
     except (OSError, ValueError):
         return ""
+def _array(value) -> np.ndarray | None:
+    return None if value is None else np.asarray(value)

@@ -32,7 +32,10 @@ DEFAULT_SAMPLING: dict[str, float] = {"draws": 1500, "tune": 1000, "chains": 2,
                                       "target_accept": 0.95}
 RANDOM_EFFECTS = ("intercept_slope", "intercept")
 RESIDUALS = ("normal", "student_t")
-_MODEL_KEYS = {"random_effects", "group_intercepts", "residual", "reference_group", "interval"}
+GROUP_VARIANCES = ("shared", "per_group", "auto")
+OUTCOME_SCALES = ("linear", "log")
+_MODEL_KEYS = {"random_effects", "group_intercepts", "residual", "reference_group", "interval",
+               "group_variances", "outcome_scale"}
 _TOP_KEYS = {"model", "priors", "sampling", "convergence"}
 
 
@@ -45,6 +48,8 @@ class LongitudinalSpec:
     residual: str = "normal"
     reference_group: str = ""
     interval: float = 0.9
+    group_variances: str = "shared"
+    outcome_scale: str = "linear"
     priors: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRIORS))
     sampling: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SAMPLING))
     convergence: ConvergencePolicy = field(default_factory=ConvergencePolicy)
@@ -53,10 +58,17 @@ class LongitudinalSpec:
     def random_slope(self) -> bool:
         return self.random_effects == "intercept_slope"
 
+    @property
+    def log_outcome(self) -> bool:
+        """The outcome column is a natural log: percent change per time unit is 100(e^b − 1)."""
+        return self.outcome_scale == "log"
+
     def to_dict(self) -> dict[str, Any]:
         return {"model": {"random_effects": self.random_effects,
                           "group_intercepts": self.group_intercepts, "residual": self.residual,
-                          "reference_group": self.reference_group, "interval": self.interval},
+                          "reference_group": self.reference_group, "interval": self.interval,
+                          "group_variances": self.group_variances,
+                          "outcome_scale": self.outcome_scale},
                 "priors": dict(self.priors), "sampling": dict(self.sampling),
                 "convergence": self.convergence.to_dict()}
 
@@ -97,6 +109,13 @@ class LongitudinalSpec:
         if isinstance(interval, bool) or not isinstance(interval, int | float) \
                 or not 0 < interval < 1:
             raise SpecError(f"{source}: [model] interval must be in (0, 1); got {interval!r}")
+        choices = {}
+        for key, allowed, default in (("group_variances", GROUP_VARIANCES, "shared"),
+                                      ("outcome_scale", OUTCOME_SCALES, "linear")):
+            choices[key] = model.get(key, default)
+            if choices[key] not in allowed:
+                raise SpecError(f"{source}: [model] {key} must be one of {', '.join(allowed)}; "
+                                f"got {choices[key]!r}")
         tables = {}
         for name, defaults in (("priors", DEFAULT_PRIORS), ("sampling", DEFAULT_SAMPLING)):
             raw = data.get(name, {})
@@ -117,9 +136,9 @@ class LongitudinalSpec:
             s[key] = int(s[key])
         if not 0 < s["target_accept"] < 1:
             raise SpecError(f"{source}: [sampling] target_accept must be in (0, 1)")
-        return cls(re_kind, gi, residual, ref, float(interval), tables["priors"],
-                   tables["sampling"], ConvergencePolicy.from_dict(data.get("convergence", {}),
-                                                                   source))
+        return cls(re_kind, gi, residual, ref, float(interval), choices["group_variances"],
+                   choices["outcome_scale"], tables["priors"], tables["sampling"],
+                   ConvergencePolicy.from_dict(data.get("convergence", {}), source))
 
     @classmethod
     def from_json(cls, text: str) -> LongitudinalSpec:
