@@ -14,6 +14,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataValidationError",
     "NotFittedError",
+    "PrevalenceWarning",
     "Problem",
     "ScenarioError",
     "SpecError",
@@ -81,3 +82,7 @@ class NotFittedError(AlsStatsError, AttributeError):
 
 class ConvergenceWarning(UserWarning):
     """MCMC or optimisation did not meet the convergence criteria."""
+
+
+class PrevalenceWarning(UserWarning):
+    """Scores use a prevalence the user did not state (the training class frequencies)."""

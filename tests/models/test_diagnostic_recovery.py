@@ -82,7 +82,7 @@ def test_loo_prefers_all_markers_over_nfl_alone():
 
 def test_per_class_covariance_fit_scores():
     data = default_spec().to_dict()
-    data["model"]["per_class_covariance"] = True
+    data["model"]["covariance"] = "per_class"
     data["markers"] = {k: v for k, v in data["markers"].items()
                        if k in ("nfl_pg_ml", "m1_precuneus_ratio", "smn_sma")}
     spec = DiagnosticSpec.from_dict(data)
