@@ -10,26 +10,29 @@ training mean and SD, is
 
 .. math::
 
-    y_i \sim \mathrm{MVN}\big(\mu_k + B^\top x_i + u_s,\; \Sigma\big),\qquad
+    y_i \sim \mathrm{MVN}\big(\mu_k + B^\top x_i + u_s,\; \Sigma_k\big),\qquad
     u_s = \tau \odot z_s,\quad z_s \sim N(0, I),
 
     \mu_{kj} \sim N(0, \sigma_\mu),\quad B_{cj} \sim N(0, \sigma_B),\quad
     \tau_j \sim \mathrm{HalfNormal}(\sigma_\tau),
 
-    \Sigma = \mathrm{diag}(\sigma)\,\Omega\,\mathrm{diag}(\sigma),\quad
-    \sigma_j \sim \mathrm{Exponential}(\lambda),\quad \Omega \sim \mathrm{LKJ}(\eta),
+    \Sigma_k = \mathrm{diag}(\sigma_k)\,\Omega\,\mathrm{diag}(\sigma_k),\quad
+    \sigma_{kj} \sim \mathrm{Exponential}(\lambda),\quad \Omega \sim \mathrm{LKJ}(\eta),
 
 with covariates :math:`x_i` = (age − training mean age)/10 years and sex
 (F = −0.5, M = +0.5), each marker adjusted for the covariates its spec lists
 (NfL's age dependence enters here).  The site offsets are partially pooled
-and non-centred.  With ``per_class_covariance = true`` each class has its own
-:math:`\Sigma_k` (slower to compile).  Hyperparameters come from the spec's
-``[priors]``.  PMA is mapped by the spec (``pma = "ALS"`` counts it as motor
-neuron disease, ``"exclude"`` leaves it out of the fit, ``"own"`` makes it a
-class).
+and non-centred.  By default (``covariance = "class_sd"``) the classes share the
+correlation matrix and have their own marker SDs (the generator's classes differ in
+spread; chosen by PPC and LOO, see ``docs/models/diagnostic.md``);
+``covariance = "shared"`` uses one :math:`\Sigma` and ``"per_class"`` one
+:math:`\Sigma_k` per class with its own correlations (slower to compile).
+Hyperparameters come from the spec's ``[priors]``.  PMA is mapped by the
+spec (``pma = "ALS"`` counts it as motor neuron disease, ``"exclude"`` leaves
+it out of the fit, ``"own"`` makes it a class).
 
 Missing markers are marginalised exactly: a subject with observed markers
-:math:`o` contributes :math:`\log N(y_o \mid \cdot_o, \Sigma_{oo})`.  Nothing
+:math:`o` contributes :math:`\log N(y_o \mid \cdot_o, \Sigma_{k,oo})`.  Nothing
 is imputed and nobody is dropped for missing markers; a subject with none
 contributes nothing to the fit and is scored at the prior prevalence.  The
 fit uses each subject's earliest visit (visit 0 = baseline).
@@ -42,8 +45,11 @@ score is the mean over draws and the interval the central quantiles over
 draws (``interval`` in the spec, 0.9 by default).  A site not seen in
 training is integrated over the site distribution (:math:`\Sigma +
 \mathrm{diag}(\tau^2)`), so its intervals are wider.  Prevalence is an
-argument of scoring, not of the fit: by default the training class
-frequencies.
+argument of scoring, not of the fit, and should be the prevalence of the
+population scored (without one the training class frequencies are used, with a
+:class:`~alsstats.errors.PrevalenceWarning`).  With ``missingness = "class"`` the
+availability of each modality depends on the class and a patient's missingness
+pattern enters her score (:func:`~alsstats.models.diagnostic.data.pattern_log_likelihood`).
 """
 
 from __future__ import annotations
