@@ -16,6 +16,7 @@ __all__ = [
     "NotFittedError",
     "OutputError",
     "ParetoKWarning",
+    "PrevalenceWarning",
     "Problem",
     "ScenarioError",
     "SpecError",
@@ -104,3 +105,7 @@ class ConvergenceWarning(UserWarning):
 
 class ParetoKWarning(UserWarning):
     """PSIS-LOO: some observations have Pareto k > 0.7, so their LOO estimates are unreliable."""
+
+
+class PrevalenceWarning(UserWarning):
+    """Scores use a prevalence the user did not state (the training class frequencies)."""

@@ -19,7 +19,7 @@ import pandas as pd
 from alsstats._files import atomic_write
 from alsstats.cli._common import EXIT_NOT_CONVERGED, Outcome, add_command, add_strict
 from alsstats.cli._table import check_identifiers
-from alsstats.errors import ConvergenceWarning, DataValidationError, Problem
+from alsstats.errors import AlsStatsError, ConvergenceWarning, DataValidationError, Problem
 from alsstats.inference.sampling import SAMPLERS
 from alsstats.models.diagnostic.model import DiagnosticModel
 from alsstats.models.diagnostic.spec import load_spec
@@ -27,9 +27,11 @@ from alsstats.schema import NEAR_CONSTANT_RTOL, check_plausible, is_near_constan
 
 __all__ = ["register"]
 
-_PREVALENCE_HELP = ("prior class probabilities: a P(ALS) such as 0.3 (the other classes share "
-                    "the rest in proportion to their training frequencies), 'uniform', or "
-                    "'ALS=0.3,MIMIC=0.3,HC=0.4'; default: training class frequencies")
+_PREVALENCE_HELP = ("required: class prevalences of the patients scored, either every class "
+                    "('ALS=0.3,MIMIC=0.6,HC=0.1'), or P(ALS) and how the rest is split "
+                    "('0.3:uniform', '0.3:training' = training frequencies, "
+                    "'0.3:MIMIC=2,HC=1' = relative weights), or 'uniform' or 'training' "
+                    "(the training class frequencies)")
 
 
 def register(sub) -> None:
@@ -61,7 +63,7 @@ def register(sub) -> None:
     p.add_argument("--model", required=True, help="fitted model (.nc from 'fit diagnostic')")
     p.add_argument("--data", required=True, help="patients (.csv or .parquet): subject_id, "
                    "site, age, sex and any of the spec's markers")
-    p.add_argument("--prevalence", help=_PREVALENCE_HELP)
+    p.add_argument("--prevalence", required=True, help=_PREVALENCE_HELP)
     p.add_argument("--spec", help="fail unless the model was fitted with this spec")
     p.add_argument("--out", required=True, help="output CSV")
 
@@ -135,6 +137,15 @@ def _check_score_table(table: pd.DataFrame, file: str) -> None:
 
 
 def _run_score(args: argparse.Namespace) -> Outcome:
+    try:
+        float(args.prevalence)
+    except ValueError:
+        pass
+    else:
+        p = args.prevalence.strip()
+        raise AlsStatsError(f"--prevalence {p}: gives P(ALS) only; state how the rest is "
+                            f"split: '{p}:uniform', '{p}:training' or '{p}:MIMIC=2,HC=1', "
+                            "or give every class")
     if not str(args.out).lower().endswith(".csv"):
         raise DataValidationError(f"--out {args.out}: scores are written as CSV; the file must "
                                   "end in .csv")

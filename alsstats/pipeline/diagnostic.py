@@ -64,7 +64,7 @@ def fit_and_score(data: pd.DataFrame, *, seed: int, draws: int = 1000) -> Diagno
                             target_accept=0.95).fit(train)
     test_data, _ = simulate_cohort("default", seed=test_seed)
     test = baseline(test_data).assign(subject_id=lambda d: "T" + d["subject_id"].astype(str))
-    scores = model.predict_posterior(test)
+    scores = model.predict_posterior(test, prevalence="training")  # same scenario as training
     scores.insert(1, "group", test["group"].astype(str).to_numpy())
     scores["interval_width"] = scores["p_als_high"] - scores["p_als_low"]
     positive = test["group"].isin(["ALS", "PMA"]).to_numpy()

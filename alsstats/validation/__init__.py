@@ -9,7 +9,8 @@ small dataclass with ``to_dict()`` (JSON) and ``to_frame()`` (table).
 Modules: :mod:`~.roc` (curve, AUC, partial AUC), :mod:`~.delong` (DeLong
 intervals and tests), :mod:`~.bootstrap`, :mod:`~.intervals` (Wilson, exact,
 likelihood ratios), :mod:`~.cutoffs`, :mod:`~.stability`, :mod:`~.folds`,
-:mod:`~.cv`, :mod:`~.calibration`.
+:mod:`~.cv`, :mod:`~.calibration`, :mod:`~.sbc` (simulation-based calibration of the
+Bayesian models; imports PyMC, so not re-exported here).
 """
 
 from alsstats.validation.bootstrap import auc_ci, bootstrap_auc_ci

@@ -37,9 +37,20 @@ def test_score_cli_writes_scores(saved_fit, diag_fit, diag_test, tmp_path, capsy
     want = diag_fit.predict_posterior(diag_test.head(40),
                                       prevalence={"ALS": 0.3, "MIMIC": 0.3, "HC": 0.4})
     np.testing.assert_allclose(scores["p_als"], want["p_als"], rtol=1e-5)
-    # A single P(ALS): the rest shared in proportion to training frequencies.
+    # P(ALS) with a stated split of the rest; a bare P(ALS) is refused.
     assert main(["score", "--model", str(saved_fit), "--data", str(data), "--prevalence",
-                 "0.5", "--out", str(out)]) == 0
+                 "0.3:MIMIC=3,HC=1", "--out", str(out)]) == 0
+    split = pd.read_csv(out)
+    assert split[["prior_als", "prior_mimic", "prior_hc"]].iloc[0].tolist() == \
+        pytest.approx([0.3, 0.525, 0.175])
+    np.testing.assert_allclose(split["p_als"], diag_fit.predict_posterior(
+        diag_test.head(40), prevalence={"ALS": 0.3, "MIMIC": 0.525, "HC": 0.175})["p_als"],
+        rtol=1e-5)
+    capsys.readouterr()
+    assert main(["score", "--model", str(saved_fit), "--data", str(data), "--prevalence",
+                 "0.5", "--out", str(tmp_path / "bare.csv")]) == 1
+    assert "state how the rest is split" in capsys.readouterr().err
+    assert not (tmp_path / "bare.csv").exists()
 
 
 @pytest.mark.sampling
@@ -48,12 +59,12 @@ def test_score_cli_errors_leave_no_file(saved_fit, tmp_path, capsys):
     pd.DataFrame({"subject_id": ["a"], "site": ["S01"]}).to_csv(data, index=False)
     out = tmp_path / "scores.csv"
     assert main(["score", "--model", str(saved_fit), "--data", str(data),
-                 "--out", str(out)]) == 1
+                 "--prevalence", "uniform", "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert "required column missing" in err and "Traceback" not in err
     assert not out.exists()
     assert main(["score", "--model", str(tmp_path / "none.nc"), "--data", str(data),
-                 "--out", str(out)]) == 1
+                 "--prevalence", "uniform", "--out", str(out)]) == 1
     assert not out.exists()
     assert main(["score", "--model", str(saved_fit), "--data", str(data), "--prevalence",
                  "ALS=2", "--out", str(out)]) == 1

@@ -35,7 +35,8 @@ def test_class_log_likelihoods_equal_scipy(diag_fit, diag_train):
         for d in (0, 999):
             for k in range(3):
                 loc = post.mu[d, k, o] + x @ post.B[d][:, o] + post.u[d, s, o]
-                want = stats.multivariate_normal(loc, post.Sigma[d][np.ix_(o, o)]).logpdf(y[o])
+                cov = post.Sigma[d, k] if post.per_class else post.Sigma[d]
+                want = stats.multivariate_normal(loc, cov[np.ix_(o, o)]).logpdf(y[o])
                 assert loglik[d, k, i] == pytest.approx(want, rel=1e-9)
 
 
@@ -65,7 +66,7 @@ def test_loo_and_classification_loo(diag_fit, diag_train):
     assert cls["elpd"] < in_sample.sum()
     assert np.max(cls["pareto_k"]) < 0.7        # well-specified, 300 subjects: reliable
     # Better than guessing with the prior alone.
-    prior = np.log(diag_fit.prior_probabilities())
+    prior = np.log(diag_fit.prior_probabilities("training"))
     labels = class_log_likelihoods(diag_fit, diag_train)[1]
     assert cls["elpd"] > prior[labels].sum()
     table = compare_marker_sets({"all": diag_fit}, diag_train)

@@ -145,7 +145,7 @@ def test_scores_equal_brute_force_scipy(diag_fit, diag_test):
     b = post["B"].values.reshape(-1, 2, 6)
     u = post["u"].values.reshape(-1, len(diag_fit.sites_), 6)
     tau = post["tau"].values.reshape(-1, 6)
-    sigma = post["Sigma"].values.reshape(-1, 6, 6)
+    sigma = post["Sigma"].values.reshape(-1, 3, 6, 6)            # class-specific SDs
     std = diag_fit.standardization_
     log_prior = np.log([0.2, 0.3, 0.5])
     for i, (_, r) in enumerate(rows.iterrows()):
@@ -157,11 +157,10 @@ def test_scores_equal_brute_force_scipy(diag_fit, diag_test):
         site = diag_fit.sites_.index(r["site"]) if r["site"] in diag_fit.sites_ else -1
         probs = []
         for d in range(mu.shape[0]):
-            cov = sigma[d][np.ix_(o, o)]
             off = u[d, site, o] if site >= 0 else 0.0
-            if site < 0:
-                cov = cov + np.diag(tau[d, o] ** 2)
-            logl = [stats.multivariate_normal(mu[d, k, o] + x @ b[d][:, o] + off, cov)
+            extra = np.diag(tau[d, o] ** 2) if site < 0 else 0.0
+            logl = [stats.multivariate_normal(mu[d, k, o] + x @ b[d][:, o] + off,
+                                              sigma[d, k][np.ix_(o, o)] + extra)
                     .logpdf(y[o]) if len(o) else 0.0 for k in range(3)]
             probs.append(softmax(np.array(logl) + log_prior))
         probs = np.array(probs)
@@ -175,8 +174,8 @@ def test_scores_equal_brute_force_scipy(diag_fit, diag_test):
 
 
 def test_prevalence_shifts_scores(diag_fit, diag_test):
-    low = _score(diag_fit, diag_test.head(50), prevalence=0.05)
-    high = _score(diag_fit, diag_test.head(50), prevalence=0.6)
+    low = _score(diag_fit, diag_test.head(50), prevalence=(0.05, "training"))
+    high = _score(diag_fit, diag_test.head(50), prevalence=(0.6, "training"))
     assert (high["p_als"] >= low["p_als"]).all()
     assert low.attrs["prevalence"]["ALS"] == pytest.approx(0.05)
     # The rest is split in proportion to the training frequencies (60:60).

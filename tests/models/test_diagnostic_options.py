@@ -51,7 +51,7 @@ def test_fit_many_compiles_once_and_fits_each_data_set(shared_fits):
 
 
 def test_per_class_covariance_finds_the_larger_als_nfl_sd():
-    spec = DiagnosticSpec.from_dict({**SPEC, "model": {"per_class_covariance": True}})
+    spec = DiagnosticSpec.from_dict({**SPEC, "model": {"covariance": "per_class"}})
     train = _cohort(33, n=60)
     fit = DiagnosticModel(spec=spec, seed=4).fit(train)
     assert fit.convergence_.ok, fit.convergence_.message("per-class fit")

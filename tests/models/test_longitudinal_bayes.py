@@ -147,3 +147,57 @@ def test_random_intercept_bayes_model_agrees_with_reml():
         assert abs(bs.loc[term, "estimate"] - rs.loc[term, "estimate"]) < 0.5 * bs.loc[term, "sd"]
     assert "sd_slope" not in bs.index and b.converged_
     assert b.subject_slopes()["slope"].groupby(b.subject_slopes()["group"]).std().max() < 1e-9
+
+
+# ---------------------------------------------------------------- PPC and LOO (criticism)
+def test_subject_log_likelihood_is_the_exact_marginal_density(bayes_fit, sleepstudy_df):
+    from scipy.stats import multivariate_normal
+
+    from alsstats.models.longitudinal.criticism import log_likelihood
+
+    ll = log_likelihood(bayes_fit, sleepstudy_df)
+    post = bayes_fit.idata_.posterior
+    subjects = np.unique(sleepstudy_df["Subject"])
+    for chain, draw, i in [(0, 0, 0), (1, 17, 5), (0, 311, 17)]:
+        p = {v: float(post[v].values[chain, draw]) for v in ("sigma", "tau0", "tau1", "rho")}
+        a, b = float(post["a"].values[chain, draw][0]), float(post["b"].values[chain, draw][0])
+        rows = sleepstudy_df[sleepstudy_df["Subject"] == subjects[i]]
+        y_all, t_all = sleepstudy_df["Reaction"], sleepstudy_df["Days"]
+        y_mean, y_sd, t_sd = y_all.mean(), y_all.std(ddof=0), t_all.std(ddof=0)
+        t = rows["Days"].to_numpy() / t_sd
+        z = np.column_stack([np.ones_like(t), t])
+        omega = np.array([[p["tau0"] ** 2, p["rho"] * p["tau0"] * p["tau1"]],
+                          [p["rho"] * p["tau0"] * p["tau1"], p["tau1"] ** 2]])
+        cov = (z @ omega @ z.T + p["sigma"] ** 2 * np.eye(len(t))) * y_sd ** 2
+        want = multivariate_normal(y_mean + y_sd * (a + b * t), cov).logpdf(rows["Reaction"])
+        assert ll[chain, draw, i] == pytest.approx(want, abs=1e-6)
+
+
+def test_loo_ppc_and_the_transform_guard(bayes_fit, sleepstudy_df, reml_fit):
+    import copy
+
+    from alsstats.errors import AlsStatsError, DataValidationError
+    from alsstats.models.longitudinal.criticism import (
+        compare_loo,
+        loo,
+        posterior_predictive_check,
+    )
+
+    res = loo(bayes_fit, sleepstudy_df)
+    assert np.isfinite(res.elpd_loo) and len(res.loo_i) == 18
+    table = compare_loo({"a": bayes_fit, "b": bayes_fit}, sleepstudy_df)
+    assert table["elpd_diff"].abs().max() == 0.0
+    logged = copy.copy(bayes_fit)
+    logged.outcome = "log_reaction"
+    with pytest.raises(AlsStatsError, match="Jacobian"):
+        compare_loo({"natural": bayes_fit, "log": logged}, sleepstudy_df)
+    with pytest.raises(AlsStatsError, match="method='bayes'"):
+        loo(reml_fit, sleepstudy_df)
+    with pytest.raises(DataValidationError, match="data hash"):
+        loo(bayes_fit, sleepstudy_df.iloc[:-1])
+    ppc = posterior_predictive_check(bayes_fit, sleepstudy_df, n_draws=400, seed=1)
+    assert set(ppc["statistic"]) == {"baseline mean", "baseline SD", "slope mean",
+                                     "slope SD", "residual SD"}
+    print(ppc)
+    # sleepstudy is the textbook case for this model: nothing is flagged.
+    assert ppc["p"].between(0.02, 0.98).all()

@@ -131,7 +131,8 @@ def _warn_pareto_k(k: np.ndarray, what: str) -> None:
                       stacklevel=3)
 
 
-def classification_loo(model: DiagnosticModel, df: pd.DataFrame, prevalence=None) -> dict:
+def classification_loo(model: DiagnosticModel, df: pd.DataFrame,
+                       prevalence="training") -> dict:
     """Leave-one-out log score of the diagnosis, log P(k_i | y_i, D_-i), by PSIS.
 
     Returns ``elpd`` (sum), ``se``, ``pointwise`` (n,), ``pareto_k`` (n,) and
@@ -154,7 +155,7 @@ def classification_loo(model: DiagnosticModel, df: pd.DataFrame, prevalence=None
 
 
 def compare_marker_sets(models: dict[str, DiagnosticModel], df: pd.DataFrame,
-                        prevalence=None) -> pd.DataFrame:
+                        prevalence="training") -> pd.DataFrame:
     """Rank fitted models (e.g. NfL alone, NfL + imaging, all markers) by diagnostic LOO.
 
     All models must share the class list and be scored on the same table.
