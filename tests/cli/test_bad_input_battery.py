@@ -226,7 +226,8 @@ _ROC = ["roc", "{ws}/table.csv", "--outcome", "y", "--marker", "a"]
 _CUTOFF = ["cutoff", "{ws}/table.csv", "--outcome", "y", "--marker", "a", "--n-boot", "20"]
 _CV = ["cv", "{ws}/table.csv", "--outcome", "y", "--marker", "a", "--folds", "2",
        "--repeats", "1"]
-_SCORE = ["score", "--model", "{ws}/model.nc", "--data", "{ws}/cohort.csv"]
+_SCORE = ["score", "--model", "{ws}/model.nc", "--data", "{ws}/cohort.csv",
+          "--prevalence", "ALS=0.3,MIMIC=0.4,HC=0.3"]
 _FIT = ["fit", "diagnostic", "--data", "{ws}/cohort.csv", "--out", "{ws}/fit.nc",
         "--draws", "10", "--tune", "10", "--chains", "1"]
 _LONG = ["longitudinal", "--data", "{ws}/long.csv", "--outcome", "total_gm_volume_mm3",
@@ -310,7 +311,7 @@ CASES = [
     Case("ingest-lcmodel-fort7", ["ingest", "lcmodel", "{ws}/lcm", "--out", "{ws}/m.csv"], 1,
          r"fort\.7.*stray Fortran unit file.*FATAL MYCONT 7", setup=_lcmodel_fort,
          target="m.csv"),
-    Case("score-conflicting-rows", [*_SCORE[:3],
+    Case("score-conflicting-rows", [*_SCORE[:3], *_SCORE[5:],
          "--data", "{ws}/conflict.csv", "--out", "{ws}/s.csv"], 1, r"conflicting rows",
          setup=_conflicting_rows, target="s.csv"),
     Case("score-out-parquet", [*_SCORE, "--out", "{ws}/s.parquet"], 1, r"must end in \.csv",
