@@ -72,10 +72,13 @@ def register(sub) -> None:
 
 
 def _check_outcome(data: pd.DataFrame, args: argparse.Namespace) -> None:
-    """Known cohort columns by the schema (units, ranges); ``--positive-only`` for others."""
+    """The outcome and covariates, where they are cohort columns, by the schema (units,
+    ranges); ``--positive-only`` for others.  The time axis is not a schema quantity (a
+    column named ``age`` may be centred age used as time), so it is not checked."""
     file = str(args.data)
     offset = None if Path(file).suffix.lower() in (".parquet", ".pq") else 2
-    check_plausible(data, file=file, line_offset=offset)
+    check_plausible(data, file=file, line_offset=offset,
+                    columns=[args.outcome, *args.covariate])
     check_identifiers(data, (args.subject, args.group, args.site), file)
     if args.positive_only and args.outcome in data.columns:
         y = pd.to_numeric(data[args.outcome], errors="coerce").to_numpy(dtype=float)
