@@ -10,7 +10,6 @@ import argparse
 import sys
 import warnings
 
-from alsstats._json import to_jsonable
 from alsstats._version import __version__
 from alsstats.cli import cohort, diagnostic, ingest, longitudinal, power, report, validation
 from alsstats.cli._common import emit
@@ -48,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         first, _, rest = message.partition("\n")
         if as_json:
             import json
+
+            from alsstats._json import to_jsonable
 
             json.dump(to_jsonable({"error": type(exc).__name__, "message": message}),
                       sys.stdout, indent=2)

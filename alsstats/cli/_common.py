@@ -16,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from alsstats._json import to_jsonable
-
 __all__ = ["Outcome", "add_command", "emit", "to_jsonable"]
 
 
@@ -37,6 +35,13 @@ def add_command(subparsers, name: str, help: str, run: Callable[[argparse.Namesp
                         help="print machine-readable JSON on stdout instead of text")
     parser.set_defaults(func=run)
     return parser
+
+
+def to_jsonable(value: Any) -> Any:
+    """:func:`alsstats._json.to_jsonable`, imported on use (it loads NumPy and pandas)."""
+    from alsstats._json import to_jsonable as convert
+
+    return convert(value)
 
 
 def emit(outcome: Outcome, as_json: bool) -> None:

@@ -13,15 +13,10 @@ import argparse
 import time
 import warnings
 
-import numpy as np
-import pandas as pd
-
 from alsstats._files import atomic_write
 from alsstats.cli._common import Outcome, add_command
 from alsstats.errors import ConvergenceWarning, DataValidationError
-from alsstats.inference.sampling import SAMPLERS
-from alsstats.models.diagnostic.model import DiagnosticModel
-from alsstats.schema import read_cohort
+from alsstats.inference._choices import SAMPLERS
 
 __all__ = ["register"]
 
@@ -66,6 +61,9 @@ def register(sub) -> None:
 def _run_fit(args: argparse.Namespace) -> Outcome:
     if not str(args.out).endswith(".nc"):
         raise DataValidationError(f"--out {args.out}: the model file must end in .nc")
+    from alsstats.models.diagnostic.model import DiagnosticModel
+    from alsstats.schema import read_cohort
+
     data = read_cohort(args.data)
     start = time.perf_counter()
     model = DiagnosticModel(spec=args.spec, draws=args.draws, tune=args.tune,
@@ -94,6 +92,12 @@ def _run_fit(args: argparse.Namespace) -> Outcome:
 
 
 def _run_score(args: argparse.Namespace) -> Outcome:
+    import numpy as np
+    import pandas as pd
+
+    from alsstats.models.diagnostic.model import DiagnosticModel
+    from alsstats.schema import read_cohort
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = DiagnosticModel.load(args.model, spec=args.spec)

@@ -6,7 +6,6 @@ import argparse
 
 from alsstats.cli._common import Outcome, add_command
 from alsstats.errors import DataValidationError
-from alsstats.io.assemble.ingest import ingest, ingest_source, write_ingest
 
 __all__ = ["register"]
 
@@ -33,6 +32,8 @@ def register(sub) -> None:
 
 
 def _run(args: argparse.Namespace) -> Outcome:
+    from alsstats.io.assemble.ingest import ingest, ingest_source, write_ingest
+
     if (args.manifest is None) == (args.source is None):
         raise DataValidationError("give either --manifest M.toml or a single source "
                                   "('freesurfer DIR' or 'lcmodel DIR')")

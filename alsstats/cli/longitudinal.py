@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import pandas as pd
-
 from alsstats._files import write_json
 from alsstats.cli._common import Outcome, add_command, to_jsonable
 from alsstats.errors import DataValidationError, Problem
@@ -48,7 +46,9 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=None)
 
 
-def _read_table(path: str) -> pd.DataFrame:
+def _read_table(path: str):
+    import pandas as pd
+
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"{p}: no such file")

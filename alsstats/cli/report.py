@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from alsstats.cli._common import Outcome, add_command
-from alsstats.pipeline.demo import run_demo
-from alsstats.pipeline.from_file import KINDS, report_from
+from alsstats.pipeline._kinds import KINDS
 
 __all__ = ["register"]
 
@@ -29,6 +28,8 @@ def register(sub) -> None:
 
 
 def _run_demo(args: argparse.Namespace) -> Outcome:
+    from alsstats.pipeline.demo import run_demo
+
     result = run_demo(args.out, seed=args.seed, quick=args.quick, quiet=args.json)
     return Outcome({"report": str(result.report), "seconds": round(result.seconds, 1),
                     **result.headline},
@@ -36,6 +37,8 @@ def _run_demo(args: argparse.Namespace) -> Outcome:
 
 
 def _run_report(args: argparse.Namespace) -> Outcome:
+    from alsstats.pipeline.from_file import report_from
+
     index, kind = report_from(args.source, args.out, seed=args.seed, kind=args.kind)
     return Outcome({"report": str(index), "kind": kind, "source": str(args.source)},
                    f"{kind} report written to {index}")

@@ -10,28 +10,17 @@ repeated rows of a subject) are applied and reported; see
 from __future__ import annotations
 
 import argparse
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from alsstats._files import atomic_write
-from alsstats._json import to_jsonable
-from alsstats.cli._common import Outcome, add_command
-from alsstats.cli._table import BinaryTable, prepare_binary_table, read_table
+from alsstats.cli._common import Outcome, add_command, to_jsonable
 from alsstats.errors import DataValidationError, Problem
-from alsstats.validation import (
-    CutoffClassifier,
-    auc_ci,
-    compare_aucs,
-    cross_validate,
-    cutoff_stability,
-    delong_test,
-    partial_auc,
-    ppv_npv_by_prevalence,
-    roc_curve,
-    validate_cutoff,
-)
-from alsstats.validation.cutoffs import METHODS, _check_method
+from alsstats.validation._choices import METHODS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from alsstats.cli._table import BinaryTable
 
 __all__ = ["register"]
 
@@ -111,6 +100,8 @@ def register(sub) -> None:
 
 
 def _load(args, *, one_per_subject: bool, site: str | None = None) -> BinaryTable:
+    from alsstats.cli._table import prepare_binary_table, read_table
+
     df = read_table(args.file)
     return prepare_binary_table(df, outcome=args.outcome, markers=args.marker,
                                 positive=args.positive, negative=args.negative,
@@ -136,6 +127,10 @@ def _line(args, t: BinaryTable) -> str:
 
 
 def _run_roc(args: argparse.Namespace) -> Outcome:
+    import pandas as pd
+
+    from alsstats.validation import auc_ci, compare_aucs, delong_test, partial_auc, roc_curve
+
     t = _load(args, one_per_subject=True)
     data = _header(args, t)
     lines = [_line(args, t)]
@@ -200,6 +195,8 @@ def _perf_lines(table: pd.DataFrame) -> list[str]:
 def _prevalence_table(args, perf, data: dict, lines: list[str]) -> None:
     if not args.prevalences:
         return
+    from alsstats.validation import ppv_npv_by_prevalence
+
     table = ppv_npv_by_prevalence(perf, args.prevalences)
     data["ppv_npv_by_prevalence"] = to_jsonable(table)
     lines.append("  prevalence    PPV (interval)             NPV (interval)")
@@ -210,6 +207,8 @@ def _prevalence_table(args, perf, data: dict, lines: list[str]) -> None:
 
 
 def _run_cutoff(args: argparse.Namespace) -> Outcome:
+    from alsstats.validation import cutoff_stability, validate_cutoff
+
     if len(args.marker) != 1:
         raise DataValidationError([Problem("cutoff takes exactly one --marker",
                                            value=args.marker)])
@@ -269,9 +268,14 @@ def _run_cutoff(args: argparse.Namespace) -> Outcome:
 
 
 def _run_cv(args: argparse.Namespace) -> Outcome:
+    import numpy as np
+    import pandas as pd
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+
+    from alsstats.validation import CutoffClassifier, cross_validate
+    from alsstats.validation.cutoffs import _check_method
 
     _check_method(args.method, args.specificity, args.sensitivity, 1.0, 1.0, None)
     t = _load(args, one_per_subject=False)

@@ -24,12 +24,11 @@ import numpy as np
 import pymc as pm
 
 from alsstats.errors import AlsStatsError
+from alsstats.inference._choices import SAMPLERS
 from alsstats.inference.threads import single_threaded_blas
 from alsstats.random import as_generator
 
 __all__ = ["SAMPLERS", "CompiledSampler", "SamplingConfig", "integer_seed"]
-
-SAMPLERS = ("nutpie", "pymc", "advi")
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,13 @@ import pandas as pd
 from alsstats._files import file_sha256
 from alsstats.describe import cohort_summary, missingness_patterns
 from alsstats.errors import AlsStatsError
+from alsstats.pipeline._kinds import KINDS
 from alsstats.report.document import Report, Section, Table, write_report
 from alsstats.report.sections import cohort_section, cutoff_section, marker_section
 from alsstats.schema import MARKERS, read_cohort
 
 __all__ = ["KINDS", "detect_kind", "report_from"]
 
-KINDS = ("cohort", "longitudinal", "diagnostic", "cv", "power")
 
 
 def detect_kind(path: Path) -> str:

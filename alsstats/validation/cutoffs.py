@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from alsstats.errors import DataValidationError, Problem
+from alsstats.validation._choices import METHODS
 from alsstats.validation._inputs import check_binary, check_direction, oriented, positive_rule
 from alsstats.validation._results import Result
 from alsstats.validation.intervals import (
@@ -50,8 +51,6 @@ from alsstats.validation.roc import _curve_oriented, resolve_direction
 
 __all__ = ["METHODS", "CutoffPerformance", "OptimalCutoff", "classify", "cutoff_performance",
            "optimal_cutoff", "ppv_npv_by_prevalence"]
-
-METHODS = ("youden", "fixed-spec", "fixed-sens", "cost")
 
 
 def classify(scores: np.ndarray, cutoff: float, direction: str) -> np.ndarray:

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from alsstats import _gauss
 from alsstats.errors import DataValidationError, Problem
 from alsstats.validation._inputs import check_binary, check_direction, oriented
 from alsstats.validation._results import Result
@@ -156,7 +156,7 @@ def _z_test(diff: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > tiny, diff / np.where(se > tiny, se, 1.0),
                      np.where(np.abs(diff) > tiny, np.sign(diff) * np.inf, 0.0))
-    p = 2.0 * stats.norm.sf(np.abs(z))
+    p = 2.0 * _gauss.sf_array(np.abs(z))
     return se, z, p
 
 
@@ -267,6 +267,8 @@ def compare_aucs(scores, labels, *, markers: list[str] | None = None, direction=
         markers = list(scores) if markers is None else markers
         scores = list(scores.values())
     scores = list(scores)
+    from scipy.stats import chi2 as chi2_dist  # loaded here only: SciPy's import is slow
+
     k = len(scores)
     if k < 2:
         raise DataValidationError("compare_aucs needs at least two markers")
@@ -294,5 +296,5 @@ def compare_aucs(scores, labels, *, markers: list[str] | None = None, direction=
                           "p_holm": holm_adjust(p), "lower": est - z_crit * se,
                           "upper": est + z_crit * se})
     return AUCComparison(markers=markers, aucs=aucs, covariance=cov, chi2=chi2, df=df,
-                         p_value=float(stats.chi2.sf(chi2, df)), contrasts=table,
+                         p_value=float(chi2_dist.sf(chi2, df)), contrasts=table,
                          conf_level=conf_level, directions=dirs, directions_detected=det)

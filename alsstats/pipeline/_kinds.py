@@ -1,0 +1,3 @@
+"""The result kinds ``alsstats report --from`` renders (light: the CLI lists them in --help)."""
+
+KINDS = ("cohort", "longitudinal", "diagnostic", "cv", "power")
