@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from pathlib import Path
 
 from alsstats._version import __version__
 from alsstats.cli import cohort, diagnostic, ingest, longitudinal, power, report, validation
 from alsstats.cli._common import emit
+from alsstats.cli._output import RESULT_FORMATS, check_out, envelope, write_result
 from alsstats.errors import AlsStatsError
 
 __all__ = ["build_parser", "main"]
@@ -37,11 +39,17 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    check_out(parser, args)
     as_json = getattr(args, "json", False)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
             outcome = args.func(args)
+            outcome.data = envelope(args, outcome.data)
+            if getattr(args, "out_formats", None) and args.out \
+                    and Path(args.out).suffix.lower() in RESULT_FORMATS:
+                write_result(args.out, outcome.data, outcome.table)
+                outcome.text += f"\nwritten: {args.out}"
     except (AlsStatsError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         message = str(exc).strip()
         first, _, rest = message.partition("\n")

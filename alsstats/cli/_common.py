@@ -21,19 +21,28 @@ __all__ = ["Outcome", "add_command", "emit", "to_jsonable"]
 
 @dataclass
 class Outcome:
-    """What a command produced: machine-readable ``data`` and human ``text``."""
+    """What a command produced: machine-readable ``data``, human ``text`` and, for a
+    tabular result, the ``table`` that ``--out x.csv`` / ``x.parquet`` writes."""
 
     data: dict[str, Any] = field(default_factory=dict)
     text: str = ""
+    table: Any = None
 
 
 def add_command(subparsers, name: str, help: str, run: Callable[[argparse.Namespace], Outcome],
                 description: str | None = None) -> argparse.ArgumentParser:
-    """Add a sub-command with the common ``--json`` flag; ``run`` handles it."""
+    """Add a sub-command with the common ``--json`` and ``--quiet`` flags; ``run`` handles it.
+
+    The command's result ``kind`` is its path, e.g. ``power.slope`` (see
+    :mod:`alsstats.cli._output`).
+    """
     parser = subparsers.add_parser(name, help=help, description=description or help)
     parser.add_argument("--json", action="store_true",
                         help="print machine-readable JSON on stdout instead of text")
-    parser.set_defaults(func=run)
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress display (it is also off when stderr is not a "
+                             "terminal)")
+    parser.set_defaults(func=run, kind=".".join(parser.prog.split()[1:]))
     return parser
 
 

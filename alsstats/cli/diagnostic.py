@@ -13,8 +13,8 @@ import argparse
 import time
 import warnings
 
-from alsstats._files import atomic_write
 from alsstats.cli._common import Outcome, add_command
+from alsstats.cli._output import add_out
 from alsstats.errors import ConvergenceWarning, DataValidationError
 from alsstats.inference._choices import SAMPLERS
 
@@ -55,7 +55,7 @@ def register(sub) -> None:
                    "site, age, sex and any of the spec's markers")
     p.add_argument("--prevalence", help=_PREVALENCE_HELP)
     p.add_argument("--spec", help="fail unless the model was fitted with this spec")
-    p.add_argument("--out", required=True, help="output CSV")
+    add_out(p, required=True, table="one row per patient")
 
 
 def _run_fit(args: argparse.Namespace) -> Outcome:
@@ -114,14 +114,13 @@ def _run_score(args: argparse.Namespace) -> Outcome:
         warnings.simplefilter("ignore", ConvergenceWarning)
         scores = model.predict_posterior(table.reset_index(drop=True),
                                          prevalence=args.prevalence)
-    with atomic_write(args.out, encoding="utf-8", newline="") as fh:
-        scores.to_csv(fh, index=False, lineterminator="\n", float_format="%.6g")
     conv = model.convergence_
-    text = f"scored {len(scores)} subjects; wrote {args.out}"
+    text = f"scored {len(scores)} subjects"
     if not conv.ok:
         text += "\nWARNING: the model did NOT converge: " + "; ".join(conv.problems())
     return Outcome({"scores": str(args.out), "subjects": len(scores),
                     "prevalence": scores.attrs["prevalence"], "interval": scores.attrs["interval"],
                     "fit_converged": conv.ok,
-                    "mean_p_als": float(scores["p_als"].mean()) if len(scores) else None},
-                   text)
+                    "mean_p_als": float(scores["p_als"].mean()) if len(scores) else None,
+                    "patients": scores},
+                   text, table=scores)

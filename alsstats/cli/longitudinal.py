@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from alsstats._files import write_json
 from alsstats.cli._common import Outcome, add_command, to_jsonable
+from alsstats.cli._output import RESULT_FORMATS, add_out
 from alsstats.errors import DataValidationError, Problem
 
 __all__ = ["register"]
@@ -32,7 +32,10 @@ def register(sub) -> None:
     p.add_argument("--method", choices=("bayes", "reml", "ml"), default="reml")
     p.add_argument("--spec", help="model spec TOML (default: the shipped spec)")
     p.add_argument("--seed", type=int, default=None, help="random seed")
-    p.add_argument("--out", help="write the fit: .nc (NetCDF, reloadable) or .json (results)")
+    p.add_argument("--out", metavar="FILE",
+                   help="write the fit: .nc (NetCDF, reloadable by 'report --from'), .json "
+                        "(everything), .csv or .parquet (the parameter table)")
+    p.set_defaults(out_formats=(".nc", *RESULT_FORMATS))
     p = add_command(sub, "decline-power",
                     "power of a paired t-test to detect decline in n patients scanned twice",
                     _run_power)
@@ -44,6 +47,7 @@ def register(sub) -> None:
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--replicates", type=int, default=500)
     p.add_argument("--seed", type=int, default=None)
+    add_out(p)
 
 
 def _read_table(path: str):
@@ -64,8 +68,6 @@ def _read_table(path: str):
 def _run_longitudinal(args: argparse.Namespace) -> Outcome:
     from alsstats.models.longitudinal.model import LongitudinalModel
 
-    if args.out and Path(args.out).suffix.lower() not in (".nc", ".json"):
-        raise DataValidationError(f"--out must end in .nc or .json: {args.out}")
     data = _read_table(args.data)
     model = LongitudinalModel(spec=args.spec, method=args.method, outcome=args.outcome,
                               time=args.time, subject=args.subject, group=args.group,
@@ -73,11 +75,8 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
     model.fit(data)
     result = to_jsonable(model.to_dict())
     result["data"] = str(args.data)
-    if args.out:
-        if args.out.lower().endswith(".nc"):
-            model.save(args.out)
-        else:
-            write_json(args.out, result)
+    if args.out and args.out.lower().endswith(".nc"):
+        model.save(args.out)
         result["out"] = str(args.out)
     table = model.summary()
     cols = [c for c in ("estimate", "sd", "lower", "upper", "r_hat", "ess_bulk")
@@ -89,9 +88,9 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
              f"{args.time}; reference group {model.reference_group_}",
              table[cols].to_string(float_format=lambda v: f"{v:.5g}"),
              f"converged: {model.converged_}"]
-    if args.out:
+    if args.out and args.out.lower().endswith(".nc"):
         lines.append(f"wrote {args.out}")
-    return Outcome(result, "\n".join(lines))
+    return Outcome(result, "\n".join(lines), table=table.reset_index())
 
 
 def _run_power(args: argparse.Namespace) -> Outcome:

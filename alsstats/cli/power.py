@@ -7,8 +7,8 @@ import argparse
 import os
 import sys
 
-from alsstats._files import write_json
-from alsstats.cli._common import Outcome, add_command, to_jsonable
+from alsstats.cli._common import Outcome, add_command
+from alsstats.cli._output import add_out
 from alsstats.errors import AlsStatsError
 
 __all__ = ["register"]
@@ -44,7 +44,6 @@ def _run_options(p: argparse.ArgumentParser, replicates: int) -> None:
                    help="replicates per chunk (unit of scheduling and checkpointing)")
     p.add_argument("--checkpoint", default=None, metavar="DIR",
                    help="save finished chunks here; rerun the same command to resume")
-    p.add_argument("--out", default=None, metavar="FILE", help="also write the JSON result here")
 
 
 def _run_kwargs(args) -> dict:
@@ -53,11 +52,11 @@ def _run_kwargs(args) -> dict:
             "progress": _show_progress(args)}
 
 
-def _finish(args, data: dict, text: str) -> Outcome:
-    if getattr(args, "out", None):
-        write_json(args.out, to_jsonable(data))
-        text += f"\nwritten: {args.out}"
-    return Outcome(data, text)
+def _command(sub, name: str, help: str, run, table: str = "one row of the result's values"):
+    """A power sub-command with the common flags and ``--out`` (see cli._output)."""
+    p = add_command(sub, name, help, run)
+    add_out(p, table=table)
+    return p
 
 
 def register(sub) -> None:
@@ -75,7 +74,7 @@ def register(sub) -> None:
 # -- slope ------------------------------------------------------------------------------------
 
 def _register_slope(psub) -> None:
-    p = add_command(psub, "slope", "n, power or detectable slope difference of a slope trial "
+    p = _command(psub, "slope", "n, power or detectable slope difference of a slope trial "
                     "(GLS information; longpower's lmmpower/diggle/liu.liang/edland)", _run_slope)
     p.add_argument("--times", type=_floats, required=True, help="visit times, e.g. 0,0.25,0.5")
     eff = p.add_mutually_exclusive_group(required=False)
@@ -136,7 +135,7 @@ def _run_slope(args) -> Outcome:
 
 
 def _register_ttest(psub) -> None:
-    p = add_command(psub, "ttest", "two-sample t test n per group or power (noncentral t, as "
+    p = _command(psub, "ttest", "two-sample t test n per group or power (noncentral t, as "
                     "pwr.t.test)", _run_ttest)
     p.add_argument("--d", type=float, required=True, help="standardised difference")
     g = p.add_mutually_exclusive_group(required=True)
@@ -165,7 +164,7 @@ def _register_diagnostic(psub) -> None:
     diag = psub.add_parser("diagnostic", help="diagnostic-accuracy studies (presize, Buderer, "
                            "Hanley-McNeil, Obuchowski, DeLong simulation)")
     dsub = diag.add_subparsers(dest="diagnostic_command", metavar="DESIGN", required=True)
-    p = add_command(dsub, "ci-width", "n for a target CI width of a proportion "
+    p = _command(dsub, "ci-width", "n for a target CI width of a proportion "
                     "(sensitivity/specificity; presize prec_prop)", _run_ci_width)
     p.add_argument("--p", type=float, required=True, help="expected proportion")
     p.add_argument("--conf-width", type=float, required=True, help="total CI width")
@@ -174,27 +173,27 @@ def _register_diagnostic(psub) -> None:
     p.add_argument("--conf-level", type=float, default=0.95)
     p.add_argument("--prevalence", type=float, default=None,
                    help="convert diseased n to a total cohort size")
-    p = add_command(dsub, "buderer", "Buderer (1996) n for sensitivity/specificity ± half-width",
+    p = _command(dsub, "buderer", "Buderer (1996) n for sensitivity/specificity ± half-width",
                     _run_buderer)
     p.add_argument("--sensitivity", type=float)
     p.add_argument("--specificity", type=float)
     p.add_argument("--half-width", type=float, required=True)
     p.add_argument("--prevalence", type=float, required=True)
     p.add_argument("--conf-level", type=float, default=0.95)
-    p = add_command(dsub, "auc-width", "n for a target CI width of an AUC (Hanley-McNeil)",
+    p = _command(dsub, "auc-width", "n for a target CI width of an AUC (Hanley-McNeil)",
                     _run_auc_width)
     p.add_argument("--auc", type=float, required=True)
     p.add_argument("--conf-width", type=float, required=True)
     p.add_argument("--prevalence", type=float, required=True)
     p.add_argument("--conf-level", type=float, default=0.95)
-    p = add_command(dsub, "sensitivity-test", "exact binomial n to show sensitivity above a "
+    p = _command(dsub, "sensitivity-test", "exact binomial n to show sensitivity above a "
                     "bound (saw-tooth handled)", _run_sens_test)
     p.add_argument("--null", type=float, required=True, help="sensitivity bound (H0)")
     p.add_argument("--alt", type=float, required=True, help="anticipated sensitivity")
     p.add_argument("--power", type=float, default=0.8)
     p.add_argument("--alpha", type=float, default=0.05, help="one-sided")
     p.add_argument("--prevalence", type=float, default=None)
-    p = add_command(dsub, "auc-test", "n to show AUC above a null value (Obuchowski)",
+    p = _command(dsub, "auc-test", "n to show AUC above a null value (Obuchowski)",
                     _run_auc_test)
     p.add_argument("--null", type=float, required=True)
     p.add_argument("--alt", type=float, required=True)
@@ -202,7 +201,7 @@ def _register_diagnostic(psub) -> None:
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--ratio", type=float, default=1.0, help="non-diseased per diseased")
     p.add_argument("--alternative", default="one-sided", choices=["two-sided", "one-sided"])
-    p = add_command(dsub, "compare-auc", "power of the paired DeLong test for two correlated "
+    p = _command(dsub, "compare-auc", "power of the paired DeLong test for two correlated "
                     "AUCs (binormal simulation)", _run_compare_auc)
     p.add_argument("--auc1", type=float, required=True)
     p.add_argument("--auc2", type=float, required=True)
@@ -212,7 +211,7 @@ def _register_diagnostic(psub) -> None:
     p.add_argument("--corr-negative", type=float, default=0.5)
     p.add_argument("--alpha", type=float, default=0.05)
     _run_options(p, 1000)
-    p = add_command(dsub, "cohort", "power of a diagnostic study simulated with the synthetic "
+    p = _command(dsub, "cohort", "power of a diagnostic study simulated with the synthetic "
                     "cohort generator (one marker: AUC > --auc-null; two: paired DeLong)",
                     _run_cohort)
     p.add_argument("--markers", type=lambda s: [m for m in s.split(",") if m], required=True,
@@ -241,7 +240,7 @@ def _run_cohort(args) -> Outcome:
             f"{res.successful} replicates; failed {res.failed}; mean AUC "
             f"{', '.join(f'{a:.3f}' for a in res.mean_auc if a == a)}; mean n "
             f"{res.mean_n_positive:.1f} positive / {res.mean_n_negative:.1f} negative")
-    return _finish(args, res.to_dict(), text)
+    return Outcome(res.to_dict(), text)
 
 
 def _run_ci_width(args) -> Outcome:
@@ -308,7 +307,7 @@ def _run_compare_auc(args) -> Outcome:
                             **_run_kwargs(args))
     text = (f"paired DeLong: power {res.power:.4f} (MC SE {res.mc_se:.4f}) from "
             f"{res.successful} replicates; failed {res.failed}")
-    return _finish(args, res.to_dict(), text)
+    return Outcome(res.to_dict(), text)
 
 
 # -- prediction -------------------------------------------------------------------------------
@@ -319,7 +318,8 @@ def _register_prediction(psub) -> None:
     qsub = pred.add_subparsers(dest="outcome_type", metavar="OUTCOME", required=True)
     for name, run in (("binary", _run_binary), ("continuous", _run_continuous),
                       ("survival", _run_survival)):
-        p = add_command(qsub, name, f"Riley criteria for a {name} outcome", run)
+        p = _command(qsub, name, f"Riley criteria for a {name} outcome", run,
+                     table="one row per criterion")
         p.add_argument("--parameters", type=int, required=True,
                        help="candidate predictor parameters")
         p.add_argument("--shrinkage", type=float, default=0.9)
@@ -339,12 +339,15 @@ def _register_prediction(psub) -> None:
 
 
 def _prediction_outcome(res) -> Outcome:
+    import pandas as pd
+
     lines = [f"{c.name}: n = {c.n}" + (f" (shrinkage {c.shrinkage:.3f})" if c.shrinkage else "")
              for c in res.criteria]
     lines.append(f"minimum sample size: {res.n}")
     if res.events is not None:
         lines[-1] += f" ({res.events:.1f} events, {res.events_per_parameter:.2f} per parameter)"
-    return Outcome(res.to_dict(), "\n".join(lines))
+    d = res.to_dict()
+    return Outcome(d, "\n".join(lines), table=pd.DataFrame(d["criteria"]))
 
 
 def _run_binary(args) -> Outcome:
@@ -373,8 +376,9 @@ def _run_survival(args) -> Outcome:
 # -- simulate ---------------------------------------------------------------------------------
 
 def _register_simulate(psub) -> None:
-    p = add_command(psub, "simulate", "simulated power of a trial scenario (TOML), serial, on "
-                    "local processes or on Dask; resumable with --checkpoint", _run_simulate)
+    p = _command(psub, "simulate", "simulated power of a trial scenario (TOML), serial, on "
+                 "local processes or on Dask; resumable with --checkpoint", _run_simulate,
+                 table="one row per active arm, or per curve point")
     p.add_argument("scenario", help="trial scenario: .toml path or name "
                                     "(shipped: trial_adascog, trial_alsfrs)")
     p.add_argument("--method", default=None, choices=["reml", "egls", "two-stage"],
@@ -387,6 +391,8 @@ def _register_simulate(psub) -> None:
 
 
 def _run_simulate(args) -> Outcome:
+    import pandas as pd
+
     from alsstats.power.scenario import read_trial_scenario
     from alsstats.power.simulate import power_curve, simulate_power
 
@@ -403,7 +409,7 @@ def _run_simulate(args) -> Outcome:
                          f"{r['mc_se']:.4f}  {r['failed_fits']:6d}  {analytic}")
         data = {"scenario": scenario.name, "method": scenario.analysis.method,
                 "replicates": args.replicates, "seed": args.seed, "curve": rows}
-        return _finish(args, data, "\n".join(lines))
+        return Outcome(data, "\n".join(lines), table=pd.DataFrame(rows))
     res = simulate_power(scenario, args.replicates, args.seed, **_run_kwargs(args))
     lines = [f"{scenario.name}: {res.method}, {res.replicates} replicates, seed {res.seed}, "
              f"{res.run.scheduler} ({res.run.elapsed_seconds:.1f} s"
@@ -413,4 +419,5 @@ def _run_simulate(args) -> Outcome:
         analytic = "" if a.analytic_power is None else f"; analytic GLS {a.analytic_power:.4f}"
         lines.append(f"{a.arm} vs control: power {a.power:.4f} (MC SE {a.mc_se:.4f}), "
                      f"{a.successful_fits} fits, {a.failed_fits} failed{analytic}")
-    return _finish(args, res.to_dict(), "\n".join(lines))
+    d = res.to_dict()
+    return Outcome(d, "\n".join(lines), table=pd.DataFrame(d["arms"]))

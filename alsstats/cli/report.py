@@ -17,10 +17,13 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=2026, help="seed for everything (default 2026)")
     p.add_argument("--quick", action="store_true", help="smaller run for a fast look")
     p = add_command(sub, "report", "HTML report on a result file: a cohort table (.csv, "
-                    ".parquet), a saved fit (.nc) or a cv/power result (.json)", _run_report)
+                    ".parquet), a saved fit (.nc) or any command's JSON result (.json)",
+                    _run_report)
     p.add_argument("--from", dest="source", required=True, metavar="FILE",
                    help="the result to report on")
-    p.add_argument("--out", required=True, help="report folder (index.html is written there)")
+    p.add_argument("--out", required=True, metavar="FILE.html|DIR",
+                   help="the report: a self-contained .html file, or a folder (index.html and "
+                        "the CSV of every table are written there)")
     p.add_argument("--kind", choices=KINDS, default=None,
                    help="result kind (default: recognized from the file)")
     p.add_argument("--seed", type=int, default=2026,

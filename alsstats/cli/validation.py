@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from alsstats._files import atomic_write
 from alsstats.cli._common import Outcome, add_command, to_jsonable
+from alsstats.cli._output import add_out
 from alsstats.errors import DataValidationError, Problem
 from alsstats.validation._choices import METHODS
 
@@ -30,7 +30,7 @@ _RULES = ("Rows with a missing outcome or marker are excluded and counted; a tex
           "marker < cutoff; 'auto' is detected (AUC >= 0.5) and reported.")
 
 
-def _common(p: argparse.ArgumentParser, *, many_markers: bool) -> None:
+def _common(p: argparse.ArgumentParser, *, many_markers: bool, table: str) -> None:
     p.add_argument("file", help="table with one row per observation (.csv, .tsv, .parquet)")
     p.add_argument("--outcome", required=True, metavar="COL", help="outcome column")
     p.add_argument("--positive", action="append", metavar="LABEL",
@@ -45,14 +45,14 @@ def _common(p: argparse.ArgumentParser, *, many_markers: bool) -> None:
     p.add_argument("--subject", metavar="COL", help="subject id column (repeated visits)")
     p.add_argument("--seed", type=int, default=None, help="random seed")
     p.add_argument("--conf-level", type=float, default=0.95, help="interval level (0.95)")
-    p.add_argument("--out", metavar="FILE", help="write the table of results as CSV (atomic)")
+    add_out(p, table=table)
 
 
 def register(sub) -> None:
     p = add_command(sub, "roc", "ROC/AUC of one or more markers with DeLong or bootstrap "
                     "intervals; two or more markers are compared (paired DeLong)", _run_roc,
                     description="ROC curve and AUC with intervals. " + _RULES)
-    _common(p, many_markers=True)
+    _common(p, many_markers=True, table="one row per marker; the ROC curves are in the JSON")
     p.add_argument("--method", choices=("delong", "bootstrap"), default="delong",
                    help="AUC interval (default delong)")
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap replicates (2000)")
@@ -63,7 +63,7 @@ def register(sub) -> None:
     p = add_command(sub, "cutoff", "optimal cutoff of a marker with intervals and bootstrap "
                     "stability, or validation of a pre-specified --cutoff", _run_cutoff,
                     description="Cutoff choice and validation. " + _RULES)
-    _common(p, many_markers=False)
+    _common(p, many_markers=False, table="the accuracy table at the cutoff")
     p.add_argument("--method", choices=METHODS, default="youden",
                    help="how the optimal cutoff is chosen (youden)")
     p.add_argument("--specificity", type=float, help="target for --method fixed-spec")
@@ -89,7 +89,7 @@ def register(sub) -> None:
                                     "with --subject, roc and cutoff use each subject's first "
                                     "row (file order)", "--subject keeps a subject's rows in "
                                     "one fold"))
-    _common(p, many_markers=True)
+    _common(p, many_markers=True, table="one row per model, split and test fold")
     p.add_argument("--method", choices=METHODS, default="youden",
                    help="cutoff rule learned in each training fold (youden)")
     p.add_argument("--specificity", type=float, help="target for --method fixed-spec")
@@ -113,12 +113,6 @@ def _header(args, t: BinaryTable) -> dict:
     return {"file": str(args.file), "outcome": args.outcome, "positive": t.positive,
             "rows_read": t.rows_read, "n_positive": t.n_positive, "n_negative": t.n_negative,
             "exclusions": t.exclusions}
-
-
-def _write(path: str | None, frame: pd.DataFrame) -> None:
-    if path:
-        with atomic_write(path, newline="", encoding="utf-8") as fh:
-            frame.to_csv(fh, index=False)
 
 
 def _line(args, t: BinaryTable) -> str:
@@ -156,6 +150,8 @@ def _run_roc(args: argparse.Namespace) -> Outcome:
         curve = roc_curve(t.markers[m], t.y, direction=ci.direction).to_frame()
         curves.append(curve.assign(marker=m)[["marker", *curve.columns]])
     data["markers"] = rows
+    curves = pd.concat(curves, ignore_index=True)
+    data["curves"] = curves
     dirs = [r["direction"] for r in rows]
     if len(args.marker) == 2:
         test = delong_test(t.markers[args.marker[0]], t.markers[args.marker[1]], t.y,
@@ -173,8 +169,8 @@ def _run_roc(args: argparse.Namespace) -> Outcome:
         for _, r in comp.contrasts.iterrows():
             lines.append(f"    {r['contrast']}: {r['estimate']:+.4f}, p {r['p_value']:.4g}, "
                          f"Holm p {r['p_holm']:.4g}")
-    _write(args.out, pd.concat(curves, ignore_index=True))
-    return Outcome(data, "\n".join(lines))
+    table = pd.json_normalize(rows, sep="_")
+    return Outcome(data, "\n".join(lines), table=table)
 
 
 def _criteria(args) -> dict:
@@ -234,8 +230,7 @@ def _run_cutoff(args: argparse.Namespace) -> Outcome:
                      f"{q.loc['oob_sensitivity', 'mean']:.3f}, specificity "
                      f"{q.loc['oob_specificity', 'mean']:.3f}")
         _prevalence_table(args, opt.performance, data, lines)
-        _write(args.out, opt.performance.table)
-        return Outcome(data, "\n".join(lines))
+        return Outcome(data, "\n".join(lines), table=opt.performance.table)
     v = validate_cutoff(s, t.y, args.cutoff, direction=args.direction, delta=args.delta,
                         method=args.method, n_boot=args.n_boot, seed=args.seed,
                         sites=t.site, n_folds=args.folds, n_repeats=args.repeats,
@@ -263,8 +258,7 @@ def _run_cutoff(args: argparse.Namespace) -> Outcome:
                          f"specificity {r['specificity']:.3f} (n {r['n_positive']}/"
                          f"{r['n_negative']}); site optimum {r['optimal_cutoff']:.4g}")
     _prevalence_table(args, v.performance, data, lines)
-    _write(args.out, v.performance.table)
-    return Outcome(data, "\n".join(lines))
+    return Outcome(data, "\n".join(lines), table=v.performance.table)
 
 
 def _run_cv(args: argparse.Namespace) -> Outcome:
@@ -304,5 +298,6 @@ def _run_cv(args: argparse.Namespace) -> Outcome:
                      f"(mean ± SD over {args.folds}×{args.repeats} test folds)")
     data.update(folds=args.folds, repeats=args.repeats, seed=args.seed, models=results)
     table = pd.concat(splits, ignore_index=True)
-    _write(args.out, table[["model", *[c for c in table.columns if c != "model"]]])
-    return Outcome(data, "\n".join(lines))
+    data["splits"] = table
+    return Outcome(data, "\n".join(lines),
+                   table=table[["model", *[c for c in table.columns if c != "model"]]])
