@@ -328,6 +328,12 @@ def _register_prediction(psub) -> None:
             p.add_argument("--intercept", type=float, required=True)
             p.add_argument("--sd", type=float, required=True, help="SD of the outcome")
             p.add_argument("--mmoe", type=float, default=1.1)
+        elif name == "binary":
+            r2 = p.add_mutually_exclusive_group(required=True)
+            r2.add_argument("--csrsquared", type=float, help="anticipated Cox-Snell R²")
+            r2.add_argument("--cstatistic", type=float,
+                            help="anticipated C statistic (AUC), converted to the Cox-Snell "
+                                 "R² (Riley, Van Calster & Collins 2021)")
         else:
             p.add_argument("--csrsquared", type=float, required=True, help="Cox-Snell R²")
         if name == "binary":
@@ -343,6 +349,10 @@ def _prediction_outcome(res) -> Outcome:
 
     lines = [f"{c.name}: n = {c.n}" + (f" (shrinkage {c.shrinkage:.3f})" if c.shrinkage else "")
              for c in res.criteria]
+    if res.details.get("cstatistic") is not None:
+        lines.insert(0, f"C statistic {res.details['cstatistic']:g} at prevalence "
+                        f"{res.details['prevalence']:g}: Cox-Snell R² "
+                        f"{res.details['r2_cs']:.4f}")
     lines.append(f"minimum sample size: {res.n}")
     if res.events is not None:
         lines[-1] += f" ({res.events:.1f} events, {res.events_per_parameter:.2f} per parameter)"
@@ -354,7 +364,8 @@ def _run_binary(args) -> Outcome:
     from alsstats.power.prediction import binary_sample_size
 
     return _prediction_outcome(binary_sample_size(args.csrsquared, args.parameters,
-                                                  args.prevalence, shrinkage=args.shrinkage))
+                                                  args.prevalence, shrinkage=args.shrinkage,
+                                                  cstatistic=args.cstatistic))
 
 
 def _run_continuous(args) -> Outcome:

@@ -28,6 +28,7 @@ _WHERE = {
     "cohort_auc_power": "diagnostic_sim",
     "compare_auc_power": "diagnostic_sim",
     "continuous_sample_size": "prediction",
+    "cstatistic_to_r2_cs": "prediction",
     "decline_detection_power": "decline",
     "edland_sample_size": "slope",
     "exchangeable_covariance": "slope",
