@@ -146,16 +146,22 @@ def _register_ttest(psub) -> None:
 
 
 def _run_ttest(args) -> Outcome:
+    import math
+
     from alsstats.power.ttest import t_test_power, t_test_sample_size
 
     if args.n is None:
-        n = t_test_sample_size(args.d, args.power, args.alpha, args.alternative)
+        exact = t_test_sample_size(args.d, args.power, args.alpha, args.alternative)
+        n = math.ceil(exact - 1e-9)
         power = args.power
+        text = f"two-sample t test: n per group {n} ({exact:.4f} unrounded) for power {power:g}"
     else:
-        n, power = args.n, t_test_power(args.d, args.n, args.alpha, args.alternative)
-    data = {"d": args.d, "n_per_group": n, "power": power, "alpha": args.alpha,
-            "alternative": args.alternative}
-    return Outcome(data, f"two-sample t test: n per group {n:.8f}, power {power:.6f}")
+        exact = n = args.n
+        power = t_test_power(args.d, args.n, args.alpha, args.alternative)
+        text = f"two-sample t test: power {power:.6f} with {n:g} per group"
+    data = {"d": args.d, "n_per_group": n, "n_per_group_exact": exact, "power": power,
+            "alpha": args.alpha, "alternative": args.alternative}
+    return Outcome(data, text)
 
 
 # -- diagnostic -------------------------------------------------------------------------------
@@ -167,23 +173,28 @@ def _register_diagnostic(psub) -> None:
     p = _command(dsub, "ci-width", "n for a target CI width of a proportion "
                     "(sensitivity/specificity; presize prec_prop)", _run_ci_width)
     p.add_argument("--p", type=float, required=True, help="expected proportion")
-    p.add_argument("--conf-width", type=float, required=True, help="total CI width")
+    p.add_argument("--conf-width", type=float, required=True,
+                   help="full width of the interval (0.1 for ± 0.05), as presize")
     p.add_argument("--method", default="wilson",
                    choices=["wilson", "agresti-coull", "exact", "wald"])
     p.add_argument("--conf-level", type=float, default=0.95)
     p.add_argument("--prevalence", type=float, default=None,
                    help="convert diseased n to a total cohort size")
-    p = _command(dsub, "buderer", "Buderer (1996) n for sensitivity/specificity ± half-width",
+    p = _command(dsub, "buderer", "Buderer (1996) n for sensitivity/specificity with a CI of "
+                 "full width --conf-width",
                     _run_buderer)
     p.add_argument("--sensitivity", type=float)
     p.add_argument("--specificity", type=float)
-    p.add_argument("--half-width", type=float, required=True)
+    p.add_argument("--conf-width", type=float,
+                   help="full width of the interval (0.1 for ± 0.05), as presize")
+    p.add_argument("--half-width", type=float, help=argparse.SUPPRESS)  # deprecated
     p.add_argument("--prevalence", type=float, required=True)
     p.add_argument("--conf-level", type=float, default=0.95)
     p = _command(dsub, "auc-width", "n for a target CI width of an AUC (Hanley-McNeil)",
                     _run_auc_width)
     p.add_argument("--auc", type=float, required=True)
-    p.add_argument("--conf-width", type=float, required=True)
+    p.add_argument("--conf-width", type=float, required=True,
+                   help="full width of the interval (0.1 for ± 0.05), as presize")
     p.add_argument("--prevalence", type=float, required=True)
     p.add_argument("--conf-level", type=float, default=0.95)
     p = _command(dsub, "sensitivity-test", "exact binomial n to show sensitivity above a "
@@ -243,36 +254,60 @@ def _run_cohort(args) -> Outcome:
     return Outcome(res.to_dict(), text)
 
 
+def _size_text(res) -> str:
+    """``n = 692 (691.46)`` per group and in total: whole subjects, the exact value beside."""
+    parts = [f"{label} {n} ({exact:.2f})" for label, n, exact in (
+        ("diseased", res.n_diseased, res.n_diseased_exact),
+        ("non-diseased", res.n_non_diseased, res.n_non_diseased_exact),
+        ("total", res.n_total, res.n_total_exact)) if n is not None]
+    return ", ".join(parts) + " (rounded up; unrounded in brackets)"
+
+
 def _run_ci_width(args) -> Outcome:
+    import math
+
     from alsstats.power.diagnostic import proportion_ci, proportion_ci_sample_size
 
-    n = proportion_ci_sample_size(args.p, args.conf_width, args.method, args.conf_level)
+    exact = proportion_ci_sample_size(args.p, args.conf_width, args.method, args.conf_level)
+    n = math.ceil(exact - 1e-9)
     lo, hi = proportion_ci(args.p, n, args.method, args.conf_level)
     data = {"p": args.p, "conf_width": args.conf_width, "method": args.method,
-            "conf_level": args.conf_level, "n": n, "lower": lo, "upper": hi}
-    text = f"{args.method}: n = {n:.4f} ({lo:.4f} – {hi:.4f})"
+            "conf_level": args.conf_level, "n": n, "n_exact": exact, "lower": lo, "upper": hi}
+    text = (f"{args.method}: n = {n} ({exact:.4f} unrounded); interval at n = {n}: "
+            f"{lo:.4f} – {hi:.4f}")
     if args.prevalence is not None:
-        data["n_total"] = n / args.prevalence
-        text += f"; total at prevalence {args.prevalence:g}: {data['n_total']:.2f}"
+        data["n_total_exact"] = n / args.prevalence
+        data["n_total"] = math.ceil(data["n_total_exact"] - 1e-9)
+        text += (f"; total at prevalence {args.prevalence:g}: {data['n_total']} "
+                 f"({data['n_total_exact']:.2f})")
     return Outcome(data, text)
 
 
 def _run_buderer(args) -> Outcome:
     from alsstats.power.diagnostic import buderer_sample_size
 
+    width = args.conf_width
+    if args.half_width is not None:
+        if width is not None:
+            raise AlsStatsError("give --conf-width (the full width) only")
+        print("alsstats: --half-width is deprecated; use --conf-width (the full width, "
+              f"here {2 * args.half_width:g})", file=sys.stderr)
+        width = 2 * args.half_width
+    if width is None:
+        raise AlsStatsError("give --conf-width, the full width of the interval (e.g. 0.1 "
+                            "for ± 0.05)")
     res = buderer_sample_size(sensitivity=args.sensitivity, specificity=args.specificity,
-                              half_width=args.half_width, prevalence=args.prevalence,
+                              conf_width=width, prevalence=args.prevalence,
                               conf_level=args.conf_level)
-    parts = [f"{k} {v:.2f}" for k, v in res.items() if k.startswith("n_")]
-    return Outcome(res, "Buderer: " + ", ".join(parts))
+    return Outcome(res.to_dict(), "Buderer: " + _size_text(res))
 
 
 def _run_auc_width(args) -> Outcome:
     from alsstats.power.diagnostic import auc_ci_sample_size
 
     res = auc_ci_sample_size(args.auc, args.conf_width, args.prevalence, args.conf_level)
-    return Outcome(res, f"AUC {args.auc:g} ± {args.conf_width / 2:g}: n total "
-                        f"{res['n_total']:.2f} ({res['n_diseased']:.2f} diseased)")
+    return Outcome(res.to_dict(), f"AUC {args.auc:g} ± {args.conf_width / 2:g}: "
+                                  + _size_text(res))
 
 
 def _run_sens_test(args) -> Outcome:
@@ -294,8 +329,7 @@ def _run_auc_test(args) -> Outcome:
 
     res = auc_test_sample_size(args.null, args.alt, power=args.power, alpha=args.alpha,
                                ratio=args.ratio, alternative=args.alternative)
-    return Outcome(res, f"Obuchowski: {res['n_diseased']:.2f} diseased + "
-                        f"{res['n_healthy']:.2f} non-diseased")
+    return Outcome(res.to_dict(), "Obuchowski: " + _size_text(res))
 
 
 def _run_compare_auc(args) -> Outcome:

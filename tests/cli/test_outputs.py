@@ -29,7 +29,7 @@ COMMANDS = {
     "power.diagnostic.ci-width": ["power", "diagnostic", "ci-width", "--p", "0.8",
                                   "--conf-width", "0.1"],
     "power.diagnostic.buderer": ["power", "diagnostic", "buderer", "--sensitivity", "0.9",
-                                 "--half-width", "0.05", "--prevalence", "0.3"],
+                                 "--conf-width", "0.1", "--prevalence", "0.3"],
     "power.diagnostic.auc-width": ["power", "diagnostic", "auc-width", "--auc", "0.8",
                                    "--conf-width", "0.1", "--prevalence", "0.3"],
     "power.diagnostic.sensitivity-test": ["power", "diagnostic", "sensitivity-test",
