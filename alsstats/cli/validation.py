@@ -10,6 +10,7 @@ repeated rows of a subject) are applied and reported; see
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 from alsstats.cli._common import Outcome, add_command, to_jsonable
@@ -87,8 +88,9 @@ def register(sub) -> None:
                     description="Cross-validation; every cutoff and scaling is learned in the "
                                 "training folds. " + _RULES.replace(
                                     "with --subject, roc and cutoff use each subject's first "
-                                    "row (file order)", "--subject keeps a subject's rows in "
-                                    "one fold"))
+                                    "row (file order)", "with --subject, cv too uses each "
+                                    "subject's first row (file order), and a marker's missing "
+                                    "values exclude subjects from that marker only"))
     _common(p, many_markers=True, table="one row per model, split and test fold")
     p.add_argument("--method", choices=METHODS, default="youden",
                    help="cutoff rule learned in each training fold (youden)")
@@ -96,14 +98,16 @@ def register(sub) -> None:
     p.add_argument("--sensitivity", type=float, help="target for --method fixed-sens")
     p.add_argument("--folds", type=int, default=5, help="folds (5)")
     p.add_argument("--repeats", type=int, default=10, help="repeats (10)")
-    p.add_argument("--n-jobs", type=int, default=1, help="parallel workers (1)")
+    p.add_argument("--workers", type=int, default=1, help="parallel worker processes (1)")
+    p.add_argument("--n-jobs", type=int, default=None, help=argparse.SUPPRESS)  # deprecated
 
 
-def _load(args, *, one_per_subject: bool, site: str | None = None) -> BinaryTable:
+def _load(args, *, one_per_subject: bool, site: str | None = None,
+          markers: list[str] | None = None) -> BinaryTable:
     from alsstats.cli._table import prepare_binary_table, read_table
 
     df = read_table(args.file)
-    return prepare_binary_table(df, outcome=args.outcome, markers=args.marker,
+    return prepare_binary_table(df, outcome=args.outcome, markers=markers or args.marker,
                                 positive=args.positive, negative=args.negative,
                                 subject=args.subject, site=site,
                                 one_per_subject=one_per_subject, file=str(args.file))
@@ -272,9 +276,16 @@ def _run_cv(args: argparse.Namespace) -> Outcome:
     from alsstats.validation.cutoffs import _check_method
 
     _check_method(args.method, args.specificity, args.sensitivity, 1.0, 1.0, None)
-    t = _load(args, one_per_subject=False)
+    workers = args.workers
+    if args.n_jobs is not None:
+        print("alsstats cv: --n-jobs is deprecated; use --workers", file=sys.stderr)
+        workers = args.n_jobs
+    # One row per subject, as roc and cutoff; each marker keeps every subject it was
+    # measured in (missing values are per marker); the combination needs all of them.
+    t = _load(args, one_per_subject=True)
     data = _header(args, t)
-    lines = [_line(args, t)]
+    lines = [_line(args, t) + " (rows complete in every marker; each single marker uses "
+                              "every subject it was measured in)"]
     models: dict[str, tuple[object, list[str]]] = {
         m: (CutoffClassifier(method=args.method, direction=args.direction,
                              specificity=args.specificity, sensitivity=args.sensitivity), [m])
@@ -284,14 +295,18 @@ def _run_cv(args: argparse.Namespace) -> Outcome:
             make_pipeline(StandardScaler(), LogisticRegression()), list(args.marker))
     results, splits = {}, []
     for name, (est, cols) in models.items():
-        X = np.column_stack([t.markers[c] for c in cols])
-        r = cross_validate(est, X, t.y, groups=t.subject, n_folds=args.folds,
-                           n_repeats=args.repeats, seed=args.seed, n_jobs=args.n_jobs)
+        tm = t if len(cols) == len(args.marker) else _load(args, one_per_subject=True,
+                                                           markers=cols)
+        X = np.column_stack([tm.markers[c] for c in cols])
+        r = cross_validate(est, X, tm.y, groups=tm.subject, n_folds=args.folds,
+                           n_repeats=args.repeats, seed=args.seed, n_jobs=workers)
         results[name] = {"summary": to_jsonable(r.summary), "repeats": to_jsonable(r.repeats),
-                         "n_subjects": r.n_subjects}
+                         "n_subjects": r.n_subjects, "n_positive": tm.n_positive,
+                         "n_negative": tm.n_negative, "exclusions": tm.exclusions}
         splits.append(r.splits.assign(model=name))
         q = r.summary.set_index("quantity")
-        lines.append(f"  {name}: AUC {q.loc['auc', 'mean']:.3f} ± {q.loc['auc', 'sd']:.3f}, "
+        lines.append(f"  {name} ({tm.n_positive} positive, {tm.n_negative} negative): "
+                     f"AUC {q.loc['auc', 'mean']:.3f} ± {q.loc['auc', 'sd']:.3f}, "
                      f"sensitivity {q.loc['sensitivity', 'mean']:.3f} ± "
                      f"{q.loc['sensitivity', 'sd']:.3f}, specificity "
                      f"{q.loc['specificity', 'mean']:.3f} ± {q.loc['specificity', 'sd']:.3f} "
