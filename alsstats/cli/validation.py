@@ -83,6 +83,8 @@ def register(sub) -> None:
     p.add_argument("--folds", type=int, default=5, help="folds for fold stability (5)")
     p.add_argument("--repeats", type=int, default=1, help="repeats of the folds (1)")
 
+    _register_calibration(sub)
+
     p = add_command(sub, "cv", "subject-grouped repeated cross-validation of each marker's "
                     "cutoff rule (and their logistic combination)", _run_cv,
                     description="Cross-validation; every cutoff and scaling is learned in the "
@@ -100,6 +102,74 @@ def register(sub) -> None:
     p.add_argument("--repeats", type=int, default=10, help="repeats (10)")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes (1)")
     p.add_argument("--n-jobs", type=int, default=None, help=argparse.SUPPRESS)  # deprecated
+
+
+def _register_calibration(sub) -> None:
+    p = add_command(sub, "calibration", "calibration (Brier, intercept, slope, reliability curve) "
+                    "and decision curve of predicted probabilities, with intervals",
+                    _run_calibration,
+                    description="Calibration and clinical utility of predicted probabilities "
+                                "(e.g. the p_als column of 'alsstats score'): Brier score, "
+                                "calibration intercept and slope with Wald intervals, a "
+                                "reliability curve with Wilson intervals, and the decision "
+                                "curve (net benefit) with percentile bootstrap intervals. "
+                                + _RULES)
+    p.add_argument("file", help="table with one row per observation (.csv, .tsv, .parquet)")
+    p.add_argument("--outcome", required=True, metavar="COL", help="outcome column")
+    p.add_argument("--positive", action="append", metavar="LABEL",
+                   help="value(s) of the positive class (repeatable; default 1 for 0/1)")
+    p.add_argument("--negative", action="append", metavar="LABEL",
+                   help="value(s) of the negative class (repeatable); other rows excluded")
+    p.add_argument("--probability", required=True, metavar="COL",
+                   help="predicted probability of the positive class, in [0, 1]")
+    p.add_argument("--subject", metavar="COL", help="subject id column (first row used)")
+    p.add_argument("--bins", type=int, default=10, help="reliability-curve bins (10)")
+    p.add_argument("--strategy", choices=("quantile", "uniform"), default="quantile",
+                   help="equal-count (quantile, default) or equal-width bins")
+    p.add_argument("--thresholds", type=float, nargs=3, metavar=("LOW", "HIGH", "STEP"),
+                   default=(0.01, 0.99, 0.01),
+                   help="decision-curve threshold probabilities (0.01 0.99 0.01)")
+    p.add_argument("--n-boot", type=int, default=1000,
+                   help="bootstrap replicates for the net-benefit intervals (1000; 0: none)")
+    p.add_argument("--seed", type=int, default=None, help="random seed")
+    p.add_argument("--conf-level", type=float, default=0.95, help="interval level (0.95)")
+    add_out(p, table="the reliability and decision curves, one row per bin or threshold")
+
+
+def _run_calibration(args: argparse.Namespace) -> Outcome:
+    import numpy as np
+    import pandas as pd
+
+    from alsstats.validation import calibration_summary, decision_curve
+
+    t = _load(args, one_per_subject=True, markers=[args.probability])
+    y, p = t.y, t.markers[args.probability]
+    low, high, step = args.thresholds
+    thresholds = np.arange(low, high + step / 2, step)
+    cal = calibration_summary(y, p, n_bins=args.bins, strategy=args.strategy,
+                              conf_level=args.conf_level)
+    dca = decision_curve(y, p, thresholds=thresholds, n_boot=args.n_boot,
+                         conf_level=args.conf_level, seed=args.seed)
+    data = _header(args, t)
+    data.update(calibration=cal.to_dict(), decision_curve=dca.curve)
+    level = f"{args.conf_level:.0%}"
+    lines = [_line(args, t),
+             f"  Brier {cal.brier:.4f} (scaled {cal.scaled_brier:.3f}); observed/expected "
+             f"{cal.observed_expected:.3f}",
+             f"  calibration intercept {cal.intercept:+.3f} ({level} CI {cal.intercept_lower:+.3f}"
+             f" to {cal.intercept_upper:+.3f}); slope {cal.slope:.3f} ({cal.slope_lower:.3f}–"
+             f"{cal.slope_upper:.3f}); perfect: 0 and 1"]
+    curve = dca.curve
+    better = curve[(curve["net_benefit"] > curve["treat_all"]) & (curve["net_benefit"] > 0)]
+    if len(better):
+        lines.append(f"  net benefit above treat-all and treat-none for thresholds "
+                     f"{better['threshold'].min():.2f}–{better['threshold'].max():.2f}")
+    else:
+        lines.append("  net benefit never above both treat-all and treat-none")
+    table = pd.concat([cal.reliability.assign(curve="reliability"),
+                       curve.assign(curve="decision")], ignore_index=True)
+    return Outcome(data, "\n".join(lines),
+                   table=table[["curve", *[c for c in table.columns if c != "curve"]]])
 
 
 def _load(args, *, one_per_subject: bool, site: str | None = None,

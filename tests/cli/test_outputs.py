@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -50,6 +51,8 @@ COMMANDS = {
     "roc": ["roc", *ROC, "--marker", "nfl_pg_ml", "--marker", "m1_precuneus_ratio"],
     "cutoff": ["cutoff", *ROC, "--marker", "nfl_pg_ml", "--n-boot", "50"],
     "cv": ["cv", *ROC, "--marker", "nfl_pg_ml", "--folds", "3", "--repeats", "2"],
+    "calibration": ["calibration", "PROBS", "--outcome", "als", "--probability", "p",
+                    "--n-boot", "100", "--seed", "1"],
     "decline-power": ["decline-power", "--n", "20", "--dt", "1", "--replicates", "20",
                       "--seed", "1"],
     "longitudinal": ["longitudinal", "--data", str(EXAMPLE), "--outcome",
@@ -61,8 +64,13 @@ COMMANDS = {
 @pytest.fixture(scope="module")
 def written(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("outputs")
+    rng = np.random.default_rng(3)
+    p = rng.random(300)
+    probs = folder / "probs.csv"
+    pd.DataFrame({"als": (rng.random(300) < p).astype(int), "p": p}).to_csv(probs, index=False)
     out = {}
     for kind, argv in COMMANDS.items():
+        argv = [str(probs) if a == "PROBS" else a for a in argv]
         for ext in ("json", "csv"):
             path = folder / f"{kind}.{ext}"
             assert main([*argv, "--out", str(path)]) == 0, (kind, ext)
