@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from alsstats._units import TIME_UNITS, per_unit, years_per_unit
 from alsstats.cli._common import Outcome, add_command, to_jsonable
 from alsstats.cli._output import RESULT_FORMATS, add_out
 from alsstats.errors import DataValidationError, Problem
@@ -23,7 +24,10 @@ def register(sub) -> None:
     p.add_argument("--data", required=True, help="long-format table (.csv or .parquet), "
                    "one row per subject and visit")
     p.add_argument("--outcome", required=True, help="outcome column")
-    p.add_argument("--time", required=True, help="time column (numeric, e.g. years)")
+    p.add_argument("--time", required=True, help="time column (numeric, from baseline)")
+    p.add_argument("--time-unit", choices=TIME_UNITS, default="years",
+                   help="unit of the time column (years); slopes are per this unit in "
+                        "every output")
     p.add_argument("--subject", required=True, help="subject identifier column")
     p.add_argument("--group", help="grouping column (group-specific slopes)")
     p.add_argument("--covariate", action="append", default=[],
@@ -40,7 +44,10 @@ def register(sub) -> None:
                     "power of a paired t-test to detect decline in n patients scanned twice",
                     _run_power)
     p.add_argument("--n", type=int, required=True, help="patients")
-    p.add_argument("--dt", type=float, required=True, help="years between the two scans")
+    p.add_argument("--dt", type=float, required=True,
+                   help="time between the two scans, in --time-unit")
+    p.add_argument("--time-unit", choices=TIME_UNITS, default="years",
+                   help="unit of --dt (years)")
     p.add_argument("--outcome", default="total_gm_volume_mm3")
     p.add_argument("--group", default="ALS", help="group or stratum of the patients")
     p.add_argument("--scenario", default="default", help="generator scenario name or TOML")
@@ -73,8 +80,10 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
                               time=args.time, subject=args.subject, group=args.group,
                               covariates=tuple(args.covariate), site=args.site, seed=args.seed)
     model.fit(data)
+    model.meta_["time_unit"] = args.time_unit   # saved with the fit; reports read it
     result = to_jsonable(model.to_dict())
-    result["data"] = str(args.data)
+    result.update(data=str(args.data), time_unit=args.time_unit,
+                  slopes_per=per_unit(args.time_unit))
     if args.out and args.out.lower().endswith(".nc"):
         model.save(args.out)
         result["out"] = str(args.out)
@@ -84,8 +93,9 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
     se_name = "posterior SD" if args.method == "bayes" else "SE"
     lines = [f"{args.data}: {args.outcome} over {args.time}, method {args.method}, "
              f"{model.meta_['n_subjects']} subjects, {model.meta_['n_obs']} visits",
-             f"interval {model.spec_.interval:g}; 'sd' = {se_name}; slopes per unit of "
-             f"{args.time}; reference group {model.reference_group_}",
+             f"interval {model.spec_.interval:g}; 'sd' = {se_name}; slopes and % change "
+             f"{per_unit(args.time_unit)} ({args.time} in {args.time_unit}); reference group "
+             f"{model.reference_group_}",
              table[cols].to_string(float_format=lambda v: f"{v:.5g}"),
              f"converged: {model.converged_}"]
     if args.out and args.out.lower().endswith(".nc"):
@@ -96,10 +106,13 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
 def _run_power(args: argparse.Namespace) -> Outcome:
     from alsstats.power.decline import decline_detection_power
 
-    res = decline_detection_power(args.n, args.dt, outcome=args.outcome, group=args.group,
+    dt_years = args.dt * years_per_unit(args.time_unit)
+    res = decline_detection_power(args.n, dt_years, outcome=args.outcome, group=args.group,
                                   scenario=args.scenario, alpha=args.alpha,
                                   n_replicates=args.replicates, seed=args.seed)
     text = (f"P(significant decline of {res.outcome}) with {res.n} {res.group} patients "
-            f"scanned {res.dt:g} y apart (paired t-test, alpha {res.alpha:g}): "
-            f"{res.power:.3f} ± {res.mc_se:.3f} (MC SE, {res.n_replicates} replicates)")
-    return Outcome(res.to_dict(), text)
+            f"scanned {args.dt:g} {args.time_unit} apart (paired t-test, alpha "
+            f"{res.alpha:g}): {res.power:.3f} ± {res.mc_se:.3f} (MC SE, {res.n_replicates} "
+            "replicates)")
+    return Outcome({**res.to_dict(), "dt": args.dt, "time_unit": args.time_unit,
+                    "dt_years": dt_years}, text)
