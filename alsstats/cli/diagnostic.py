@@ -10,6 +10,7 @@ converge is flagged in the JSON output and in the ``fit_converged`` column.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import warnings
 
@@ -48,13 +49,24 @@ def register(sub) -> None:
                         "divergences")
 
     p = add_command(sub, "score", "score patients with a fitted diagnostic model", _run_score,
-                    description="Write P(class) with credible intervals per subject (earliest "
-                                "visit) as CSV.")
+                    description="Write P(class) per subject (earliest visit) with an interval: "
+                                "by default the predictive interval (where P(class) could "
+                                "land once missing markers are measured and an unseen site "
+                                "is calibrated; it widens for each), or --interval credible "
+                                "(posterior uncertainty given the observed markers only). "
+                                "Columns name the interval's kind and level and the markers "
+                                "used; patients scored on the prior alone (no marker) or at "
+                                "a site the model was not fitted on are flagged and warned "
+                                "about.")
     p.add_argument("--model", required=True, help="fitted model (.nc from 'fit diagnostic')")
     p.add_argument("--data", required=True, help="patients (.csv or .parquet): subject_id, "
                    "site, age, sex and any of the spec's markers")
     p.add_argument("--prevalence", help=_PREVALENCE_HELP)
     p.add_argument("--spec", help="fail unless the model was fitted with this spec")
+    p.add_argument("--interval", choices=("predictive", "credible"), default="predictive",
+                   help="interval kind (predictive, the default; see above)")
+    p.add_argument("--level", type=float, default=None,
+                   help="interval probability, e.g. 0.9 (default: the spec's, 0.95)")
     add_out(p, required=True, table="one row per patient")
 
 
@@ -113,14 +125,57 @@ def _run_score(args: argparse.Namespace) -> Outcome:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         scores = model.predict_posterior(table.reset_index(drop=True),
-                                         prevalence=args.prevalence)
+                                         prevalence=args.prevalence, interval=args.level,
+                                         interval_kind=args.interval)
+    scores = _explain(scores, table, list(model.spec_.marker_names))
     conv = model.convergence_
-    text = f"scored {len(scores)} subjects"
+    level = scores.attrs["interval"]
+    text = (f"scored {len(scores)} subjects; intervals: {args.interval} "
+            f"{level:.0%} (column 'interval', 'level')")
+    warned = []
+    prior_only = int(scores["prior_only"].sum())
+    unseen = int((~scores["site_seen"]).sum())
+    if prior_only:
+        warned.append(f"{prior_only} patient(s) had no marker and are scored on the prior "
+                      "alone (column prior_only): their P(class) is the prevalence")
+    if unseen:
+        warned.append(f"{unseen} patient(s) at a site the model was not fitted on (column "
+                      "site_seen = False): scored at the average site, with wider "
+                      "predictive intervals")
     if not conv.ok:
-        text += "\nWARNING: the model did NOT converge: " + "; ".join(conv.problems())
+        warned.append("the model did NOT converge: " + "; ".join(conv.problems()))
+    for w in warned:
+        print(f"alsstats score: warning: {w}", file=sys.stderr)
     return Outcome({"scores": str(args.out), "subjects": len(scores),
                     "prevalence": scores.attrs["prevalence"], "interval": scores.attrs["interval"],
                     "fit_converged": conv.ok,
                     "mean_p_als": float(scores["p_als"].mean()) if len(scores) else None,
+                    "interval_kind": args.interval, "level": level,
+                    "prior_only": prior_only, "unseen_site": unseen, "warnings": warned,
                     "patients": scores},
                    text, table=scores)
+
+
+def _explain(scores, table, markers: list[str]):
+    """Add the columns that say how each patient was scored.
+
+    ``interval`` and ``level`` (the interval's kind and probability), ``markers_used``
+    (the spec's markers observed for the patient, ';'-separated) and ``prior_only`` (no
+    marker observed: P(class) is the prior).  ``site_seen`` is already there.
+    """
+    import pandas as pd
+
+    rows = table.reset_index(drop=True)
+    present = [m for m in markers if m in rows.columns]
+    observed = pd.DataFrame({m: pd.to_numeric(rows[m], errors="coerce").notna()
+                             for m in present}, index=rows.index)
+    used = observed.apply(lambda r: ";".join(m for m in present if r[m]), axis=1) \
+        if present else pd.Series("", index=rows.index)
+    by_subject = dict(zip(rows["subject_id"].astype(str), used, strict=True))
+    out = scores.copy()
+    out.insert(len(out.columns) - 3, "interval", scores.attrs["interval_kind"])
+    out.insert(len(out.columns) - 3, "level", scores.attrs["interval"])
+    out["markers_used"] = [by_subject.get(str(s), "") for s in out["subject_id"]]
+    out["prior_only"] = out["n_markers"] == 0
+    out.attrs.update(scores.attrs)
+    return out
