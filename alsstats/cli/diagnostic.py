@@ -16,6 +16,7 @@ import warnings
 
 from alsstats.cli._common import Outcome, add_command
 from alsstats.cli._output import add_out
+from alsstats.cli._progress import show_progress
 from alsstats.errors import ConvergenceWarning, DataValidationError
 from alsstats.inference._choices import SAMPLERS
 
@@ -81,7 +82,9 @@ def _run_fit(args: argparse.Namespace) -> Outcome:
     model = DiagnosticModel(spec=args.spec, draws=args.draws, tune=args.tune,
                             chains=args.chains, sampler=args.sampler, seed=args.seed,
                             target_accept=args.target_accept)
-    with warnings.catch_warnings():
+    from alsstats.inference.sampling import sampler_progress
+
+    with warnings.catch_warnings(), sampler_progress(show_progress(args)):
         warnings.simplefilter("ignore", ConvergenceWarning)   # reported in the output instead
         model.fit(data)
     elapsed = time.perf_counter() - start

@@ -12,6 +12,7 @@ from pathlib import Path
 from alsstats._units import TIME_UNITS, per_unit, years_per_unit
 from alsstats.cli._common import Outcome, add_command, to_jsonable
 from alsstats.cli._output import RESULT_FORMATS, add_out
+from alsstats.cli._progress import show_progress
 from alsstats.errors import DataValidationError, Problem
 
 __all__ = ["register"]
@@ -78,7 +79,8 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
     data = _read_table(args.data)
     model = LongitudinalModel(spec=args.spec, method=args.method, outcome=args.outcome,
                               time=args.time, subject=args.subject, group=args.group,
-                              covariates=tuple(args.covariate), site=args.site, seed=args.seed)
+                              covariates=tuple(args.covariate), site=args.site, seed=args.seed,
+                              progress=show_progress(args))
     model.fit(data)
     model.meta_["time_unit"] = args.time_unit   # saved with the fit; reports read it
     result = to_jsonable(model.to_dict())

@@ -4,11 +4,11 @@ models, simulation).  Option names follow longpower / presize / pmsampsize."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from alsstats.cli._common import Outcome, add_command
 from alsstats.cli._output import add_out
+from alsstats.cli._progress import show_progress
 from alsstats.errors import AlsStatsError
 
 __all__ = ["register"]
@@ -30,10 +30,6 @@ def _ints(text: str) -> list[int]:
             from None
 
 
-def _show_progress(args) -> bool:
-    return not args.json and sys.stderr.isatty() and not os.environ.get("CI")
-
-
 def _run_options(p: argparse.ArgumentParser, replicates: int) -> None:
     p.add_argument("--replicates", type=int, default=replicates, help="Monte Carlo replicates")
     p.add_argument("--seed", type=int, default=0, help="root seed (replicate i: child seed i)")
@@ -49,7 +45,7 @@ def _run_options(p: argparse.ArgumentParser, replicates: int) -> None:
 def _run_kwargs(args) -> dict:
     return {"workers": args.workers, "scheduler": args.scheduler,
             "chunk_size": args.chunk_size, "checkpoint": args.checkpoint,
-            "progress": _show_progress(args)}
+            "progress": show_progress(args)}
 
 
 def _command(sub, name: str, help: str, run, table: str = "one row of the result's values"):

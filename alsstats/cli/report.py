@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from alsstats.cli._common import Outcome, add_command
+from alsstats.cli._progress import show_progress
 from alsstats.pipeline._kinds import KINDS
 
 __all__ = ["register"]
@@ -33,7 +34,8 @@ def register(sub) -> None:
 def _run_demo(args: argparse.Namespace) -> Outcome:
     from alsstats.pipeline.demo import run_demo
 
-    result = run_demo(args.out, seed=args.seed, quick=args.quick, quiet=args.json)
+    result = run_demo(args.out, seed=args.seed, quick=args.quick,
+                      quiet=not show_progress(args))
     return Outcome({"report": str(result.report), "seconds": round(result.seconds, 1),
                     **result.headline},
                    f"report written to {result.report} in {result.seconds:.0f} s")
