@@ -87,8 +87,18 @@ def _register_slope(psub) -> None:
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--alternative", default="two-sided", choices=["two-sided", "one-sided"])
     p.add_argument("--allocation", type=float, default=1.0, help="n_treatment / n_control")
-    p.add_argument("--dropout", type=_floats, default=None,
-                   help="share of subjects whose last visit is each visit (sums to 1)")
+    drop = p.add_mutually_exclusive_group()
+    drop.add_argument("--retention", type=_floats, default=None, metavar="R0,R1,...",
+                      help="dropout as observed: share still followed at each visit "
+                           "(starts at 1), e.g. 1,0.95,0.9,0.85")
+    drop.add_argument("--lost", type=float, default=None, metavar="P",
+                      help="dropout as the proportion lost by time --by, constant hazard "
+                           "(e.g. --lost 0.2 --by 1: 20%% lost by t = 1)")
+    drop.add_argument("--dropout", type=_floats, default=None, metavar="S0,S1,...",
+                      help="dropout as the share of subjects whose last visit is each visit "
+                           "(sums to 1)")
+    p.add_argument("--by", type=float, default=None, metavar="T",
+                   help="the time (in visit-time units) by which --lost is lost")
     p.add_argument("--common-baseline", action="store_true",
                    help="one intercept for both arms (randomised trial)")
     p.add_argument("--method", default="gls", choices=["gls", "edland"],
@@ -98,6 +108,8 @@ def _register_slope(psub) -> None:
 def _run_slope(args) -> Outcome:
     from alsstats.power.slope import edland_sample_size, slope_sample_size
 
+    retention = _retention(args)
+    dropout = None if retention is None else list(retention.last_visit_shares())
     if args.delta is None and args.pct_change is None and (args.n is None or args.power is None):
         raise AlsStatsError("give --delta or --pct-change (with --slope), or both --n and "
                             "--power to solve for the detectable delta")
@@ -113,7 +125,7 @@ def _run_slope(args) -> Outcome:
                                  var_residual=args.var_residual, delta=delta, n=args.n,
                                  power=args.power, alpha=args.alpha,
                                  alternative=args.alternative, allocation=args.allocation,
-                                 dropout=args.dropout)
+                                 dropout=dropout)
     else:
         res = slope_sample_size(args.times, delta=delta, pct_change=args.pct_change,
                                 slope=args.slope, n=args.n, power=args.power,
@@ -121,13 +133,60 @@ def _run_slope(args) -> Outcome:
                                 cov_intercept_slope=args.cov_intercept_slope,
                                 var_residual=args.var_residual, alpha=args.alpha,
                                 alternative=args.alternative, allocation=args.allocation,
-                                dropout=args.dropout, common_baseline=args.common_baseline)
+                                dropout=dropout, common_baseline=args.common_baseline)
     d = res.to_dict()
+    extra = ""
+    if retention is not None:
+        d["dropout"] = retention.to_dict()
+        if args.n is None:   # solved for n: show the simple inflation beside the exact n
+            complete = _run_slope_complete(args, delta)
+            d["n_control_complete_data"] = complete
+            d["n_control_simple_inflation"] = retention.simple_inflation(complete)
+            extra = (f"\ndropout ({retention.shape}; retention "
+                     f"{', '.join(f'{r:.3f}' for r in retention.retention)}): exact GLS n per "
+                     f"arm {res.n_control:.2f} (control) vs {complete:.2f} with complete data; "
+                     f"the simple n/(1 - {retention.lost:.3f}) inflation gives "
+                     f"{d['n_control_simple_inflation']:.2f}")
     text = (f"{res.method}: n per arm {res.n_control:.6f} (control) / {res.n_treatment:.6f} "
             f"(treatment), total {res.n_total:.4f}; delta {res.delta:.6g}; power {res.power:.4f}"
             f"; {res.alternative} alpha {res.alpha:g}; SE {res.se:.6g}\n"
-            f"round up: {d['n_control_ceiling']} + {d['n_treatment_ceiling']} subjects")
+            f"round up: {d['n_control_ceiling']} + {d['n_treatment_ceiling']} subjects" + extra)
     return Outcome(d, text)
+
+
+def _retention(args):
+    """The dropout given in any of the three forms, as a Retention (or None)."""
+    from alsstats.dropout import Retention
+
+    if (args.lost is None) != (args.by is None):
+        raise AlsStatsError("--lost P needs --by T (the time by which P is lost), and --by "
+                            "needs --lost")
+    if args.lost is not None:
+        return Retention.lost_by(args.times, args.lost, args.by)
+    if args.retention is not None:
+        return Retention.as_observed(args.times, args.retention)
+    if args.dropout is not None:
+        return Retention.from_last_visit_shares(args.times, args.dropout)
+    return None
+
+
+def _run_slope_complete(args, delta) -> float:
+    """The control-arm n of the same design with complete data (no dropout)."""
+    from alsstats.power.slope import edland_sample_size, slope_sample_size
+
+    if args.method == "edland":
+        return edland_sample_size(args.times, var_slope=args.var_slope,
+                                  var_residual=args.var_residual, delta=delta, n=None,
+                                  power=args.power, alpha=args.alpha,
+                                  alternative=args.alternative,
+                                  allocation=args.allocation).n_control
+    return slope_sample_size(args.times, delta=delta, pct_change=args.pct_change,
+                             slope=args.slope, n=None, power=args.power,
+                             var_intercept=args.var_intercept, var_slope=args.var_slope,
+                             cov_intercept_slope=args.cov_intercept_slope,
+                             var_residual=args.var_residual, alpha=args.alpha,
+                             alternative=args.alternative, allocation=args.allocation,
+                             common_baseline=args.common_baseline).n_control
 
 
 def _register_ttest(psub) -> None:
