@@ -204,14 +204,14 @@ def _run_roc(args: argparse.Namespace) -> Outcome:
     lines = [_line(args, t)]
     rows, curves = [], []
     for m in args.marker:
-        ci = auc_ci(t.markers[m], t.y, method=args.method, direction=args.direction,
+        ci = auc_ci(t.y, t.markers[m], method=args.method, direction=args.direction,
                     conf_level=args.conf_level, n_boot=args.n_boot, seed=args.seed)
         row = {"marker": m, **ci.to_dict()}
         det = " (detected)" if ci.direction_detected else ""
         text = (f"  {m}: AUC {ci.auc:.4f}, {args.conf_level:.0%} CI {ci.lower:.4f}–"
                 f"{ci.upper:.4f} ({args.method}); direction {ci.direction}{det}")
         if args.partial:
-            pa = partial_auc(t.markers[m], t.y, specificity=tuple(args.partial),
+            pa = partial_auc(t.y, t.markers[m], specificity=tuple(args.partial),
                              direction=ci.direction, conf_level=args.conf_level,
                              n_boot=args.n_boot if args.method == "bootstrap" else 0,
                              seed=args.seed)
@@ -221,21 +221,21 @@ def _run_roc(args: argparse.Namespace) -> Outcome:
                      f"{band}, McClish {pa.standardized:.4f}")
         rows.append(row)
         lines.append(text)
-        curve = roc_curve(t.markers[m], t.y, direction=ci.direction).to_frame()
+        curve = roc_curve(t.y, t.markers[m], direction=ci.direction).to_frame()
         curves.append(curve.assign(marker=m)[["marker", *curve.columns]])
     data["markers"] = rows
     curves = pd.concat(curves, ignore_index=True)
     data["curves"] = curves
     dirs = [r["direction"] for r in rows]
     if len(args.marker) == 2:
-        test = delong_test(t.markers[args.marker[0]], t.markers[args.marker[1]], t.y,
+        test = delong_test(t.y, t.markers[args.marker[0]], t.markers[args.marker[1]],
                            direction=dirs, conf_level=args.conf_level)
         data["comparison"] = {"test": "paired DeLong", **test.to_dict()}
         lines.append(f"  paired DeLong: difference {test.difference:+.4f} "
                      f"(CI {test.lower:+.4f} to {test.upper:+.4f}), z {test.z:.3f}, "
                      f"p {test.p_value:.4g}")
     elif len(args.marker) > 2:
-        comp = compare_aucs({m: t.markers[m] for m in args.marker}, t.y, direction=dirs,
+        comp = compare_aucs(t.y, {m: t.markers[m] for m in args.marker}, direction=dirs,
                             conf_level=args.conf_level)
         data["comparison"] = {"test": "joint DeLong", **comp.to_dict()}
         lines.append(f"  all AUCs equal: chi2 {comp.chi2:.3f} on {comp.df} df, "
@@ -288,7 +288,7 @@ def _run_cutoff(args: argparse.Namespace) -> Outcome:
     lines = [_line(args, t)]
     s = t.markers[m]
     if args.cutoff is None:
-        stab = cutoff_stability(s, t.y, method=args.method, direction=args.direction,
+        stab = cutoff_stability(t.y, s, method=args.method, direction=args.direction,
                                 n_boot=args.n_boot, seed=args.seed, conf_level=args.conf_level,
                                 name=m, **_criteria(args))
         opt = stab.full_data
@@ -305,7 +305,7 @@ def _run_cutoff(args: argparse.Namespace) -> Outcome:
                      f"{q.loc['oob_specificity', 'mean']:.3f}")
         _prevalence_table(args, opt.performance, data, lines)
         return Outcome(data, "\n".join(lines), table=opt.performance.table)
-    v = validate_cutoff(s, t.y, args.cutoff, direction=args.direction, delta=args.delta,
+    v = validate_cutoff(t.y, s, args.cutoff, direction=args.direction, delta=args.delta,
                         method=args.method, n_boot=args.n_boot, seed=args.seed,
                         sites=t.site, n_folds=args.folds, n_repeats=args.repeats,
                         prevalence=args.prevalence, conf_level=args.conf_level, name=m,

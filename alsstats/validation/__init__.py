@@ -1,6 +1,7 @@
 """Validation harness: ROC/AUC with intervals, cutoffs, cross-validation, calibration.
 
-Array functions take ``scores`` and ``labels`` (True/1 = positive class);
+Array functions take ``labels`` then ``scores``, in scikit-learn's ``(y_true, y_score)``
+order (labels True/1 = positive class; ``delong_test(labels, scores1, scores2)``);
 see :mod:`alsstats.validation._inputs` for the *direction* convention
 (``'>'``: positive if ``score >= cutoff``; ``'<'``: positive if
 ``score < cutoff``; ``'auto'``: detected and reported).  Every result is a

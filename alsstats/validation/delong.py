@@ -86,14 +86,14 @@ def _stack(scores, labels, direction) -> tuple[np.ndarray, np.ndarray, list[str]
     return np.vstack(out), y, used, detected
 
 
-def delong_covariance(scores, labels, *, direction="auto") -> tuple[np.ndarray, np.ndarray]:
+def delong_covariance(labels, scores, *, direction="auto") -> tuple[np.ndarray, np.ndarray]:
     """AUCs and their DeLong covariance matrix for k markers on the same observations.
 
     Parameters
     ----------
+    labels : array of bool or 0/1
     scores : sequence of k arrays (or a (k, N) array)
         Marker values, one row per marker, aligned on the same observations.
-    labels : array of bool or 0/1
     direction : str or sequence of str
         One direction for all markers or one per marker (see ``_inputs``).
 
@@ -134,7 +134,7 @@ class AUCInterval(Result):
     n_boot: int | None = None
 
 
-def delong_ci(scores, labels, *, direction: str = "auto", conf_level: float = 0.95) -> AUCInterval:
+def delong_ci(labels, scores, *, direction: str = "auto", conf_level: float = 0.95) -> AUCInterval:
     """AUC with the DeLong confidence interval ``AUC ± z √Var`` (clipped to [0, 1]).
 
     The variance is DeLong's, from Sun & Xu's midrank placement values in
@@ -185,7 +185,7 @@ class PairedAUCTest(Result):
     directions_detected: tuple[bool, bool]
 
 
-def delong_test(scores1, scores2, labels, *, direction="auto",
+def delong_test(labels, scores1, scores2, *, direction="auto",
                 conf_level: float = 0.95) -> PairedAUCTest:
     """Paired DeLong test of H₀: AUC₁ = AUC₂ for two markers on the same observations.
 
@@ -246,15 +246,15 @@ class AUCComparison(Result):
                              "direction_detected": self.directions_detected})
 
 
-def compare_aucs(scores, labels, *, markers: list[str] | None = None, direction="auto",
+def compare_aucs(labels, scores, *, markers: list[str] | None = None, direction="auto",
                  contrasts=None, conf_level: float = 0.95) -> AUCComparison:
     """Compare k ≥ 2 correlated AUCs with the DeLong covariance matrix.
 
     Parameters
     ----------
+    labels : array of bool or 0/1
     scores : mapping name → array, or sequence of arrays
         Markers on the same observations.
-    labels : array of bool or 0/1
     markers : list of str, optional
         Names (taken from the mapping's keys when ``scores`` is a mapping).
     direction : str or sequence of str

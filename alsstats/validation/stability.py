@@ -91,7 +91,7 @@ def _summarise(reps: pd.DataFrame, conf_level: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def cutoff_stability(scores, labels, *, method: str = "youden", direction: str = "auto",
+def cutoff_stability(labels, scores, *, method: str = "youden", direction: str = "auto",
                      n_boot: int = 1000, seed: SeedLike = None, groups=None,
                      conf_level: float = 0.95, name: str = "score",
                      **criteria) -> CutoffStability:
@@ -99,7 +99,7 @@ def cutoff_stability(scores, labels, *, method: str = "youden", direction: str =
 
     Parameters
     ----------
-    scores, labels : arrays
+    labels, scores : arrays
     method : str
         'youden', 'fixed-spec', 'fixed-sens' or 'cost'; ``criteria`` passes
         ``specificity``, ``sensitivity``, ``cost_fp``, ``cost_fn``,
@@ -117,7 +117,7 @@ def cutoff_stability(scores, labels, *, method: str = "youden", direction: str =
     if int(n_boot) < 10:
         raise DataValidationError([Problem("n_boot must be at least 10", value=n_boot)])
     s, y, _ = check_binary(scores, labels, name=name, min_per_class=2)
-    full = optimal_cutoff(s, y, method=method, direction=direction, conf_level=conf_level,
+    full = optimal_cutoff(y, s, method=method, direction=direction, conf_level=conf_level,
                           name=name, **criteria)
     d = full.direction
     o = oriented(s, d)
@@ -229,7 +229,7 @@ def _by_site(s, y, sites, cutoff, d, method, conf_level, criteria):
     return pd.DataFrame(rows)
 
 
-def validate_cutoff(scores, labels, cutoff: float, *, direction: str, delta: float = 0.05,
+def validate_cutoff(labels, scores, cutoff: float, *, direction: str, delta: float = 0.05,
                     method: str = "youden", n_boot: int = 1000, seed: SeedLike = None,
                     groups=None, sites=None, n_folds: int | None = 5, n_repeats: int = 1,
                     prevalence: float | None = None, conf_level: float = 0.95,
@@ -238,7 +238,7 @@ def validate_cutoff(scores, labels, cutoff: float, *, direction: str, delta: flo
 
     Parameters
     ----------
-    scores, labels : arrays
+    labels, scores : arrays
     cutoff : float
         c₀; the rule is ``score >= c₀`` (``'>'``) or ``score < c₀`` (``'<'``).
     direction : {'<', '>'}
@@ -265,12 +265,12 @@ def validate_cutoff(scores, labels, cutoff: float, *, direction: str, delta: flo
         criteria = {**criteria, "prevalence": prevalence}
     s, y, _ = check_binary(scores, labels, name=name, min_per_class=2)
     d, _ = resolve_direction(s, y, direction)
-    perf = cutoff_performance(s, y, cutoff, direction=d, conf_level=conf_level,
+    perf = cutoff_performance(y, s, cutoff, direction=d, conf_level=conf_level,
                               prevalence=prevalence, name=name)
     root = np.random.SeedSequence(seed) if not isinstance(seed, np.random.Generator) \
         else np.random.SeedSequence(seed.integers(2**63))
     boot_seed, fold_seed = root.spawn(2)
-    stab = cutoff_stability(s, y, method=method, direction=d, n_boot=n_boot,
+    stab = cutoff_stability(y, s, method=method, direction=d, n_boot=n_boot,
                             seed=np.random.default_rng(boot_seed), groups=groups,
                             conf_level=conf_level, name=name, **criteria)
     p, p_se = stab.prob_within(cutoff, delta)

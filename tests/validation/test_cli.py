@@ -46,7 +46,7 @@ def test_roc_reports_excluded_rows_and_matches_api(table, capsys):
     assert reasons["outcome in neither --positive nor --negative"] == (df["group"] == "MIMIC").sum()
     assert reasons["missing value of marker 'ratio'"] == 1
     kept = df[df["group"].isin(["ALS", "HC"]) & df["ratio"].notna()]
-    ref = delong_ci(kept["ratio"], kept["group"] == "ALS")
+    ref = delong_ci(kept["group"] == "ALS", kept["ratio"])
     m = d["markers"][0]
     assert m["auc"] == pytest.approx(ref.auc) and m["direction"] == "<"
     assert m["direction_detected"] is True
