@@ -14,11 +14,11 @@ import sys
 import time
 import warnings
 
+from alsstats._choices import SAMPLERS
 from alsstats.cli._common import Outcome, add_command
 from alsstats.cli._output import add_out
 from alsstats.cli._progress import show_progress
 from alsstats.errors import ConvergenceWarning, DataValidationError
-from alsstats.inference._choices import SAMPLERS
 
 __all__ = ["register"]
 

@@ -13,10 +13,10 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from alsstats._choices import CUTOFF_METHODS as METHODS
 from alsstats.cli._common import Outcome, add_command, to_jsonable
 from alsstats.cli._output import add_out
 from alsstats.errors import DataValidationError, Problem
-from alsstats.validation._choices import METHODS
 
 if TYPE_CHECKING:
     import pandas as pd

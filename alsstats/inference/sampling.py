@@ -25,8 +25,8 @@ import arviz as az
 import numpy as np
 import pymc as pm
 
+from alsstats._choices import SAMPLERS
 from alsstats.errors import AlsStatsError
-from alsstats.inference._choices import SAMPLERS
 from alsstats.inference.threads import single_threaded_blas
 from alsstats.random import as_generator
 

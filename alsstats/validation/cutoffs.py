@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from alsstats._choices import CUTOFF_METHODS as METHODS
 from alsstats.errors import DataValidationError, Problem
-from alsstats.validation._choices import METHODS
 from alsstats.validation._inputs import check_binary, check_direction, oriented, positive_rule
 from alsstats.validation._results import Result
 from alsstats.validation.intervals import (

@@ -28,6 +28,13 @@ def test_import_cli_and_build_parser_loads_no_heavy_library():
     assert _loaded("import alsstats.cli\nalsstats.cli.build_parser()") == []
 
 
+def test_help_loads_not_even_numpy_or_pandas():
+    code = ("import alsstats.cli\nalsstats.cli.build_parser()\n"
+            "assert not {'numpy', 'pandas', 'scipy'} & set(sys.modules), "
+            "sorted({'numpy', 'pandas', 'scipy'} & set(sys.modules))")
+    assert _loaded(code) == []
+
+
 def test_power_slope_runs_without_scipy_or_heavy_libraries():
     code = ("from alsstats.cli import main\n"
             "assert main(['power', 'slope', '--times', '0,0.5,1', '--delta', '1',"
