@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from alsstats._choices import CUTOFF_METHODS as METHODS
 from alsstats.cli._common import Outcome, add_command, to_jsonable
 from alsstats.cli._output import add_out
+from alsstats.cli._progress import show_progress
 from alsstats.errors import DataValidationError, Problem
 
 if TYPE_CHECKING:
@@ -290,7 +291,7 @@ def _run_cutoff(args: argparse.Namespace) -> Outcome:
     if args.cutoff is None:
         stab = cutoff_stability(t.y, s, method=args.method, direction=args.direction,
                                 n_boot=args.n_boot, seed=args.seed, conf_level=args.conf_level,
-                                name=m, **_criteria(args))
+                                name=m, progress=show_progress(args), **_criteria(args))
         opt = stab.full_data
         data.update(cutoff=opt.to_dict(), stability=to_jsonable(stab.summary))
         det = " (direction detected)" if opt.direction_detected else ""
@@ -309,6 +310,7 @@ def _run_cutoff(args: argparse.Namespace) -> Outcome:
                         method=args.method, n_boot=args.n_boot, seed=args.seed,
                         sites=t.site, n_folds=args.folds, n_repeats=args.repeats,
                         prevalence=args.prevalence, conf_level=args.conf_level, name=m,
+                        progress=show_progress(args),
                         **{k: v for k, v in _criteria(args).items() if k != "prevalence"})
     data["validation"] = v.to_dict()
     data["validation"]["stability"].pop("replicates")  # the summary is reported instead

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from alsstats._progress import Progress
 from alsstats.errors import DataValidationError, Problem
 from alsstats.random import SeedLike, as_generator
 from alsstats.validation._inputs import check_binary, oriented
@@ -93,7 +94,7 @@ def _summarise(reps: pd.DataFrame, conf_level: float) -> pd.DataFrame:
 
 def cutoff_stability(labels, scores, *, method: str = "youden", direction: str = "auto",
                      n_boot: int = 1000, seed: SeedLike = None, groups=None,
-                     conf_level: float = 0.95, name: str = "score",
+                     conf_level: float = 0.95, name: str = "score", progress: bool = False,
                      **criteria) -> CutoffStability:
     """Bootstrap the optimal cutoff: its distribution and out-of-bag sensitivity/specificity.
 
@@ -109,6 +110,8 @@ def cutoff_stability(labels, scores, *, method: str = "youden", direction: str =
     groups : array, optional
         Subject ids: resample whole subjects (all their visits), stratified
         by the subject's class; out-of-bag = subjects not drawn.
+    progress : bool
+        Show a one-line progress display on stderr (off by default).
     """
     z_value(conf_level)
     _check_method(method, criteria.get("specificity"), criteria.get("sensitivity"),
@@ -129,7 +132,11 @@ def cutoff_stability(labels, scores, *, method: str = "youden", direction: str =
     strata = [np.flatnonzero(subj_y), np.flatnonzero(~subj_y)]
     rng = as_generator(seed)
     out = np.full((int(n_boot), 5), np.nan)
+    bar = Progress(int(n_boot), "bootstrap", enabled=progress)
+    step = max(1, int(n_boot) // 50)
     for b in range(int(n_boot)):
+        if b and b % step == 0:
+            bar.update(step)
         drawn = _resample(rng, strata)
         inbag = np.concatenate([rows_of[k] for k in drawn]) if groups is not None else drawn
         oob_mask = np.ones(s.size, dtype=bool)
@@ -144,6 +151,7 @@ def cutoff_stability(labels, scores, *, method: str = "youden", direction: str =
         oob_sp = (~calls[~yo]).mean() if (~yo).any() else np.nan
         cut = ch.threshold if d == ">" else -ch.threshold
         out[b] = (cut, ch.sensitivity, ch.specificity, oob_se, oob_sp)
+    bar.update(int(n_boot) - bar.done)
     reps = pd.DataFrame(out, columns=["cutoff", "sensitivity", "specificity",
                                       "oob_sensitivity", "oob_specificity"])
     return CutoffStability(full_data=full, method=method, direction=d, n_boot=int(n_boot),
@@ -233,7 +241,8 @@ def validate_cutoff(labels, scores, cutoff: float, *, direction: str, delta: flo
                     method: str = "youden", n_boot: int = 1000, seed: SeedLike = None,
                     groups=None, sites=None, n_folds: int | None = 5, n_repeats: int = 1,
                     prevalence: float | None = None, conf_level: float = 0.95,
-                    name: str = "score", **criteria) -> CutoffValidation:
+                    name: str = "score", progress: bool = False,
+                    **criteria) -> CutoffValidation:
     """Validate a pre-specified cutoff c₀: accuracy, closeness of the optimum, folds, sites.
 
     Parameters
@@ -272,7 +281,7 @@ def validate_cutoff(labels, scores, cutoff: float, *, direction: str, delta: flo
     boot_seed, fold_seed = root.spawn(2)
     stab = cutoff_stability(y, s, method=method, direction=d, n_boot=n_boot,
                             seed=np.random.default_rng(boot_seed), groups=groups,
-                            conf_level=conf_level, name=name, **criteria)
+                            conf_level=conf_level, name=name, progress=progress, **criteria)
     p, p_se = stab.prob_within(cutoff, delta)
     notes = []
     by_fold = None

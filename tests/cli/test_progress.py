@@ -32,3 +32,18 @@ def test_sampler_progress_is_scoped():
     with sampler_progress(True):
         assert _PROGRESS.get() is True
     assert _PROGRESS.get() is False
+
+
+def test_cutoff_bootstrap_progress_reaches_the_total(capsys):
+    import numpy as np
+
+    from alsstats.validation import cutoff_stability
+
+    rng = np.random.default_rng(1)
+    y = np.arange(80) % 2 == 0
+    s = rng.normal(size=80) + y
+    cutoff_stability(y, s, n_boot=120, seed=1, progress=True)
+    err = capsys.readouterr().err
+    assert "bootstrap [" in err and "120/120" in err
+    cutoff_stability(y, s, n_boot=120, seed=1)
+    assert capsys.readouterr().err == ""
