@@ -14,9 +14,13 @@ __all__ = [
     "ConvergenceWarning",
     "DataValidationError",
     "NotFittedError",
+    "OutputError",
+    "ParetoKWarning",
+    "PrevalenceWarning",
     "Problem",
     "ScenarioError",
     "SpecError",
+    "UsageError",
 ]
 
 
@@ -52,7 +56,11 @@ class Problem:
 
 
 class DataValidationError(AlsStatsError, ValueError):
-    """A table or file failed validation; ``problems`` lists every problem found."""
+    """A table or file failed validation; ``problems`` lists every problem found.
+
+    The message's first line is the first problem in full (file, row, column,
+    value, rule) with the count of the others; every problem follows, one a line.
+    """
 
     def __init__(self, problems: list[Problem] | str, *, max_shown: int = 25):
         if isinstance(problems, str):
@@ -60,11 +68,23 @@ class DataValidationError(AlsStatsError, ValueError):
             super().__init__(problems)
             return
         self.problems = list(problems)
-        shown = "\n  ".join(str(p) for p in self.problems[:max_shown])
-        more = len(self.problems) - max_shown
-        tail = f"\n  ... and {more} more" if more > 0 else ""
         n = len(self.problems)
-        super().__init__(f"{n} problem{'s' if n != 1 else ''} found:\n  {shown}{tail}")
+        if n == 1:
+            super().__init__(str(self.problems[0]))
+            return
+        shown = "\n  ".join(str(p) for p in self.problems[:max_shown])
+        more = n - max_shown
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        super().__init__(f"{self.problems[0]} (and {n - 1} more problem"
+                         f"{'s' if n > 2 else ''}; all {n} below)\n  {shown}{tail}")
+
+
+class OutputError(AlsStatsError, OSError):
+    """An output path cannot be written: it is an input, not a regular file, or under a file."""
+
+
+class UsageError(AlsStatsError, ValueError):
+    """A command-line option has a value no run can use (exit code 2, like a parse error)."""
 
 
 class ScenarioError(AlsStatsError, ValueError):
@@ -81,3 +101,11 @@ class NotFittedError(AlsStatsError, AttributeError):
 
 class ConvergenceWarning(UserWarning):
     """MCMC or optimisation did not meet the convergence criteria."""
+
+
+class ParetoKWarning(UserWarning):
+    """PSIS-LOO: some observations have Pareto k > 0.7, so their LOO estimates are unreliable."""
+
+
+class PrevalenceWarning(UserWarning):
+    """Scores use a prevalence the user did not state (the training class frequencies)."""

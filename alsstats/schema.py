@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from alsstats._files import atomic_path
+from alsstats._files import atomic_path, check_utf8
 from alsstats.errors import DataValidationError, Problem
 
 __all__ = [
@@ -40,8 +40,11 @@ __all__ = [
     "GROUPS",
     "MARKERS",
     "MODALITIES",
+    "NEAR_CONSTANT_RTOL",
     "SEXES",
     "Column",
+    "check_plausible",
+    "is_near_constant",
     "read_cohort",
     "validate_cohort",
     "write_cohort",
@@ -97,10 +100,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("gaba_crlb", "float", "%", "Cramér–Rao lower bound of GABA", 0, 999),
     Column("glu_naa", "float", "ratio", "Glu/NAA", 0, 20, low_open=True),
     Column("glu_gaba", "float", "ratio", "Glu/GABA", 0, 100, low_open=True),
+    # >= 100 mm³: no bilateral cortical region is smaller (adults ~15,000-30,000 mm³); the
+    # same volumes in cm³ (~15-30) fall below it and get the cm³ hint.
     Column("m1_volume_mm3", "float", "mm^3", "precentral (M1) gray-matter volume",
-           0, 100_000, low_open=True),
+           100, 100_000),
     Column("precuneus_volume_mm3", "float", "mm^3", "precuneus gray-matter volume",
-           0, 100_000, low_open=True),
+           100, 100_000),
     Column("m1_precuneus_ratio", "float", "ratio", "M1 / precuneus volume", 0, 5, low_open=True),
     Column("total_gm_volume_mm3", "float", "mm^3", "FreeSurfer TotalGrayVol",
            200_000, 1_500_000),
@@ -135,6 +140,31 @@ _RATIO_RTOL = 1e-3
 # looks like pg/mL.
 _NFL_MIN_MEDIAN_PG_ML = 1.0
 _CHI3L1_MAX_MEDIAN_NG_ML = 2_000.0
+#: A marker is (near-)constant when (max - min) <= NEAR_CONSTANT_RTOL * max|value|: its
+#: values agree to about six significant digits, beyond any measurement's precision, so
+#: it carries no information (an AUC of 0.5 with a zero-width interval, a zero scale).
+NEAR_CONSTANT_RTOL = 1e-6
+
+
+def is_near_constant(values) -> bool:
+    """True when the finite ``values`` have a relative spread of at most :data:`NEAR_CONSTANT_RTOL`.
+
+    The relative spread is :math:`(\\max v - \\min v) / \\max |v|` (0 when every value is 0).
+    Fewer than two finite values count as constant.
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) < 2:
+        return True
+    return float(np.ptp(v)) <= NEAR_CONSTANT_RTOL * float(np.max(np.abs(v)))
+
+
+def _unit_hint(spec: Column, v: np.ndarray) -> str:
+    """Why out-of-range values may be a unit mix-up (volumes in cm³, ...)."""
+    if spec.unit == "mm^3" and spec.low is not None and len(v) and \
+            np.all((v * 1000 >= spec.low) & (v > 0)):
+        return "; values ~1,000× too small look like cm³ (multiply by 1000)"
+    return ""
 
 
 class _Collector:
@@ -264,6 +294,11 @@ def _check_column(spec: Column, s: pd.Series, rows: np.ndarray, col: _Collector)
         other = ~blank & ~vals.map(type).eq(str).to_numpy(bool)
         if other.any():  # numbers read as IDs: keep their text form
             vals[other] = vals[other].astype(str)
+        control = ~blank & vals.astype(str).str.contains(r"[\x00-\x1f\x7f]", regex=True
+                                                         ).to_numpy(bool)
+        if control.any():  # a NUL cannot be written to NetCDF; none is a real identifier
+            col.add("contains a control character (e.g. NUL)", spec.name, rows[control],
+                    [str(v).encode("unicode_escape").decode() for v in vals[control]])
         return vals
     if spec.kind == "category":
         text = _stripped(s, blank)
@@ -292,8 +327,8 @@ def _check_column(spec: Column, s: pd.Series, rows: np.ndarray, col: _Collector)
         too_low = ok & ((v <= spec.low) if spec.low_open else (v < spec.low))
         if too_low.any():
             op = ">" if spec.low_open else ">="
-            col.add(f"out of range: must be {op} {spec.low:g} {spec.unit}".rstrip(),
-                    spec.name, rows[too_low], v[too_low].tolist())
+            col.add(f"out of range: must be {op} {spec.low:g} {spec.unit}".rstrip()
+                    + _unit_hint(spec, v[too_low]), spec.name, rows[too_low], v[too_low].tolist())
     if spec.high is not None:
         too_high = ok & (v > spec.high)
         if too_high.any():
@@ -341,14 +376,51 @@ def _check_cross_column(df: pd.DataFrame, col: _Collector) -> None:
         if bad.any():
             col.add(f"ratio inconsistent with {num} / {den} (relative tolerance {_RATIO_RTOL:g})",
                     ratio, rows[bad], r[bad].tolist())
-    nfl = df["nfl_pg_ml"].dropna()
+    _check_units(df, col)
+
+
+def _check_units(df: pd.DataFrame, col: _Collector) -> None:
+    """Concentrations whose median looks like the wrong unit."""
+    empty = pd.Series([], dtype=float)
+    nfl = df["nfl_pg_ml"].dropna() if "nfl_pg_ml" in df.columns else empty
     if len(nfl) and nfl.median() < _NFL_MIN_MEDIAN_PG_ML:
         col.add(f"NfL median {nfl.median():.4g} looks like ng/mL; nfl_pg_ml must be in pg/mL "
                 "(multiply ng/mL by 1000)", "nfl_pg_ml")
-    chi = df["chi3l1_ng_ml"].dropna()
+    chi = df["chi3l1_ng_ml"].dropna() if "chi3l1_ng_ml" in df.columns else empty
     if len(chi) and chi.median() > _CHI3L1_MAX_MEDIAN_NG_ML:
         col.add(f"CHI3L1 median {chi.median():.4g} looks like pg/mL; chi3l1_ng_ml must be in "
                 "ng/mL (divide pg/mL by 1000)", "chi3l1_ng_ml")
+
+
+def check_plausible(df: pd.DataFrame, *, file: str | os.PathLike | None = None,
+                    line_offset: int | None = None, columns=None) -> None:
+    """Check the known cohort columns of any table against the schema's units and ranges.
+
+    Every numeric column of ``df`` (or of ``columns``) whose name is a cohort
+    column is checked for values outside the schema's range, with a unit hint
+    (volumes ~1,000× too small look like cm³; NfL in ng/mL, CHI3L1 in pg/mL).
+    Missing values and text are left to the caller; unknown columns are not
+    checked.
+
+    Raises
+    ------
+    DataValidationError
+        Every implausible value, naming file (and line), row, column and value.
+    """
+    src = None if file is None else str(file)
+    col = _Collector(src, line_offset)
+    names = [c for c in (df.columns if columns is None else columns)
+             if c in _BY_NAME and _BY_NAME[c].kind == "float" and c in df.columns]
+    checked = {}
+    for name in names:
+        num = pd.to_numeric(df[name].reset_index(drop=True), errors="coerce")
+        spec = Column(**{**_BY_NAME[name].__dict__, "nullable": True})
+        checked[name] = _check_column(spec, num, np.arange(len(df)), col)
+    _check_units(pd.DataFrame(checked), col)
+    if col.problems:
+        if line_offset is not None:
+            col.problems = [_with_line(p, line_offset) for p in col.problems]
+        raise DataValidationError(col.problems)
 
 
 def read_cohort(path: str | os.PathLike, *, validate: bool = True) -> pd.DataFrame:
@@ -357,9 +429,13 @@ def read_cohort(path: str | os.PathLike, *, validate: bool = True) -> pd.DataFra
     Problems name the file and, for CSV, the line.
     """
     p = Path(path)
+    if p.is_dir():
+        raise DataValidationError(f"{p}: is a folder, not a table file")
     if not p.exists():
         raise DataValidationError(f"{p}: file not found")
     suffix = p.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        check_utf8(p)
     try:
         if suffix == ".parquet":
             raw = pd.read_parquet(p)

@@ -92,14 +92,15 @@ def bench_bayes() -> None:
     c = m.convergence_
     print(f"Bayes 200 subjects x 4 visits (group slopes, age, 4 sites), 2 chains x "
           f"(1000 tuning + 1500 draws): {total:.1f} s including compilation; min bulk ESS "
-          f"{c['min_ess_bulk']:.0f}, min tail ESS {c['min_ess_tail']:.0f}, max R-hat "
-          f"{c['max_rhat']:.4f}, divergences {c['divergences']}")
+          f"{c.min_ess_bulk:.0f}, min tail ESS {c.min_ess_tail:.0f}, max R-hat "
+          f"{c.max_rhat:.4f}, divergences {c.divergences}, converged {c.ok}")
     s = m.summary()
     print(f"  slope diff ALS-HC {s.loc['slope_diff[ALS - HC]', 'estimate']:.2f} "
           f"(truth -9.30), 90% [{s.loc['slope_diff[ALS - HC]', 'lower']:.2f}, "
           f"{s.loc['slope_diff[ALS - HC]', 'upper']:.2f}]")
     start = time.perf_counter()
-    LongitudinalModel(method="bayes", seed=4, **kw).fit(cohort(200, (0, 0.5, 1, 1.5), seed=5))
+    LongitudinalModel(method="bayes", seed=4, **kw).fit(cohort(200, (0, 0.5, 1, 1.5), seed=5),
+                                                        reuse=m)
     refit = time.perf_counter() - start
     print(f"  refit on new data with the compiled model: {refit:.2f} s "
           f"(so compilation + first imports ≈ {total - refit:.1f} s of the first fit)")

@@ -4,7 +4,8 @@ Each command module defines ``register(subparsers)``, which adds its parsers
 through :func:`add_command`.  A command's ``run(args)`` returns an
 :class:`Outcome`: JSON-ready ``data`` and the human ``text``.  ``main`` prints
 one or the other (``--json``) and turns every :class:`~alsstats.errors.AlsStatsError`
-into a one-line message and exit code 1.
+into a one-line message and exit code 1; a fit that did not converge under
+``--strict`` exits with :data:`EXIT_NOT_CONVERGED` (3).
 """
 
 from __future__ import annotations
@@ -16,17 +17,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Outcome", "add_command", "emit", "to_jsonable"]
+__all__ = ["EXIT_NOT_CONVERGED", "Outcome", "add_command", "add_strict", "emit", "to_jsonable"]
+
+#: Exit status of a Bayesian fit command run with ``--strict`` whose fit did not converge.
+EXIT_NOT_CONVERGED = 3
 
 
 @dataclass
 class Outcome:
-    """What a command produced: machine-readable ``data``, human ``text`` and, for a
-    tabular result, the ``table`` that ``--out x.csv`` / ``x.parquet`` writes."""
+    """What a command produced: machine-readable ``data``, human ``text``, for a tabular
+    result the ``table`` that ``--out x.csv`` / ``x.parquet`` writes, and the exit status
+    (``EXIT_NOT_CONVERGED`` when ``--strict`` meets a fit that did not converge)."""
 
     data: dict[str, Any] = field(default_factory=dict)
     text: str = ""
     table: Any = None
+    exit_code: int = 0
 
 
 def add_command(subparsers, name: str, help: str, run: Callable[[argparse.Namespace], Outcome],
@@ -51,6 +57,14 @@ def to_jsonable(value: Any) -> Any:
     from alsstats._json import to_jsonable as convert
 
     return convert(value)
+
+
+def add_strict(parser: argparse.ArgumentParser) -> None:
+    """The ``--strict`` flag of the Bayesian fit commands."""
+    parser.add_argument("--strict", action="store_true",
+                        help=f"exit with status {EXIT_NOT_CONVERGED} when the fit does not meet "
+                             "the spec's convergence policy (outputs are still written, "
+                             "flagged)")
 
 
 def emit(outcome: Outcome, as_json: bool) -> None:

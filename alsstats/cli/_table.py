@@ -13,7 +13,13 @@ Rules (documented in ``alsstats roc --help`` and friends):
   excluded row is counted once, under the first listed marker it lacks.
 * ``one_per_subject``: keep each subject's first row in file order (e.g. the
   baseline visit) and report how many rows were dropped.
-* After exclusions each class needs at least two rows, else an error.
+* Rows that repeat an earlier row exactly (every column) are excluded and
+  reported; they would count one subject twice.
+* Known cohort columns (e.g. ``nfl_pg_ml``, ``m1_volume_mm3``) are checked against
+  the schema's units and ranges (:func:`alsstats.schema.check_plausible`).
+* After exclusions each class needs at least two rows, else an error; a marker
+  whose kept values are (near-)constant (:func:`alsstats.schema.is_near_constant`)
+  is an error naming it.
 """
 
 from __future__ import annotations
@@ -25,29 +31,75 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from alsstats._files import check_utf8
 from alsstats.errors import DataValidationError, Problem
+from alsstats.schema import NEAR_CONSTANT_RTOL, check_plausible, is_near_constant
 
-__all__ = ["BinaryTable", "prepare_binary_table", "read_table"]
+__all__ = ["BinaryTable", "check_identifiers", "prepare_binary_table", "read_table"]
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a CSV (``.csv``, ``.tsv``, ``.txt``) or Parquet (``.parquet``, ``.pq``) file."""
     p = Path(path)
+    if p.is_dir():
+        raise DataValidationError([Problem("is a folder, not a table file", file=str(p))])
     if not p.exists():
         raise FileNotFoundError(f"{p}: no such file")
     suffix = p.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(p)
-        if suffix in (".csv", ".txt"):
-            return pd.read_csv(p)
-        if suffix == ".tsv":
-            return pd.read_csv(p, sep="\t")
+        if suffix in (".csv", ".txt", ".tsv"):
+            sep = "\t" if suffix == ".tsv" else ","
+            check_utf8(p)
+            df = pd.read_csv(p, sep=sep)
+            _check_delimiter(df, p, sep)
+            return df
+    except UnicodeDecodeError as exc:
+        raise DataValidationError([Problem(f"not UTF-8 text (byte {exc.start})",
+                                           file=str(p))]) from None
     except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise DataValidationError([Problem(f"cannot read the table: {exc}", file=str(p))]) \
+        if isinstance(exc, DataValidationError):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataValidationError([Problem(f"cannot read the table: {first}", file=str(p))]) \
             from None
     raise DataValidationError([Problem(
         "unknown file type; use .csv, .tsv or .parquet", file=str(p), value=p.suffix)])
+
+
+def check_identifiers(df: pd.DataFrame, columns, file: str) -> None:
+    """Identifier columns (subject, site, group) must not hold control characters (NUL, ...).
+
+    Such IDs cannot be written to NetCDF or shown safely; they are refused naming the row.
+    """
+    problems = []
+    for c in columns:
+        if c is None or c not in df.columns:
+            continue
+        text = df[c].astype("object").where(df[c].notna(), "").astype(str)
+        bad = text.str.contains(r"[\x00-\x1f\x7f]", regex=True).to_numpy()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            problems.append(Problem(f"identifier contains a control character (e.g. NUL); "
+                                    f"{int(bad.sum())} row(s)", column=c, row=row,
+                                    value=text.iloc[row].encode("unicode_escape").decode(),
+                                    file=file))
+    if problems:
+        raise DataValidationError(problems)
+
+
+def _check_delimiter(df: pd.DataFrame, p: Path, sep: str) -> None:
+    """One column whose header holds ';' or a tab: the file uses another delimiter."""
+    if df.shape[1] != 1:
+        return
+    header = str(df.columns[0])
+    for other, name in ((";", "semicolon"), ("\t", "tab"), (",", "comma")):
+        if other != sep and other in header:
+            raise DataValidationError([Problem(
+                f"the file has one column; its header contains a {name}: the table is "
+                f"{name}-separated, expected {'tab' if sep == chr(9) else 'comma'}-separated "
+                "(use .tsv for tabs, or convert it)", file=str(p))])
 
 
 @dataclass
@@ -121,9 +173,16 @@ def prepare_binary_table(df: pd.DataFrame, *, outcome: str, markers: list[str],
     _check_columns(df, [outcome, *markers, *(c for c in (subject, site) if c)], file)
     if len(set(markers)) != len(markers):
         raise DataValidationError([Problem("a marker is listed twice", value=markers)])
+    check_plausible(df, file=file or None)
+    check_identifiers(df, (subject, site), file)
     out = df[outcome]
     exclusions = []
     keep = out.notna().to_numpy().copy()
+    repeated = df.duplicated(keep="first").to_numpy()
+    if repeated.any():
+        exclusions.append({"reason": "exact repeat of an earlier row (every column equal)",
+                           "rows": int(repeated.sum())})
+        keep &= ~repeated
     if (~keep).any():
         exclusions.append({"reason": f"missing outcome {outcome!r}", "rows": int((~keep).sum())})
     if not positive:
@@ -165,6 +224,12 @@ def prepare_binary_table(df: pd.DataFrame, *, outcome: str, markers: list[str],
             f"after exclusions the outcome has {n_pos} positive and {n_neg} negative row(s); "
             f"each class needs at least 2 (positive = {', '.join(positive)})",
             column=outcome, file=file)])
+    flat = [m for m in markers if is_near_constant(values[m][keep])]
+    if flat:
+        raise DataValidationError([Problem(
+            f"the marker is constant over the {int(keep.sum())} analysed rows (relative spread "
+            f"<= {NEAR_CONSTANT_RTOL:g}); it cannot separate the classes",
+            column=m, value=float(values[m][keep][0]), file=file) for m in flat])
     return BinaryTable(
         y=y, markers={m: v[keep] for m, v in values.items()},
         subject=df[subject].to_numpy()[keep] if subject else None,

@@ -13,7 +13,7 @@ __all__ = ["register"]
 def register(sub) -> None:
     p = add_command(sub, "simulate", "simulate a synthetic cohort from a scenario", _run_simulate)
     p.add_argument("--scenario", default="default",
-                   help="scenario name (shipped or in data/synthetic/) or path to a .toml file")
+                   help="shipped scenario name, or path to a .toml file")
     p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same file)")
     p.add_argument("--out", default=None,
                    help="output file (.csv or .parquet); a .json sidecar is written next to it")

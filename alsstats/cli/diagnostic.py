@@ -15,16 +15,18 @@ import time
 import warnings
 
 from alsstats._choices import SAMPLERS
-from alsstats.cli._common import Outcome, add_command
+from alsstats.cli._common import EXIT_NOT_CONVERGED, Outcome, add_command, add_strict
 from alsstats.cli._output import add_out
 from alsstats.cli._progress import show_progress
-from alsstats.errors import ConvergenceWarning, DataValidationError
+from alsstats.errors import AlsStatsError, ConvergenceWarning, DataValidationError, Problem
 
 __all__ = ["register"]
 
-_PREVALENCE_HELP = ("prior class probabilities: a P(ALS) such as 0.3 (the other classes share "
-                    "the rest in proportion to their training frequencies), 'uniform', or "
-                    "'ALS=0.3,MIMIC=0.3,HC=0.4'; default: training class frequencies")
+_PREVALENCE_HELP = ("required: class prevalences of the patients scored, either every class "
+                    "('ALS=0.3,MIMIC=0.6,HC=0.1'), or P(ALS) and how the rest is split "
+                    "('0.3:uniform', '0.3:training' = training frequencies, "
+                    "'0.3:MIMIC=2,HC=1' = relative weights), or 'uniform' or 'training' "
+                    "(the training class frequencies)")
 
 
 def register(sub) -> None:
@@ -41,13 +43,14 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="output model file (.nc)")
     p.add_argument("--draws", type=int, default=1000, help="draws per chain (1000)")
     p.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (1000)")
-    p.add_argument("--chains", type=int, default=2, help="chains (2)")
+    p.add_argument("--chains", type=int, default=4, help="chains (4)")
     p.add_argument("--sampler", choices=SAMPLERS, default="nutpie",
                    help="nutpie (default), pymc, or advi (approximate; loops only)")
     p.add_argument("--seed", type=int, help="random seed")
     p.add_argument("--target-accept", type=float, default=0.8,
                    help="NUTS target acceptance (0.8); raise to 0.95 if few sites give "
                         "divergences")
+    add_strict(p)
 
     p = add_command(sub, "score", "score patients with a fitted diagnostic model", _run_score,
                     description="Write P(class) per subject (earliest visit) with an interval: "
@@ -62,13 +65,30 @@ def register(sub) -> None:
     p.add_argument("--model", required=True, help="fitted model (.nc from 'fit diagnostic')")
     p.add_argument("--data", required=True, help="patients (.csv or .parquet): subject_id, "
                    "site, age, sex and any of the spec's markers")
-    p.add_argument("--prevalence", help=_PREVALENCE_HELP)
+    p.add_argument("--prevalence", required=True, help=_PREVALENCE_HELP)
     p.add_argument("--spec", help="fail unless the model was fitted with this spec")
     p.add_argument("--interval", choices=("predictive", "credible"), default="predictive",
                    help="interval kind (predictive, the default; see above)")
     p.add_argument("--level", type=float, default=None,
                    help="interval probability, e.g. 0.9 (default: the spec's, 0.95)")
     add_out(p, required=True, table="one row per patient")
+
+
+def _refuse_constant_markers(data, args: argparse.Namespace) -> None:
+    """A spec marker that is (near-)constant at baseline is refused before any compiling."""
+    from alsstats.models.diagnostic.spec import load_spec
+    from alsstats.schema import NEAR_CONSTANT_RTOL, is_near_constant
+
+    spec = load_spec(args.spec)
+    base = data.sort_values(["subject_id", "visit"], kind="stable").drop_duplicates("subject_id")
+    flat = [m for m in spec.marker_names
+            if m in base.columns and base[m].notna().sum() >= 2 and is_near_constant(base[m])]
+    if flat:
+        raise DataValidationError([Problem(
+            f"marker is constant over the subjects' baseline visits (relative spread <= "
+            f"{NEAR_CONSTANT_RTOL:g}); it cannot inform the diagnosis: drop it from the spec",
+            column=m, value=float(base[m].dropna().iloc[0]), file=str(args.data))
+            for m in flat])
 
 
 def _run_fit(args: argparse.Namespace) -> Outcome:
@@ -78,6 +98,7 @@ def _run_fit(args: argparse.Namespace) -> Outcome:
     from alsstats.schema import read_cohort
 
     data = read_cohort(args.data)
+    _refuse_constant_markers(data, args)
     start = time.perf_counter()
     model = DiagnosticModel(spec=args.spec, draws=args.draws, tune=args.tune,
                             chains=args.chains, sampler=args.sampler, seed=args.seed,
@@ -99,24 +120,62 @@ def _run_fit(args: argparse.Namespace) -> Outcome:
                  f"{conv.min_ess_bulk:.0f}, min tail ESS {conv.min_ess_tail:.0f}, "
                  "no divergences")
     else:
-        text += "WARNING: NOT CONVERGED: " + "; ".join(conv.problems())
+        text += "WARNING: NOT CONVERGED: " + conv.message("the fit")
     return Outcome({"model": str(args.out), "subjects_per_class": counts,
                     "markers": list(model.spec_.marker_names), "sites": list(model.sites_),
                     "convergence": conv.to_dict(), "converged": conv.ok,
-                    "seconds": round(elapsed, 2), "data_sha256": model.data_sha256_}, text)
+                    "seconds": round(elapsed, 2), "data_sha256": model.data_sha256_}, text,
+                   exit_code=EXIT_NOT_CONVERGED if args.strict and not conv.ok else 0)
+
+
+def _check_score_table(table, file: str) -> None:
+    """Known columns by the schema; one row per (subject, visit): conflicts are errors."""
+    from alsstats.cli._table import check_identifiers
+    from alsstats.schema import check_plausible
+
+    offset = None if file.lower().endswith(".parquet") else 2
+    check_plausible(table, file=file, line_offset=offset)
+    check_identifiers(table, ("subject_id", "site"), file)
+    keys = [c for c in ("subject_id", "visit") if c in table.columns]
+    if "subject_id" not in keys:
+        return
+    dup = table.duplicated(keys, keep=False).to_numpy()
+    if not dup.any():
+        return
+    groups = table[dup].groupby(keys, sort=False, dropna=False)
+    conflicts = [g for _, g in groups if len(g.drop_duplicates()) > 1]
+    if conflicts:
+        g = conflicts[0]
+        where = "/".join(str(v) for v in g.iloc[0][keys])
+        rows = ", ".join(str(int(i) + (offset or 0)) for i in g.index[:5])
+        raise DataValidationError(
+            f"{file}: {len(conflicts)} (subject, visit) with conflicting rows, e.g. {where} on "
+            f"{'lines' if offset else 'rows'} {rows}; keep one row per subject and visit")
 
 
 def _run_score(args: argparse.Namespace) -> Outcome:
+    try:
+        float(args.prevalence)
+    except ValueError:
+        pass
+    else:
+        p = args.prevalence.strip()
+        raise AlsStatsError(f"--prevalence {p}: gives P(ALS) only; state how the rest is "
+                            f"split: '{p}:uniform', '{p}:training' or '{p}:MIMIC=2,HC=1', "
+                            "or give every class")
     import numpy as np
     import pandas as pd
 
     from alsstats.models.diagnostic.model import DiagnosticModel
     from alsstats.schema import read_cohort
 
+    table = read_cohort(args.data, validate=False)
+    _check_score_table(table, str(args.data))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = DiagnosticModel.load(args.model, spec=args.spec)
-    table = read_cohort(args.data, validate=False)
+    repeats = int(table.duplicated().sum())
+    table = table.drop_duplicates().reset_index(drop=True)
     if "visit" in table.columns:
         visit = pd.to_numeric(table["visit"], errors="coerce")
         if visit.isna().any():
@@ -145,13 +204,15 @@ def _run_score(args: argparse.Namespace) -> Outcome:
         warned.append(f"{unseen} patient(s) at a site the model was not fitted on (column "
                       "site_seen = False): scored at the average site, with wider "
                       "predictive intervals")
+    if repeats:
+        text += f"\n{repeats} exact repeated row(s) of the data ignored"
     if not conv.ok:
         warned.append("the model did NOT converge: " + "; ".join(conv.problems()))
     for w in warned:
         print(f"alsstats score: warning: {w}", file=sys.stderr)
     return Outcome({"scores": str(args.out), "subjects": len(scores),
                     "prevalence": scores.attrs["prevalence"], "interval": scores.attrs["interval"],
-                    "fit_converged": conv.ok,
+                    "fit_converged": conv.ok, "repeated_rows_ignored": repeats,
                     "mean_p_als": float(scores["p_als"].mean()) if len(scores) else None,
                     "interval_kind": args.interval, "level": level,
                     "prior_only": prior_only, "unseen_site": unseen, "warnings": warned,

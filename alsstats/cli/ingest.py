@@ -32,8 +32,22 @@ def register(sub) -> None:
     p.add_argument("--out", help="table to write (.csv or .parquet)")
     p.add_argument("--skip-bad", action="store_true",
                    help="leave out and report bad subjects instead of stopping")
-    p.add_argument("--crlb-max", type=float, default=None, metavar="PERCENT",
-                   help="LCModel CRLB (%%SD) threshold; overrides the manifest (default 20)")
+    p.add_argument("--crlb-max", type=_percent, default=None, metavar="PERCENT",
+                   help="LCModel CRLB (%%SD) threshold in (0, 999); overrides the manifest "
+                        "(default 20)")
+    p.add_argument("--allow-outside-paths", action="store_true",
+                   help="accept manifest paths that resolve outside the manifest's folder "
+                        "(by default they are refused)")
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 999:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be in (0, 999) percent, got {text}")
+    return value
 
 
 def _run(args: argparse.Namespace) -> Outcome:
@@ -48,7 +62,8 @@ def _run(args: argparse.Namespace) -> Outcome:
         raise DataValidationError("give either --manifest M.toml or a single source "
                                   "('freesurfer DIR' or 'lcmodel DIR')")
     if args.manifest is not None:
-        result = ingest(args.manifest, skip_bad=args.skip_bad, crlb_max=args.crlb_max)
+        result = ingest(args.manifest, skip_bad=args.skip_bad, crlb_max=args.crlb_max,
+                        allow_outside=args.allow_outside_paths)
     else:
         if args.path is None:
             raise DataValidationError(f"{args.source}: the folder to read is missing")

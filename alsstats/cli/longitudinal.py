@@ -7,13 +7,20 @@ two scans Δt apart).
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
 
 from alsstats._units import TIME_UNITS, per_unit, years_per_unit
-from alsstats.cli._common import Outcome, add_command, to_jsonable
+from alsstats.cli._common import (
+    EXIT_NOT_CONVERGED,
+    Outcome,
+    add_command,
+    add_strict,
+    to_jsonable,
+)
 from alsstats.cli._output import RESULT_FORMATS, add_out
 from alsstats.cli._progress import show_progress
-from alsstats.errors import DataValidationError, Problem
+from alsstats.errors import ConvergenceWarning, DataValidationError, Problem
 
 __all__ = ["register"]
 
@@ -36,11 +43,24 @@ def register(sub) -> None:
     p.add_argument("--site", help="site column (partially pooled offsets)")
     p.add_argument("--method", choices=("bayes", "reml", "ml"), default="reml")
     p.add_argument("--spec", help="model spec TOML (default: the shipped spec)")
+    p.add_argument("--reference", help="reference group for slope differences "
+                   "(default: the spec's reference_group, else HC if present, else the first)")
+    p.add_argument("--group-variances", choices=("shared", "per_group", "auto"),
+                   help="random-effect covariance shared by all groups, one per group, or "
+                   "chosen by a REML likelihood-ratio test (default: the spec's)")
+    p.add_argument("--outcome-scale", choices=("linear", "log"),
+                   help="'log' when the outcome column is a natural log: percent change is "
+                   "then 100(exp(b) - 1) (default: the spec's)")
     p.add_argument("--seed", type=int, default=None, help="random seed")
     p.add_argument("--out", metavar="FILE",
                    help="write the fit: .nc (NetCDF, reloadable by 'report --from'), .json "
                         "(everything), .csv or .parquet (the parameter table)")
     p.set_defaults(out_formats=(".nc", *RESULT_FORMATS))
+    add_strict(p)
+    p.add_argument("--positive-only", action="store_true",
+                   help="the outcome cannot be negative (a volume, a concentration): a value "
+                        "<= 0 is an error (automatic for known cohort columns, with their "
+                        "units and ranges)")
     p = add_command(sub, "decline-power",
                     "power of a paired t-test to detect decline in n patients scanned twice",
                     _run_power)
@@ -58,39 +78,59 @@ def register(sub) -> None:
     add_out(p)
 
 
-def _read_table(path: str):
+def _check_outcome(data, args: argparse.Namespace) -> None:
+    """Known cohort columns by the schema (units, ranges); ``--positive-only`` for others."""
+    import numpy as np
     import pandas as pd
 
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"{p}: no such file")
-    try:
-        if p.suffix.lower() == ".parquet":
-            return pd.read_parquet(p)
-        return pd.read_csv(p)
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise DataValidationError([Problem(f"cannot read the table: {exc}", file=str(p))]
-                                  ) from exc
+    from alsstats.cli._table import check_identifiers
+    from alsstats.schema import check_plausible
+
+    file = str(args.data)
+    offset = None if Path(file).suffix.lower() in (".parquet", ".pq") else 2
+    check_plausible(data, file=file, line_offset=offset)
+    check_identifiers(data, (args.subject, args.group, args.site), file)
+    if args.positive_only and args.outcome in data.columns:
+        y = pd.to_numeric(data[args.outcome], errors="coerce").to_numpy(dtype=float)
+        bad = np.flatnonzero(np.isfinite(y) & (y <= 0))
+        if len(bad):
+            raise DataValidationError([Problem(
+                f"must be > 0 (--positive-only); {len(bad)} value(s) are not",
+                column=args.outcome, row=int(bad[0]), value=float(y[bad[0]]), file=file)])
 
 
 def _run_longitudinal(args: argparse.Namespace) -> Outcome:
+    from alsstats.cli._table import read_table
+    from alsstats.inference.sampling import sampler_progress
     from alsstats.models.longitudinal.model import LongitudinalModel
+    from alsstats.models.longitudinal.spec import load_longitudinal_spec
 
-    data = _read_table(args.data)
-    model = LongitudinalModel(spec=args.spec, method=args.method, outcome=args.outcome,
+    data = read_table(args.data)
+    _check_outcome(data, args)
+    spec = load_longitudinal_spec(args.spec)
+    changes = {k: v for k, v in (("reference_group", args.reference),
+                                 ("group_variances", args.group_variances),
+                                 ("outcome_scale", args.outcome_scale)) if v is not None}
+    if changes:
+        spec = spec.replace(**changes)
+    model = LongitudinalModel(spec=spec, method=args.method, outcome=args.outcome,
                               time=args.time, subject=args.subject, group=args.group,
-                              covariates=tuple(args.covariate), site=args.site, seed=args.seed,
-                              progress=show_progress(args))
-    model.fit(data)
+                              covariates=tuple(args.covariate), site=args.site, seed=args.seed)
+    progress = show_progress(args) if args.method == "bayes" else False
+    with warnings.catch_warnings(), sampler_progress(progress):
+        warnings.simplefilter("ignore", ConvergenceWarning)   # reported in the output instead
+        model.fit(data)
     model.meta_["time_unit"] = args.time_unit   # saved with the fit; reports read it
     result = to_jsonable(model.to_dict())
     result.update(data=str(args.data), time_unit=args.time_unit,
                   slopes_per=per_unit(args.time_unit))
+    result.setdefault("seed", args.seed)
+    result["singular"] = bool(model.lmm_.singular) if model.lmm_ is not None else False
     if args.out and args.out.lower().endswith(".nc"):
         model.save(args.out)
         result["out"] = str(args.out)
     table = model.summary()
-    cols = [c for c in ("estimate", "sd", "lower", "upper", "r_hat", "ess_bulk")
+    cols = [c for c in ("estimate", "sd", "df", "lower", "upper", "r_hat", "ess_bulk")
             if c in table.columns]
     se_name = "posterior SD" if args.method == "bayes" else "SE"
     lines = [f"{args.data}: {args.outcome} over {args.time}, method {args.method}, "
@@ -98,11 +138,33 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
              f"interval {model.spec_.interval:g}; 'sd' = {se_name}; slopes and % change "
              f"{per_unit(args.time_unit)} ({args.time} in {args.time_unit}); reference group "
              f"{model.reference_group_}",
-             table[cols].to_string(float_format=lambda v: f"{v:.5g}"),
-             f"converged: {model.converged_}"]
+             table[cols].to_string(float_format=lambda v: f"{v:.5g}")]
+    if model.lmm_ is not None:
+        lines += _reml_notes(model)
+    lines.append(f"converged: {model.converged_}"
+                 + (" (boundary (singular) fit)" if result.get("singular") else ""))
+    if not model.converged_:
+        lines.append("WARNING: NOT CONVERGED: " + model.convergence_.message("the fit"))
     if args.out and args.out.lower().endswith(".nc"):
         lines.append(f"wrote {args.out}")
-    return Outcome(result, "\n".join(lines), table=table.reset_index())
+    return Outcome(result, "\n".join(lines), table=table.reset_index(),
+                   exit_code=EXIT_NOT_CONVERGED if args.strict and not model.converged_ else 0)
+
+
+def _reml_notes(model) -> list[str]:
+    """The REML/ML lines: random-effect covariance choice and, as lme4, a singular fit."""
+    choice = model.meta_.get("random_effects_covariance", {})
+    lines = []
+    if choice.get("lrt"):
+        t = choice["lrt"]
+        lines.append(f"random-effect covariance: {choice['group_variances']} (REML LRT per_group "
+                     f"vs shared: chi2 {t['statistic']:.3g} on {t['df']} df, p {t['p_value']:.3g})")
+    if model.lmm_.singular:
+        hint = ("group_variances = 'shared'" if model.lmm_.random_cov.ndim == 3
+                else "random_effects = 'intercept'")
+        lines.append("boundary (singular) fit: a random-effect SD is 0 or their correlation is "
+                     f"±1 (the data do not support this covariance; consider {hint})")
+    return lines
 
 
 def _run_power(args: argparse.Namespace) -> Outcome:

@@ -4,6 +4,7 @@ models, simulation).  Option names follow longpower / presize / pmsampsize."""
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from alsstats.cli._common import Outcome, add_command
@@ -14,20 +15,48 @@ from alsstats.errors import AlsStatsError
 __all__ = ["register"]
 
 
-def _floats(text: str) -> list[float]:
+def _items(text: str, kind: type, what: str) -> list:
+    items = text.replace(" ", "").split(",")
+    if "" in items:
+        raise argparse.ArgumentTypeError(f"empty item in {text!r}; expected comma-separated "
+                                         f"{what} such as 1,2,3")
     try:
-        return [float(v) for v in text.replace(" ", "").split(",") if v != ""]
+        values = [kind(v) for v in items]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") \
+        raise argparse.ArgumentTypeError(f"expected comma-separated {what}, got {text!r}") \
             from None
+    if not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"expected finite {what}, got {text!r}")
+    return values
+
+
+def _floats(text: str) -> list[float]:
+    return _items(text, float, "numbers")
 
 
 def _ints(text: str) -> list[int]:
+    return _items(text, int, "integers")
+
+
+def _share(text: str) -> float:
+    """A prevalence: a number in (0, 1]."""
     try:
-        return [int(v) for v in text.replace(" ", "").split(",") if v != ""]
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") \
-            from None
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
+    return value
+
+
+def _names(text: str) -> list[str]:
+    """Comma-separated names, each once."""
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    repeated = sorted({m for m in names if names.count(m) > 1})
+    if repeated:
+        raise argparse.ArgumentTypeError(f"{repeated[0]!r} is listed twice; a marker is "
+                                         "compared with another marker, not itself")
+    return names
 
 
 def _run_options(p: argparse.ArgumentParser, replicates: int) -> None:
@@ -53,6 +82,16 @@ def _command(sub, name: str, help: str, run, table: str = "one row of the result
     p = add_command(sub, name, help, run)
     add_out(p, table=table)
     return p
+
+
+def _finish(args, data: dict, text: str, table=None) -> Outcome:
+    """The simulated-power outcome; an error when no replicate could be analysed."""
+    powers = [data.get("power")] + [r.get("power") for r in data.get("curve", [])]
+    if any(isinstance(v, float) and math.isnan(v) for v in powers):
+        raise AlsStatsError("power is undefined: no simulated replicate could be analysed "
+                            f"({data.get('failed', 'all')} failed); check the design "
+                            "(sizes, markers, groups)")
+    return Outcome(data, text, table=table)
 
 
 def register(sub) -> None:
@@ -233,7 +272,7 @@ def _register_diagnostic(psub) -> None:
     p.add_argument("--method", default="wilson",
                    choices=["wilson", "agresti-coull", "exact", "wald"])
     p.add_argument("--conf-level", type=float, default=0.95)
-    p.add_argument("--prevalence", type=float, default=None,
+    p.add_argument("--prevalence", type=_share, default=None,
                    help="convert diseased n to a total cohort size")
     p = _command(dsub, "buderer", "Buderer (1996) n for sensitivity/specificity with a CI of "
                  "full width --conf-width",
@@ -258,7 +297,7 @@ def _register_diagnostic(psub) -> None:
     p.add_argument("--alt", type=float, required=True, help="anticipated sensitivity")
     p.add_argument("--power", type=float, default=0.8)
     p.add_argument("--alpha", type=float, default=0.05, help="one-sided")
-    p.add_argument("--prevalence", type=float, default=None)
+    p.add_argument("--prevalence", type=_share, default=None)
     p = _command(dsub, "auc-test", "n to show AUC above a null value (Obuchowski)",
                     _run_auc_test)
     p.add_argument("--null", type=float, required=True)
@@ -280,7 +319,7 @@ def _register_diagnostic(psub) -> None:
     p = _command(dsub, "cohort", "power of a diagnostic study simulated with the synthetic "
                     "cohort generator (one marker: AUC > --auc-null; two: paired DeLong)",
                     _run_cohort)
-    p.add_argument("--markers", type=lambda s: [m for m in s.split(",") if m], required=True,
+    p.add_argument("--markers", type=_names, required=True,
                    help="one or two cohort columns, e.g. nfl_pg_ml,m1_precuneus_ratio")
     p.add_argument("--directions", type=lambda s: [d for d in s.split(",") if d], default=None,
                    help="per marker: '>' higher in positives (default), '<' lower")
@@ -306,7 +345,7 @@ def _run_cohort(args) -> Outcome:
             f"{res.successful} replicates; failed {res.failed}; mean AUC "
             f"{', '.join(f'{a:.3f}' for a in res.mean_auc if a == a)}; mean n "
             f"{res.mean_n_positive:.1f} positive / {res.mean_n_negative:.1f} negative")
-    return Outcome(res.to_dict(), text)
+    return _finish(args, res.to_dict(), text)
 
 
 def _size_text(res) -> str:
@@ -396,7 +435,7 @@ def _run_compare_auc(args) -> Outcome:
                             **_run_kwargs(args))
     text = (f"paired DeLong: power {res.power:.4f} (MC SE {res.mc_se:.4f}) from "
             f"{res.successful} replicates; failed {res.failed}")
-    return Outcome(res.to_dict(), text)
+    return _finish(args, res.to_dict(), text)
 
 
 # -- prediction -------------------------------------------------------------------------------
@@ -509,7 +548,7 @@ def _run_simulate(args) -> Outcome:
                          f"{r['mc_se']:.4f}  {r['failed_fits']:6d}  {analytic}")
         data = {"scenario": scenario.name, "method": scenario.analysis.method,
                 "replicates": args.replicates, "seed": args.seed, "curve": rows}
-        return Outcome(data, "\n".join(lines), table=pd.DataFrame(rows))
+        return _finish(args, data, "\n".join(lines), table=pd.DataFrame(rows))
     res = simulate_power(scenario, args.replicates, args.seed, **_run_kwargs(args))
     lines = [f"{scenario.name}: {res.method}, {res.replicates} replicates, seed {res.seed}, "
              f"{res.run.scheduler} ({res.run.elapsed_seconds:.1f} s"
@@ -520,4 +559,4 @@ def _run_simulate(args) -> Outcome:
         lines.append(f"{a.arm} vs control: power {a.power:.4f} (MC SE {a.mc_se:.4f}), "
                      f"{a.successful_fits} fits, {a.failed_fits} failed{analytic}")
     d = res.to_dict()
-    return Outcome(d, "\n".join(lines), table=pd.DataFrame(d["arms"]))
+    return _finish(args, d, "\n".join(lines), table=pd.DataFrame(d["arms"]))

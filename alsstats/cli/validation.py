@@ -101,8 +101,20 @@ def register(sub) -> None:
     p.add_argument("--sensitivity", type=float, help="target for --method fixed-sens")
     p.add_argument("--folds", type=int, default=5, help="folds (5)")
     p.add_argument("--repeats", type=int, default=10, help="repeats (10)")
-    p.add_argument("--workers", type=int, default=1, help="parallel worker processes (1)")
-    p.add_argument("--n-jobs", type=int, default=None, help=argparse.SUPPRESS)  # deprecated
+    p.add_argument("--workers", type=_at_least_one, default=1,
+                   help="parallel worker processes (1)")
+    p.add_argument("--n-jobs", type=_at_least_one, default=None,
+                   help=argparse.SUPPRESS)  # deprecated alias of --workers
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
 
 
 def _register_calibration(sub) -> None:

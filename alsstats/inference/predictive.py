@@ -32,7 +32,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from alsstats.inference.scoring import PosteriorParameters
+from alsstats.inference.scoring import PosteriorParameters, scoring_groups
 
 __all__ = ["predictive_interval"]
 
@@ -47,7 +47,8 @@ def predictive_interval(y: np.ndarray, x: np.ndarray, site: np.ndarray,
     """Lower and upper predictive bounds (n, K) of P(class) for the rows in ``rows``.
 
     ``y`` (n, M) standardized markers with NaN where missing, ``x`` (n, C) covariates,
-    ``site`` (n,) training-site index or -1 for an unseen site.  Rows not in ``rows``
+    ``site`` (n,) training-site index or -1 for an unseen site, ``log_prior`` (K,) or (n, K)
+    log prior class probabilities.  Rows not in ``rows``
     (default: all) are left NaN.  Patients with no observed marker get the prior's
     predictive spread over the full marker vector.  Row ``i`` draws its random numbers
     from ``default_rng([seed, keys[i]])`` (``keys`` default: the row number), so a
@@ -69,13 +70,10 @@ def predictive_interval(y: np.ndarray, x: np.ndarray, site: np.ndarray,
         params = PosteriorParameters(mu=params.mu[keep], B=params.B[keep], u=params.u[keep],
                                      tau=params.tau[keep], Sigma=params.Sigma[keep])
     q = [(1 - interval) / 2, (1 + interval) / 2]
-    obs = np.isfinite(y)
-    unseen = site < 0
-    patterns = np.concatenate([obs[rows], unseen[rows, None]], axis=1)
-    groups, which = np.unique(patterns, axis=0, return_inverse=True)
-    for g, key in enumerate(groups):
-        members = rows[np.ravel(which) == g]
-        plan = _Plan(params, np.flatnonzero(key[:-1]), bool(key[-1]), log_prior)
+    lp = np.broadcast_to(np.asarray(log_prior, float), (n, k))[rows]
+    for members, o, unseen, lpg in scoring_groups(y[rows], site[rows], lp, k):
+        members = rows[members]
+        plan = _Plan(params, o, unseen, lpg)
         for start in range(0, members.size, _CHUNK):
             chunk = members[start:start + _CHUNK]
             p = plan.draw(y[chunk], x[chunk], site[chunk],

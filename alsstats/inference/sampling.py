@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copy
 import os
 import time
 import warnings
@@ -104,6 +105,7 @@ class CompiledSampler:
         self.model = model
         self.config = config
         self._compiled = None
+        self.reused = False           # True on copies made by with_config (no compiling)
         self.compile_seconds = 0.0
         self.sampling_seconds: list[float] = []
         start = time.perf_counter()
@@ -114,6 +116,17 @@ class CompiledSampler:
                 warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
                 self._compiled = nutpie.compile_pymc_model(model, freeze_model=False)
         self.compile_seconds = time.perf_counter() - start
+
+    def with_config(self, config: SamplingConfig) -> CompiledSampler:
+        """This compiled model with other sampling settings (same backend, no recompiling)."""
+        if config.sampler != self.config.sampler:
+            raise AlsStatsError(f"a model compiled for {self.config.sampler!r} cannot sample "
+                                f"with {config.sampler!r}")
+        other = copy.copy(self)
+        other.config = config
+        other.sampling_seconds = []
+        other.reused = True
+        return other
 
     def sample(self, seed: int, data: dict[str, np.ndarray] | None = None) -> az.InferenceData:
         """Sample the posterior (with ``data`` swapped into the ``pm.Data`` containers).
@@ -133,7 +146,11 @@ class CompiledSampler:
             if cfg.sampler == "nutpie":
                 import nutpie
 
-                compiled = self._compiled.with_data(**data) if data else self._compiled
+                # nutpie keeps only the data containers the graph uses (e.g. not an
+                # empty covariate matrix); the others cannot be swapped.
+                used = {k: v for k, v in (data or {}).items()
+                        if k in self._compiled.shared_data}
+                compiled = self._compiled.with_data(**used) if used else self._compiled
                 return nutpie.sample(compiled, draws=cfg.draws, tune=cfg.tune,
                                      chains=cfg.chains, cores=min(cfg.chains, os.cpu_count() or 1),
                                      seed=seed, progress_bar=_PROGRESS.get(),

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-__all__ = ["PosteriorParameters", "ScoreResult", "class_probabilities"]
+__all__ = ["PosteriorParameters", "ScoreResult", "class_probabilities", "scoring_groups"]
 
 
 @dataclass(frozen=True)
@@ -91,36 +91,43 @@ def class_probabilities(y: np.ndarray, x: np.ndarray, site: np.ndarray,
     params
         Posterior draws.
     log_prior
-        (K,) log prior class probabilities (prevalence).
+        (K,) log prior class probabilities (prevalence), or (n, K) per patient.
     interval
         Central probability of the reported interval; quantiles interpolate
         linearly between order statistics (as ``np.quantile``'s default).
     """
     n = y.shape[0]
     d, k = params.mu.shape[:2]
-    log_prior = np.asarray(log_prior, float)
     mean = np.empty((n, k))
     low = np.empty((n, k))
     high = np.empty((n, k))
-    obs = np.isfinite(y)
-    unseen = site < 0
-    keys = np.concatenate([obs, unseen[:, None]], axis=1)
-    groups, which = np.unique(keys, axis=0, return_inverse=True)
-    which = np.ravel(which)
-    prior = np.exp(log_prior - np.logaddexp.reduce(log_prior))
     h = np.array([(1 - interval) / 2, (1 + interval) / 2]) * (d - 1)
-    for g, key in enumerate(groups):
-        rows = np.flatnonzero(which == g)
-        o = np.flatnonzero(key[:-1])
+    for rows, o, unseen, lp in scoring_groups(y, site, log_prior, k):
         if len(o) == 0:
-            mean[rows] = low[rows] = high[rows] = prior
+            mean[rows] = low[rows] = high[rows] = np.exp(lp - np.logaddexp.reduce(lp))
             continue
-        terms = _group_terms(params, o, bool(key[-1]), log_prior)
+        terms = _group_terms(params, o, unseen, lp)
         out = np.empty((3, len(rows), k))
         _score_kernel(np.ascontiguousarray(y[np.ix_(rows, o)]), np.ascontiguousarray(x[rows]),
-                      np.where(key[-1], -1, site[rows]).astype(np.int64), *terms, h, out)
+                      np.where(unseen, -1, site[rows]).astype(np.int64), *terms, h, out)
         mean[rows], low[rows], high[rows] = out[0], out[1], out[2]
     return ScoreResult(mean, low, high)
+
+
+def scoring_groups(y: np.ndarray, site: np.ndarray, log_prior: np.ndarray, k: int):
+    """Rows sharing observed markers, site seen/unseen and prior: ``(rows, o, unseen, lp)``.
+
+    ``log_prior`` is (K,) for every row or (n, K) per row (e.g. with the class
+    probabilities of the row's missingness pattern folded in).
+    """
+    n, m = y.shape
+    lp = np.broadcast_to(np.asarray(log_prior, float), (n, k))
+    keys = np.concatenate([np.isfinite(y), (site < 0)[:, None], lp], axis=1)
+    groups, which = np.unique(keys, axis=0, return_inverse=True)
+    which = np.ravel(which)
+    for g, key in enumerate(groups):
+        yield (np.flatnonzero(which == g), np.flatnonzero(key[:m]), bool(key[m]),
+               np.array(key[m + 1:]))
 
 
 def _draws_last(a: np.ndarray) -> np.ndarray:

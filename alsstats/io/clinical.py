@@ -115,10 +115,11 @@ def read_clinical(path: str | Path, rules: IdRules, *, sheet: str | None = None,
     df = df.rename(columns=rename)
     missing = [c for c in (required or ("subject_id", "visit")) if c not in df.columns]
     if missing:
+        # the header names are not quoted: the file may not be a sheet at all
         raise fail(p, f"required clinical column{'s' if len(missing) > 1 else ''} missing: "
-                   f"{', '.join(missing)} (headers: {', '.join(map(str, rename))}; map other "
-                   "header names with [clinical] columns in the manifest, see "
-                   "'alsstats ingest --template')", 1)
+                   f"{', '.join(missing)} (not among the {len(rename)} header(s) of the sheet; "
+                   "name them as in the cohort schema or map them with [clinical] columns in "
+                   "the manifest, see 'alsstats ingest --template')", 1)
     id_map: dict[str, str] = {}
     subjects, visits = [], []
     for i, (raw, visit) in enumerate(zip(df["subject_id"], df["visit"], strict=True)):

@@ -88,9 +88,11 @@ def decline_tables(model: LongitudinalModel, *, threshold_pct_per_year: float = 
         "percent_per_time_unit": slopes["percent_per_time"].to_numpy(),
         "lower": slopes["percent_lower"].to_numpy(), "upper": slopes["percent_upper"].to_numpy(),
         "p_decline_over_threshold": np.where(np.isin(groups, controls), np.nan, p_exceeds)})
-    convergence = pd.DataFrame({"check": list(model.convergence_),
+    checks = model.convergence_.to_dict()
+    checks.update({f"policy: {k}": v for k, v in checks.pop("policy", {}).items()})
+    convergence = pd.DataFrame({"check": list(checks),
                                 "value": [f"{v:.4g}" if isinstance(v, float) else str(v)
-                                          for v in model.convergence_.values()]})
+                                          for v in checks.values()]})
     return DeclineResults(summary, trajectories, subjects, convergence, model.converged_,
                           None, model.meta_["n_subjects"], model.meta_["n_obs"],
                           model.spec_.to_json(), unit, threshold_pct_per_year, tuple(controls))

@@ -107,6 +107,10 @@ def proportion_ci(p: float, n: float, method: str = "wilson",
     return float(lo), float(hi)
 
 
+#: Largest sample size searched for a target interval width.
+_MAX_N = 1e9
+
+
 def proportion_ci_sample_size(p: float, width: float, method: str = "wilson",
                               conf_level: float = 0.95) -> float:
     """Continuous ``n`` whose ``method`` interval for ``p`` has total width ``width``."""
@@ -120,7 +124,10 @@ def proportion_ci_sample_size(p: float, width: float, method: str = "wilson",
 
     if gap(1.0) <= 0:
         raise AlsStatsError(f"width {width} is already reached with n = 1")
-    return float(optimize.brentq(gap, 1.0, 1e9, xtol=1e-10, rtol=1e-14))
+    if gap(_MAX_N) > 0:
+        raise AlsStatsError(f"width {width:g} needs more than {_MAX_N:.0e} subjects with the "
+                            f"{method} interval; give a wider --conf-width")
+    return float(optimize.brentq(gap, 1.0, _MAX_N, xtol=1e-10, rtol=1e-14))
 
 
 def _whole(x: float | None) -> int | None:
@@ -251,8 +258,12 @@ def auc_test_sample_size(auc_null: float, auc_alt: float, *, power: float = 0.8,
     a1 = check_probability("auc_alt", auc_alt)
     if a1 == a0:
         raise AlsStatsError("auc_alt must differ from auc_null")
+    alternative = check_alternative(alternative)
+    if alternative == "one-sided" and a1 < a0:
+        raise AlsStatsError(f"the one-sided test shows AUC > auc_null = {a0:g}: the "
+                            f"anticipated AUC ({a1:g}) must be larger than the null")
     alpha = check_probability("alpha", alpha)
-    tail = alpha / 2 if check_alternative(alternative) == "two-sided" else alpha
+    tail = alpha / 2 if alternative == "two-sided" else alpha
     z_a, z_b = stats.norm.isf(tail), stats.norm.ppf(check_probability("power", power))
     v0, v1 = binormal_auc_variance(a0, ratio, b), binormal_auc_variance(a1, ratio, b)
     n_d = float((z_a * math.sqrt(v0) + z_b * math.sqrt(v1)) ** 2 / (a1 - a0) ** 2)

@@ -258,13 +258,14 @@ def _build(cls, table: dict, where: str):
 
 
 def _locate(scenario: str | os.PathLike):
-    """A path as given, else ``data/synthetic/NAME.toml``, else the package's ``NAME.toml``."""
+    """A ``.toml`` path as given, else the package's ``NAME.toml`` (never the working folder)."""
     path = Path(scenario)
-    if path.suffix == ".toml" or path.exists():
+    if path.suffix == ".toml":
+        if path.is_dir():
+            raise ScenarioError(f"{path}: is a folder, not a scenario file")
+        if not path.is_file():
+            raise ScenarioError(f"{path}: trial scenario file not found")
         return path
-    user = Path("data") / "synthetic" / f"{scenario}.toml"
-    if user.is_file():
-        return user
     shipped = resources.files("alsstats.power.scenarios") / f"{scenario}.toml"
     if shipped.is_file():
         return shipped
@@ -296,13 +297,17 @@ def _dropout_hazard(table, visits) -> dict:
 def read_trial_scenario(scenario: str | os.PathLike) -> TrialScenario:
     """Read and validate a trial scenario (unknown keys are errors).
 
-    ``scenario`` is a TOML path, or a name looked up in ``data/synthetic/`` and then
-    among the scenarios shipped with the package (``trial_adascog``, ``trial_alsfrs``).
+    ``scenario`` is a ``.toml`` path, or the name of a scenario shipped with the
+    package (``trial_adascog``, ``trial_alsfrs``).
     """
     path = _locate(scenario)
+    data = path.read_bytes()
     try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
+        raw = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ScenarioError(f"{path}: line {line}: not UTF-8 text (byte {exc.start}); save the "
+                            "scenario as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
     unknown = sorted(set(raw) - _TOP)

@@ -107,7 +107,8 @@ def _reml(data: TrialData, n_arms: int, common_baseline: bool):
     x, cols = _design(t, arm, n_arms, common_baseline)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = fit_lmm(y, x, subj, np.column_stack([np.ones_like(t), t]), method="reml")
+        fit = fit_lmm(y, x, subj, np.column_stack([np.ones_like(t), t]), method="reml",
+                      satterthwaite=False)
     if not fit.converged:
         raise AlsStatsError(f"REML did not converge: {fit.message}")
     return fit.fixed[cols], np.sqrt(np.diag(fit.fixed_cov)[cols])

@@ -125,7 +125,9 @@ def write_report(report: Report, out_dir: str | os.PathLike) -> Path:
     """Write ``index.html`` into ``out_dir`` (atomically) and the CSV of each figure/table.
 
     If ``out_dir`` ends in ``.html`` the page is written to that file alone (it is
-    self-contained: every table's CSV is embedded as a download).  Returns the page's path.
+    self-contained: every table's CSV is embedded as a download).  Otherwise CSV files
+    of a previous report in ``out_dir/data/`` that this report does not write are
+    removed, so the folder holds exactly this report.  Returns the page's path.
     """
     out = Path(out_dir)
     html = render_html(report)
@@ -134,12 +136,18 @@ def write_report(report: Report, out_dir: str | os.PathLike) -> Path:
             fh.write(html)
         return out
     data_dir = out / "data"
+    written = set()
     for section in report.sections:
         for item in section.items:
             frame = item.data if isinstance(item, Figure) else item.frame
-            with atomic_write(data_dir / f"{section.slug}-{item.slug}.csv",
-                              encoding="utf-8", newline="") as fh:
+            name = f"{section.slug}-{item.slug}.csv"
+            written.add(name)
+            with atomic_write(data_dir / name, encoding="utf-8", newline="") as fh:
                 frame.to_csv(fh, index=False)
+    if data_dir.is_dir():
+        for stale in data_dir.glob("*.csv"):
+            if stale.name not in written and stale.is_file():
+                stale.unlink()
     index = out / "index.html"
     with atomic_write(index, encoding="utf-8") as fh:
         fh.write(html)

@@ -363,8 +363,9 @@ def diagnostic_section(res) -> Section:
             Table("Posterior predictive checks", res.ppc,
                   "P(replicated class mean / SD ≥ observed); values near 0 or 1 flag misfit.",
                   slug="ppc"),
-            Table("Convergence", res.convergence, "nutpie NUTS; criteria R-hat ≤ 1.01, "
-                  "bulk/tail ESS ≥ 100 per chain, no divergences.", slug="convergence"),
+            Table("Convergence", res.convergence, "nutpie NUTS; criteria (the spec's "
+                  "[convergence] policy, default): R-hat ≤ 1.01, bulk and tail ESS ≥ 400 in "
+                  "total, no divergences.", slug="convergence"),
             Table("Scores of the held-out patients", res.scores, "p_<class> posterior mean "
                   "and 90% interval; n_markers observed; site_seen.", slug="scores",
                   max_rows=20),

@@ -110,7 +110,7 @@ def simulate_cohort(scenario: str | Scenario | dict = "default", seed: SeedLike 
     Parameters
     ----------
     scenario
-        Scenario name (shipped or in ``data/synthetic/``), path to a TOML file,
+        Shipped scenario name, path to a TOML file,
         a parsed table, or a :class:`Scenario`.
     seed
         Seed for the random generator; the same seed gives identical output.

@@ -4,8 +4,10 @@ A scenario holds every parameter of the synthetic cohort: strata and their
 sizes, covariates, class-conditional marker distributions and correlations,
 site offsets, measurement error, MRS CRLB and QC, missingness, and the visit
 schedule with dropout and decline.  The default scenario ships with the
-package (``alsstats/simulate/scenarios/default.toml``); user scenarios live in
-``data/synthetic/`` or anywhere on disk.
+package (``alsstats/simulate/scenarios/default.toml``) and is found by name; a
+user scenario is given as a path to its ``.toml`` file (a name is never looked
+up in the working directory, so a local file cannot silently replace a shipped
+scenario).
 
 Unknown keys, negative standard deviations, probabilities outside [0, 1] and
 correlation matrices that are not positive definite raise
@@ -46,7 +48,6 @@ LOG_MARKERS = ("glu", "naa", "gaba", "nfl", "chi3l1")
 MODALITY_NAMES = ("mrs", "fmri", "smri", "blood")
 _VOLUMES = ("total_gm", "precuneus", "etiv")
 _SITE_KEYS = (*MARKER_ORDER, "total_gm", "precuneus")
-_USER_DIR = Path("data") / "synthetic"
 
 
 def _strict(d: Any, allowed: set[str], path: str, required: set[str] = frozenset()) -> dict:
@@ -167,7 +168,11 @@ class Scenario:
                                          "retention", "lost", "by_years",
                                          "followup_modalities"}, f"{source}.design",
                          {"visit_years"})
-        n_sites = int(_num(design, "n_sites", f"{source}.design", 1, low=1))
+        n_sites_value = _num(design, "n_sites", f"{source}.design", 1, low=1)
+        if n_sites_value != int(n_sites_value):
+            raise ScenarioError(f"{source}.design.n_sites: must be a whole number, got "
+                                f"{design['n_sites']!r}")
+        n_sites = int(n_sites_value)
         visits = _float_list(design["visit_years"], f"{source}.design.visit_years")
         if not visits or visits[0] != 0.0 or any(b <= a for a, b in itertools.pairwise(visits)):
             raise ScenarioError(f"{source}.design.visit_years: must start at 0 and increase, "
@@ -451,58 +456,73 @@ def _parse_stratum(name: str, d: Any, path: str,
 
 
 def available_scenarios() -> list[str]:
-    """Names of the scenarios shipped with the package and those in ``data/synthetic/``."""
-    names = {p.name[:-5] for p in resources.files("alsstats.simulate.scenarios").iterdir()
-             if p.name.endswith(".toml")}
-    if _USER_DIR.is_dir():
-        names |= {p.stem for p in _USER_DIR.glob("*.toml")}
-    return sorted(names)
+    """Names of the scenarios shipped with the package."""
+    return sorted(p.name[:-5] for p in resources.files("alsstats.simulate.scenarios").iterdir()
+                  if p.name.endswith(".toml"))
 
 
 def load_scenario(scenario: str | os.PathLike | dict | Scenario = "default") -> Scenario:
-    """Load a scenario by name, path or table.
+    """Load a scenario by shipped name, ``.toml`` path or table.
 
-    A name is looked up first in ``data/synthetic/NAME.toml`` (relative to the
-    working directory), then among the scenarios shipped with the package.  A
-    scenario may start with ``extends = "BASE"`` and give only what differs.
+    A name (no ``.toml`` suffix) is looked up only among the scenarios shipped
+    with the package; a user scenario is given as a path.  A scenario may start
+    with ``extends = "BASE"`` (a shipped name or a path relative to the file)
+    and give only what differs; a cycle of ``extends`` is an error naming it.
     """
     if isinstance(scenario, Scenario):
         return scenario
     if isinstance(scenario, dict):
-        return Scenario.from_dict(_resolve_extends(scenario, "scenario"))
-    text = str(scenario)
+        return Scenario.from_dict(_resolve_extends(scenario, "scenario", (), None))
+    raw, source, folder = _read_raw(str(scenario), None)
+    return Scenario.from_dict(_resolve_extends(raw, source, (source,), folder), source)
+
+
+def _read_raw(text: str, folder: Path | None) -> tuple[dict, str, Path | None]:
+    """The TOML table of a shipped name or a path; (table, source label, its folder)."""
     path = Path(text)
     if path.suffix != ".toml":
-        user = _USER_DIR / f"{text}.toml"
-        if user.is_file():
-            path = user
-        else:
-            shipped = resources.files("alsstats.simulate.scenarios") / f"{text}.toml"
-            if not shipped.is_file():
-                raise ScenarioError(f"unknown scenario {text!r}; available: "
-                                    f"{', '.join(available_scenarios())} (or give a .toml path)")
-            return _parse_text(shipped.read_text(encoding="utf-8"), text)
+        shipped = resources.files("alsstats.simulate.scenarios") / f"{text}.toml"
+        if not shipped.is_file():
+            raise ScenarioError(f"unknown scenario {text!r}; shipped: "
+                                f"{', '.join(available_scenarios())} (or give a .toml path)")
+        return _loads(shipped.read_bytes(), text), text, None
+    if folder is not None and not path.is_absolute():
+        path = folder / path
+    if path.is_dir():
+        raise ScenarioError(f"{path}: is a folder, not a scenario file")
     if not path.is_file():
         raise ScenarioError(f"{path}: scenario file not found")
-    return _parse_text(path.read_text(encoding="utf-8"), str(path))
+    return _loads(path.read_bytes(), str(path)), str(path), path.parent
 
 
-def _parse_text(text: str, source: str, seen: tuple[str, ...] = ()) -> Scenario:
+def _loads(data: bytes, source: str) -> dict:
     try:
-        raw = tomllib.loads(text)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ScenarioError(f"{source}: line {line}: not UTF-8 text (byte {exc.start}); save "
+                            "the scenario as UTF-8") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{source}: not valid TOML: {exc}") from exc
-    return Scenario.from_dict(_resolve_extends(raw, source, seen), source)
+        raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
 
 
-def _resolve_extends(raw: dict, source: str, seen: tuple[str, ...] = ()) -> dict:
+def _resolve_extends(raw: dict, source: str, seen: tuple[str, ...],
+                     folder: Path | None) -> dict:
     """Apply ``extends = "BASE"``: the scenario's tables are merged key by key over BASE's."""
     if "extends" not in raw:
         return raw
     base_name = raw["extends"]
-    if not isinstance(base_name, str) or base_name in seen:
-        raise ScenarioError(f"{source}.extends: bad or circular base scenario {base_name!r}")
-    base = load_scenario(base_name).to_dict()
+    if not isinstance(base_name, str) or not base_name:
+        raise ScenarioError(f"{source}.extends: expected a scenario name or .toml path, got "
+                            f"{base_name!r}")
+    base_raw, base_source, base_folder = _read_raw(base_name, folder)
+    if base_source in seen:
+        chain = " -> ".join((*seen, base_source))
+        raise ScenarioError(f"{source}.extends: circular base scenario ({chain})")
+    base = Scenario.from_dict(_resolve_extends(base_raw, base_source, (*seen, base_source),
+                                               base_folder), base_source).to_dict()
     merged = _deep_merge(base, {k: v for k, v in raw.items() if k != "extends"})
     merged.pop("extends", None)
     return merged

@@ -35,7 +35,7 @@ _MARKER_DEFAULTS = {
     "m1_precuneus_ratio": (1.05, 0.06, (-0.2, -1.0, -0.8)),
     "nfl_pg_ml": (np.log(12.0), 0.45, (0.8, 2.0, 1.5)),
     "chi3l1_ng_ml": (np.log(60.0), 0.50, (0.3, 1.0, 0.7)),
-    "smn_sma": (0.0, 1.0, (-0.2, -1.0, -0.8)),
+    "smn_sma": (0.0, 1.0, (0.0, 0.8, 0.3)),   # SMN hyperactivity (calibration.md: HC-z)
 }
 _SHIFT_INDEX = {"MIMIC": 0, "ALS": 1, "PMA": 2}
 _AGE_EFFECT_SD = {"nfl_pg_ml": 0.5}  # NfL rises ~2%/year: 0.5 within-class SD per decade

@@ -11,7 +11,8 @@ The cross-validation names are imported lazily (scikit-learn is slow to load).
 Modules: :mod:`~.roc` (curve, AUC, partial AUC), :mod:`~.delong` (DeLong
 intervals and tests), :mod:`~.bootstrap`, :mod:`~.intervals` (Wilson, exact,
 likelihood ratios), :mod:`~.cutoffs`, :mod:`~.stability`, :mod:`~.folds`,
-:mod:`~.cv`, :mod:`~.calibration`.
+:mod:`~.cv`, :mod:`~.calibration`, :mod:`~.sbc` (simulation-based calibration of the
+Bayesian models; imports PyMC, so not re-exported here).
 """
 
 from alsstats._lazy import lazy_exports

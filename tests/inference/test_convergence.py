@@ -6,8 +6,13 @@ import arviz as az
 import numpy as np
 import pytest
 
-from alsstats.errors import AlsStatsError, ConvergenceWarning
-from alsstats.inference.convergence import Convergence, check_convergence, warn_if_not_converged
+from alsstats.errors import AlsStatsError, ConvergenceWarning, SpecError
+from alsstats.inference.convergence import (
+    Convergence,
+    ConvergencePolicy,
+    check_convergence,
+    warn_if_not_converged,
+)
 from alsstats.inference.sampling import SamplingConfig, integer_seed
 
 
@@ -56,3 +61,54 @@ def test_sampling_config_and_seeds():
     assert SamplingConfig(sampler="advi").approximate
     assert integer_seed(5) == integer_seed(5)
     assert integer_seed(np.random.SeedSequence(5)) == integer_seed(np.random.SeedSequence(5))
+
+
+def test_ess_threshold_is_a_total_over_chains():
+    # 4 independent chains of 120 draws: total ESS ~ 480 >= 400 although each chain has
+    # only ~120 (the former 100-per-chain rule would also pass, but 2 x 120 = 240 would not).
+    # (R-hat of such short chains is noisy: its limit is relaxed to isolate the ESS rule.)
+    rng = np.random.default_rng(4)
+    policy = ConvergencePolicy(max_rhat=1.1)
+    four = check_convergence(_idata(rng.normal(size=(4, 120, 1))), ["theta"], policy=policy)
+    two = check_convergence(_idata(rng.normal(size=(2, 120, 1))), ["theta"], policy=policy)
+    assert four.min_ess_bulk > 400 and four.ok
+    assert two.min_ess_bulk < 400 and not two.ok
+    assert two.problems() == [f"min bulk ESS {two.min_ess_bulk:.0f} < 400 (theta)",
+                              f"min tail ESS {two.min_ess_tail:.0f} < 400 (theta)"]
+
+
+def test_policy_from_spec_table_and_its_errors():
+    p = ConvergencePolicy.from_dict({"max_rhat": 1.05, "min_ess_bulk": 100}, "s.toml")
+    assert p == ConvergencePolicy(1.05, 100.0, 400.0, 0)
+    rng = np.random.default_rng(5)
+    theta = rng.normal(size=(2, 100, 1))
+    assert not check_convergence(_idata(theta), ["theta"]).ok
+    assert check_convergence(_idata(theta), ["theta"],
+                             policy=ConvergencePolicy(1.05, 100, 100)).ok
+    for bad, message in (({"max_rhat": 0.9}, "max_rhat must be >= 1"),
+                         ({"min_ess": 1}, "unknown \\[convergence\\] key 'min_ess'"),
+                         ({"max_divergences": 1.5}, "max_divergences must be an integer"),
+                         ({"min_ess_tail": True}, "min_ess_tail must be a non-negative")):
+        with pytest.raises(SpecError, match=f"s.toml: .*{message}"):
+            ConvergencePolicy.from_dict(bad, "s.toml")
+
+
+def test_warning_is_one_line_naming_parameter_and_remedy():
+    rng = np.random.default_rng(6)
+    div = np.zeros((2, 1000), bool)
+    div[1, :3] = True
+    conv = check_convergence(_idata(rng.normal(size=(2, 1000, 2)), div), ["theta"])
+    with pytest.warns(ConvergenceWarning) as caught:
+        warn_if_not_converged(conv, "test fit")
+    text = str(caught[0].message)
+    assert text == ("test fit did not converge: 3 divergent transitions; try a higher "
+                    "target_accept (0.95, 0.99)")
+
+
+def test_older_saved_convergence_still_reads():
+    old = ('{"max_rhat": 1.002, "min_ess_bulk": 900.0, "min_ess_tail": 800.0, '
+           '"divergences": 0, "chains": 2, "draws": 500, "worst_parameter": "mu", '
+           '"approximate": false, "rhat_max_allowed": 1.01, "ess_per_chain_min": 100.0, '
+           '"ok": true}')
+    conv = Convergence.from_json(old)
+    assert conv.policy == ConvergencePolicy(1.01, 200.0, 200.0, 0) and conv.ok

@@ -13,11 +13,8 @@ from alsstats.io.freesurfer.subject import read_aparc, read_aseg, read_subject, 
 
 
 @pytest.fixture(scope="module")
-def fs(reference_data):
-    path = reference_data / "formats" / "freesurfer"
-    if not path.is_dir():
-        pytest.skip(f"FreeSurfer fixtures not found at {path}")
-    return path
+def fs(reference_path):
+    return reference_path("formats/freesurfer")
 
 
 @pytest.mark.parametrize("rel, hemi, precentral, precuneus, etiv", [

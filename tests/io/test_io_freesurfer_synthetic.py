@@ -68,7 +68,7 @@ def test_truncated_mid_line(tmp_path):
     p.write_text(cut)
     line = cut.count("\n") + 1
     with pytest.raises(DataValidationError,
-                       match=rf"lh\.aparc\.stats line {line} .*row has 3 fields but # ColHeaders "
+                       match=rf"lh\.aparc\.stats line {line}: row has 3 fields but # ColHeaders "
                              r"names 10 \(file truncated"):
         read_aparc(p, "lh")
 
@@ -223,10 +223,8 @@ def test_aparc_aseg_mgz_uses_the_affine_voxel_volume(tmp_path):
         read_aparc_aseg_volumes(path)
 
 
-def test_mgz_loader_path_on_real_file(reference_data):
-    path = reference_data / "formats" / "nifti" / "test.mgz"
-    if not path.exists():
-        pytest.skip(f"{path} not found")
+def test_mgz_loader_path_on_real_file(reference_path):
+    path = reference_path("formats/nifti/test.mgz")
     # nibabel's test.mgz is a 4D float image (3, 4, 5, 2): not a label volume.
     with pytest.raises(DataValidationError, match=r"test\.mgz: label image must be 3D, got "
                                                   r"shape \(3, 4, 5, 2\)"):

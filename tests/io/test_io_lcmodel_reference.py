@@ -16,11 +16,8 @@ from alsstats.io.lcmodel.reader import read_lcmodel
 
 
 @pytest.fixture(scope="module")
-def lcm(reference_data):
-    path = reference_data / "formats" / "lcmodel"
-    if not path.is_dir():
-        pytest.skip(f"LCModel fixtures not found at {path}")
-    return path
+def lcm(reference_path):
+    return reference_path("formats/lcmodel")
 
 
 def test_svs97_table(lcm):

@@ -15,11 +15,8 @@ AFFINE = np.diag([2.0, 2.0, 2.0, 1.0])
 
 
 @pytest.fixture(scope="module")
-def nifti_dir(reference_data):
-    path = reference_data / "formats" / "nifti"
-    if not path.is_dir():
-        pytest.skip(f"NIfTI fixtures not found at {path}")
-    return path
+def nifti_dir(reference_path):
+    return reference_path("formats/nifti")
 
 
 def _save(path, data, affine=AFFINE, sform=None):

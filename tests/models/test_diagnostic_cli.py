@@ -1,4 +1,5 @@
-"""``alsstats score`` on a saved fit, and ``alsstats fit diagnostic`` (slow: it compiles)."""
+"""``alsstats score`` on a saved fit; ``alsstats fit diagnostic`` input errors (its end-to-end
+run with ``--strict`` is in test_diagnostic_options.py)."""
 
 from __future__ import annotations
 
@@ -36,9 +37,20 @@ def test_score_cli_writes_scores(saved_fit, diag_fit, diag_test, tmp_path, capsy
     want = diag_fit.predict_posterior(diag_test.head(40),
                                       prevalence={"ALS": 0.3, "MIMIC": 0.3, "HC": 0.4})
     np.testing.assert_allclose(scores["p_als"], want["p_als"], rtol=1e-5)
-    # A single P(ALS): the rest shared in proportion to training frequencies.
+    # P(ALS) with a stated split of the rest; a bare P(ALS) is refused.
     assert main(["score", "--model", str(saved_fit), "--data", str(data), "--prevalence",
-                 "0.5", "--out", str(out)]) == 0
+                 "0.3:MIMIC=3,HC=1", "--out", str(out)]) == 0
+    split = pd.read_csv(out)
+    assert split[["prior_als", "prior_mimic", "prior_hc"]].iloc[0].tolist() == \
+        pytest.approx([0.3, 0.525, 0.175])
+    np.testing.assert_allclose(split["p_als"], diag_fit.predict_posterior(
+        diag_test.head(40), prevalence={"ALS": 0.3, "MIMIC": 0.525, "HC": 0.175})["p_als"],
+        rtol=1e-5)
+    capsys.readouterr()
+    assert main(["score", "--model", str(saved_fit), "--data", str(data), "--prevalence",
+                 "0.5", "--out", str(tmp_path / "bare.csv")]) == 1
+    assert "state how the rest is split" in capsys.readouterr().err
+    assert not (tmp_path / "bare.csv").exists()
 
 
 @pytest.mark.sampling
@@ -47,12 +59,12 @@ def test_score_cli_errors_leave_no_file(saved_fit, tmp_path, capsys):
     pd.DataFrame({"subject_id": ["a"], "site": ["S01"]}).to_csv(data, index=False)
     out = tmp_path / "scores.csv"
     assert main(["score", "--model", str(saved_fit), "--data", str(data),
-                 "--out", str(out)]) == 1
+                 "--prevalence", "uniform", "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert "required column missing" in err and "Traceback" not in err
     assert not out.exists()
     assert main(["score", "--model", str(tmp_path / "none.nc"), "--data", str(data),
-                 "--out", str(out)]) == 1
+                 "--prevalence", "uniform", "--out", str(out)]) == 1
     assert not out.exists()
     assert main(["score", "--model", str(saved_fit), "--data", str(data), "--prevalence",
                  "ALS=2", "--out", str(out)]) == 1
@@ -70,23 +82,6 @@ def test_fit_cli_rejects_bad_spec_before_sampling(tmp_path, capsys):
     assert "unknown marker" in capsys.readouterr().err and not out.exists()
 
 
-@pytest.mark.slow
-@pytest.mark.sampling
-def test_fit_cli_end_to_end(tmp_path, capsys):
-    spec = default_spec()
-    truth = default_truth(spec, seed=1)
-    data = tmp_path / "train.csv"
-    simulate_diagnostic_cohort(truth, 200, seed=2, missing={"mrs": 0.3}).to_csv(data,
-                                                                                index=False)
-    out = tmp_path / "m.nc"
-    code = main(["fit", "diagnostic", "--data", str(data), "--out", str(out), "--draws", "300",
-                 "--tune", "300", "--seed", "3", "--json"])
-    assert code == 0
-    report = json.loads(capsys.readouterr().out)
-    assert out.exists() and sum(report["subjects_per_class"].values()) == 200
-    assert "converged" in report and "max_rhat" in report["convergence"]
-
-
 @pytest.mark.sampling
 def test_score_explains_interval_markers_prior_only_and_unseen_site(saved_fit, diag_fit,
                                                                      diag_test, tmp_path,
@@ -99,7 +94,7 @@ def test_score_explains_interval_markers_prior_only_and_unseen_site(saved_fit, d
     patients.to_csv(data, index=False)
     out = tmp_path / "scores.csv"
     assert main(["score", "--model", str(saved_fit), "--data", str(data), "--prevalence",
-                 "0.3", "--interval", "credible", "--level", "0.9", "--out", str(out),
+                 "0.3:uniform", "--interval", "credible", "--level", "0.9", "--out", str(out),
                  "--json"]) == 0
     captured = capsys.readouterr()
     report = json.loads(captured.out)
@@ -111,6 +106,6 @@ def test_score_explains_interval_markers_prior_only_and_unseen_site(saved_fit, d
     assert scores.loc[0, "markers_used"] == ""
     assert scores.loc[2, "markers_used"] == ";".join(
         m for m in markers if pd.notna(patients.loc[2, m]))
-    want = diag_fit.predict_posterior(patients, prevalence=0.3, interval=0.9,
+    want = diag_fit.predict_posterior(patients, prevalence="0.3:uniform", interval=0.9,
                                       interval_kind="credible")
     np.testing.assert_allclose(scores["p_als_low"], want["p_als_low"], rtol=1e-5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import stats
+from scipy.special import logsumexp
 
 from alsstats.models.diagnostic.criticism import (
     class_log_likelihoods,
@@ -14,13 +15,12 @@ from alsstats.models.diagnostic.criticism import (
     posterior_predictive_check,
 )
 
-pytestmark = [pytest.mark.sampling,
-              pytest.mark.filterwarnings("ignore::alsstats.errors.ConvergenceWarning")]
+pytestmark = pytest.mark.sampling
 
 
 def test_class_log_likelihoods_equal_scipy(diag_fit, diag_train):
     loglik, labels = class_log_likelihoods(diag_fit, diag_train)
-    assert loglik.shape == (1000, 3, len(diag_train)) and len(labels) == len(diag_train)
+    assert loglik.shape == (4000, 3, len(diag_train)) and len(labels) == len(diag_train)
     post = diag_fit.posterior_parameters()
     std = diag_fit.standardization_
     spec = diag_fit.spec_
@@ -35,7 +35,8 @@ def test_class_log_likelihoods_equal_scipy(diag_fit, diag_train):
         for d in (0, 999):
             for k in range(3):
                 loc = post.mu[d, k, o] + x @ post.B[d][:, o] + post.u[d, s, o]
-                want = stats.multivariate_normal(loc, post.Sigma[d][np.ix_(o, o)]).logpdf(y[o])
+                cov = post.Sigma[d, k] if post.per_class else post.Sigma[d]
+                want = stats.multivariate_normal(loc, cov[np.ix_(o, o)]).logpdf(y[o])
                 assert loglik[d, k, i] == pytest.approx(want, rel=1e-9)
 
 
@@ -54,13 +55,30 @@ def test_loo_and_classification_loo(diag_fit, diag_train):
     res = loo(diag_fit, diag_train)
     assert np.isfinite(res.elpd_loo) and res.n_data_points == len(diag_train)
     cls = classification_loo(diag_fit, diag_train)
-    assert cls["elpd"] < 0 and cls["n"] == len(diag_train)
-    assert np.all(cls["pointwise"] <= 0)
+    assert cls["n"] == len(diag_train)
+    # Leaving a subject out can only cost: the LOO log score is below the in-sample one,
+    # log of the posterior-mean P(own class | markers).
+    loglik, labels = class_log_likelihoods(diag_fit, diag_train)
+    joint = loglik + np.log(diag_fit.prior_probabilities())[None, :, None]
+    idx = np.arange(len(labels))
+    log_post = joint[:, labels, idx] - logsumexp(joint, axis=1)
+    in_sample = logsumexp(log_post, axis=0) - np.log(len(log_post))
+    assert cls["elpd"] < in_sample.sum()
+    assert np.max(cls["pareto_k"]) < 0.7        # well-specified, 300 subjects: reliable
     # Better than guessing with the prior alone.
-    prior = np.log(diag_fit.prior_probabilities())
+    prior = np.log(diag_fit.prior_probabilities("training"))
     labels = class_log_likelihoods(diag_fit, diag_train)[1]
     assert cls["elpd"] > prior[labels].sum()
     table = compare_marker_sets({"all": diag_fit}, diag_train)
     assert table.loc[0, "elpd_diff"] == 0.0
 
 
+
+
+def test_pareto_k_above_0_7_warns_once():
+    from alsstats.errors import ParetoKWarning
+    from alsstats.models.diagnostic.criticism import _warn_pareto_k
+
+    with pytest.warns(ParetoKWarning, match=r"loo: 1 of 3 subjects have Pareto k > 0.7 "
+                                            r"\(max 0.91\)"):
+        _warn_pareto_k(np.array([0.2, 0.91, 0.69]), "loo")

@@ -6,8 +6,6 @@ a brute-force scipy computation; a save/load round trip reproduces scores.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,11 +15,11 @@ from sklearn.base import clone
 
 from alsstats.errors import (
     AlsStatsError,
-    ConvergenceWarning,
     DataValidationError,
     NotFittedError,
     SpecError,
 )
+from alsstats.inference.convergence import ConvergencePolicy
 from alsstats.models.diagnostic.model import DiagnosticModel
 from tests.models.conftest import calibration_slope, mann_whitney_auc
 
@@ -32,19 +30,24 @@ MRS_FMRI = ["glu", "naa", "gaba", "glu_crlb", "naa_crlb", "gaba_crlb", "glu_naa"
 
 
 def _score(model, df, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.predict_posterior(df, **kw)
+    return model.predict_posterior(df, **kw)
 
 
-def test_fit_state_and_convergence_recorded(diag_fit, diag_train):
+def test_default_fit_meets_the_convergence_policy(diag_fit, diag_train):
+    # The default sampler settings (4 chains x 1000 draws after 1000 tuning steps) on the
+    # default scenario (300 subjects, 8 sites, seed 7) must meet the shared policy.
     assert list(diag_fit.classes_) == ["ALS", "MIMIC", "HC"]
     conv = diag_fit.convergence_
-    assert conv.chains == 2 and conv.draws == 500
-    assert np.isfinite(conv.max_rhat) and conv.divergences >= 0
+    assert conv.policy == ConvergencePolicy(1.01, 400, 400, 0)
+    assert conv.chains == 4 and conv.draws == 1000
+    assert conv.ok, conv.message("default diagnostic fit")
+    assert conv.max_rhat <= 1.01 and min(conv.min_ess_bulk, conv.min_ess_tail) >= 400
+    assert conv.divergences == 0
     # PMA counted as ALS: ALS early + established + PMA = 3 x 60.
     np.testing.assert_array_equal(diag_fit.class_counts_, [180, 60, 60])
-    assert diag_fit.idata_.posterior["mu"].shape == (2, 500, 3, 6)
+    assert diag_fit.idata_.posterior["mu"].shape == (4, 1000, 3, 6)
+    # Site offsets sum to zero over sites (they refer to the average site).
+    np.testing.assert_allclose(diag_fit.idata_.posterior["u"].sum("site"), 0.0, atol=1e-9)
     prov = diag_fit.provenance_
     assert prov["alsstats_model"] == "diagnostic" and len(prov["data_sha256"]) == 64
 
@@ -142,7 +145,7 @@ def test_scores_equal_brute_force_scipy(diag_fit, diag_test):
     b = post["B"].values.reshape(-1, 2, 6)
     u = post["u"].values.reshape(-1, len(diag_fit.sites_), 6)
     tau = post["tau"].values.reshape(-1, 6)
-    sigma = post["Sigma"].values.reshape(-1, 6, 6)
+    sigma = post["Sigma"].values.reshape(-1, 3, 6, 6)            # class-specific SDs
     std = diag_fit.standardization_
     log_prior = np.log([0.2, 0.3, 0.5])
     for i, (_, r) in enumerate(rows.iterrows()):
@@ -154,11 +157,10 @@ def test_scores_equal_brute_force_scipy(diag_fit, diag_test):
         site = diag_fit.sites_.index(r["site"]) if r["site"] in diag_fit.sites_ else -1
         probs = []
         for d in range(mu.shape[0]):
-            cov = sigma[d][np.ix_(o, o)]
             off = u[d, site, o] if site >= 0 else 0.0
-            if site < 0:
-                cov = cov + np.diag(tau[d, o] ** 2)
-            logl = [stats.multivariate_normal(mu[d, k, o] + x @ b[d][:, o] + off, cov)
+            extra = np.diag(tau[d, o] ** 2) if site < 0 else 0.0
+            logl = [stats.multivariate_normal(mu[d, k, o] + x @ b[d][:, o] + off,
+                                              sigma[d, k][np.ix_(o, o)] + extra)
                     .logpdf(y[o]) if len(o) else 0.0 for k in range(3)]
             probs.append(softmax(np.array(logl) + log_prior))
         probs = np.array(probs)
@@ -172,8 +174,8 @@ def test_scores_equal_brute_force_scipy(diag_fit, diag_test):
 
 
 def test_prevalence_shifts_scores(diag_fit, diag_test):
-    low = _score(diag_fit, diag_test.head(50), prevalence=0.05)
-    high = _score(diag_fit, diag_test.head(50), prevalence=0.6)
+    low = _score(diag_fit, diag_test.head(50), prevalence=(0.05, "training"))
+    high = _score(diag_fit, diag_test.head(50), prevalence=(0.6, "training"))
     assert (high["p_als"] >= low["p_als"]).all()
     assert low.attrs["prevalence"]["ALS"] == pytest.approx(0.05)
     # The rest is split in proportion to the training frequencies (60:60).
@@ -202,9 +204,7 @@ def test_predict_proba_and_clone(diag_fit, diag_test):
 def test_save_load_round_trip(diag_fit, diag_test, tmp_path):
     path = tmp_path / "fit.nc"
     diag_fit.save(path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        loaded = DiagnosticModel.load(path)
+    loaded = DiagnosticModel.load(path)
     pd.testing.assert_frame_equal(_score(loaded, diag_test), _score(diag_fit, diag_test))
     assert loaded.provenance_["data_sha256"] == diag_fit.data_sha256_
     assert loaded.provenance_["spec"] == diag_fit.spec_.to_json()
@@ -220,9 +220,7 @@ def test_load_with_other_spec_fails(diag_fit, tmp_path):
     other["priors"]["lkj_eta"] = 4.0
     with pytest.raises(SpecError, match="different spec"):
         DiagnosticModel.load(path, spec=other)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        DiagnosticModel.load(path, spec=diag_fit.spec_.to_dict())   # same spec: fine
+    DiagnosticModel.load(path, spec=diag_fit.spec_.to_dict())   # same spec: fine
 
 
 def test_bad_inputs(diag_fit, diag_test, tmp_path):

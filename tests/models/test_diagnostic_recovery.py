@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alsstats.errors import ConvergenceWarning
 from alsstats.models.diagnostic.criticism import compare_marker_sets
 from alsstats.models.diagnostic.model import DiagnosticModel
 from alsstats.models.diagnostic.spec import DiagnosticSpec, default_spec
@@ -19,6 +18,8 @@ from alsstats.testing.recovery import (
     true_class_means,
 )
 
+# Justified exception to "a ConvergenceWarning fails the test" (pyproject.toml): recovery
+# loops over many short fits score every replicate's interval, converged or not.
 pytestmark = [pytest.mark.slow, pytest.mark.sampling,
               pytest.mark.filterwarnings("ignore::alsstats.errors.ConvergenceWarning")]
 
@@ -78,30 +79,3 @@ def test_loo_prefers_all_markers_over_nfl_alone():
     assert table.loc[0, "model"] == "all"
     worst = table.set_index("model").loc["nfl"]
     assert worst["elpd_diff"] > 2 * worst["se_diff"]
-
-
-def test_per_class_covariance_fit_scores():
-    data = default_spec().to_dict()
-    data["model"]["per_class_covariance"] = True
-    data["markers"] = {k: v for k, v in data["markers"].items()
-                       if k in ("nfl_pg_ml", "m1_precuneus_ratio", "smn_sma")}
-    spec = DiagnosticSpec.from_dict(data)
-    truth = default_truth(spec, n_sites=5, seed=8)
-    train = simulate_diagnostic_cohort(truth, 300, seed=9, missing={"fmri": 0.2})
-    fit = DiagnosticModel(spec=spec, draws=300, tune=300, seed=10).fit(train)
-    assert fit.idata_.posterior["Sigma"].shape[2:] == (3, 3, 3)
-    test = simulate_diagnostic_cohort(truth, 200, seed=11, missing={"fmri": 0.3})
-    scores = fit.predict_posterior(test)
-    assert scores["p_als"].between(0, 1).all()
-    np.testing.assert_allclose(scores[["p_als", "p_mimic", "p_hc"]].sum(axis=1), 1.0)
-
-
-def test_advi_fit_is_flagged_approximate():
-    spec = default_spec()
-    truth = default_truth(spec, n_sites=4, seed=12)
-    train = simulate_diagnostic_cohort(truth, 200, seed=13)
-    with pytest.warns(ConvergenceWarning, match="variational"):
-        fit = DiagnosticModel(draws=200, sampler="advi", seed=14).fit(train)
-    assert fit.convergence_.approximate and not fit.convergence_.ok
-    scores = fit.predict_posterior(train.head(10))
-    assert not scores["fit_converged"].any()

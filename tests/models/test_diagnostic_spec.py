@@ -62,7 +62,8 @@ def test_pma_options(pma, classes, mapped):
     ({"model": {"pma": "maybe"}}, "pma must be one of"),
     ({"model": {"pma": "own"}}, "requires 'PMA'"),
     ({"model": {"interval": 1.5}}, "interval"),
-    ({"model": {"per_class_covariance": "yes"}}, "true or false"),
+    ({"model": {"covariance": "yes"}}, "covariance must be one of"),
+    ({"model": {"missingness": "pattern"}}, "missingness must be one of"),
     ({"extra": {}}, "unknown top-level"),
     ({"markers": {}}, "at least one marker"),
 ])

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alsstats.errors import DataValidationError, NotFittedError, SpecError
+from alsstats.errors import AlsStatsError, DataValidationError, NotFittedError, SpecError
 from alsstats.models.lmm.engine import fit_lmm_formula
 from alsstats.models.longitudinal.model import LongitudinalModel
 from alsstats.models.longitudinal.spec import LongitudinalSpec, load_longitudinal_spec
@@ -37,8 +37,8 @@ TOY = {"outcome": "y", "time": "t", "subject": "id", "group": "grp", "covariates
 
 
 @pytest.fixture(scope="module")
-def sleepstudy(reference_data):
-    return pd.read_csv(reference_data / "sleepstudy.csv")
+def sleepstudy(reference_path):
+    return pd.read_csv(reference_path("sleepstudy.csv"))
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +51,14 @@ def test_reml_estimator_reproduces_lme4_on_sleepstudy(sleepstudy):
     # SD 24.7407, 5.9221; corr 0.0656; sigma 25.5918.
     m = LongitudinalModel(method="reml", seed=0, **SLEEP).fit(sleepstudy)
     s = m.summary()
+    # Tolerances as in tests/reference/test_lme4_sleepstudy.py (measured there).
     np.testing.assert_allclose(s.loc[["intercept[all]", "slope[all]"], "estimate"],
-                               [251.4051, 10.4673], rtol=1e-3)
+                               [251.4051, 10.4673], rtol=0, atol=5e-5)
     np.testing.assert_allclose(s.loc[["intercept[all]", "slope[all]"], "sd"],
-                               [6.8246, 1.5458], rtol=1e-3)
-    np.testing.assert_allclose(s.loc[["sd_intercept", "sd_slope", "corr", "sigma"], "estimate"],
-                               [24.7407, 5.9221, 0.0656, 25.5918], rtol=1e-3)
+                               [6.8246, 1.5458], rtol=0, atol=5e-5)
+    np.testing.assert_allclose(s.loc[["sd_intercept", "sd_slope", "sigma"], "estimate"],
+                               [24.7407, 5.9221, 25.5918], rtol=2e-5)
+    assert s.loc["corr", "estimate"] == pytest.approx(0.0656, abs=6e-5)
     assert m.converged_
 
 
@@ -114,10 +116,34 @@ def test_save_and_load_round_trip(toy_fit, tmp_path):
     pd.testing.assert_frame_equal(back.predict([0, 1]), toy_fit.predict([0, 1]))
     assert back.data_hash_ == toy_fit.data_hash_ and back.spec_ == toy_fit.spec_
     assert back.get_params()["outcome"] == "y"
+    assert back.convergence_ == toy_fit.convergence_ and back.converged_
+    assert back.provenance_["alsstats_model"] == "longitudinal"
+    assert back.provenance_["data_sha256"] == toy_fit.data_hash_
     bad = tmp_path / "not.nc"
     bad.write_text("hello")
-    with pytest.raises(SpecError):
+    with pytest.raises(AlsStatsError, match="not a readable NetCDF"):
         LongitudinalModel.load(bad)
+
+
+def test_previous_layout_gives_a_clear_error(toy_fit, tmp_path):
+    # The layout before the shared base: provenance without a model name, format "/1".
+    idata = toy_fit.idata_.copy()
+    idata.derived.attrs = {"format": "alsstats.longitudinal/1", "spec": "{}"}
+    path = tmp_path / "old.nc"
+    idata.to_netcdf(str(path))
+    with pytest.raises(AlsStatsError, match="previous layout"):
+        LongitudinalModel.load(path)
+
+
+def test_diagnostic_fit_file_is_not_a_longitudinal_fit(toy_fit, tmp_path):
+    from alsstats.models.base import write_fit
+
+    idata = toy_fit.idata_.copy()
+    idata.derived.attrs["alsstats_model"] = "diagnostic"
+    path = tmp_path / "other.nc"
+    write_fit(idata, path, group="derived")
+    with pytest.raises(SpecError, match="holds a 'diagnostic' fit"):
+        LongitudinalModel.load(path)
 
 
 def test_unfitted_model_raises():

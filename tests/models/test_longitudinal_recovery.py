@@ -35,8 +35,8 @@ def _covered(model, term="slope_diff[ALS - HC]"):
 
 
 def test_reml_interval_coverage_of_the_group_slope_difference():
-    # 300 cohorts; nominal 90 % Wald intervals; MC SE of the coverage ≈ 0.017, so the
-    # acceptance band [0.85, 0.95] is about ±3 MC SE.
+    # 300 cohorts; nominal 90 % t intervals (Satterthwaite df); MC SE of the coverage
+    # ≈ 0.017, so the acceptance band [0.85, 0.95] is about ±3 MC SE.
     hits, estimates = [], []
     for child in spawn_seeds(20261126, 300):
         m = LongitudinalModel(method="reml", seed=0, **KW).fit(_cohort(child))
@@ -50,6 +50,25 @@ def test_reml_interval_coverage_of_the_group_slope_difference():
     assert abs(est.mean() - TRUE_DIFF) < 3 * est.std() / np.sqrt(len(est))
 
 
+def test_reml_coverage_at_the_seed_design_with_group_specific_slope_sds():
+    # 60 HC / 8 ALS (the seed's design: 7 rescanned patients).  The generator's ALS slope
+    # SD is three times the controls', so one shared random-slope SD understates the SE of
+    # the ALS − HC difference (coverage 0.81 ± 0.04 in 100 cohorts).  With per-group
+    # covariances and Satterthwaite t intervals, 400 cohorts: MC SE of the coverage
+    # sqrt(0.9·0.1/400) = 0.015, acceptance band [0.855, 0.945] = ±3 MC SE.
+    sizes = {"HC": 60, "ALS": 8, "MIMIC": 0, "PMA": 0}
+    spec = {"model": {"group_variances": "per_group", "outcome_scale": "log"}}
+    hits = []
+    for child in spawn_seeds(20261129, 400):
+        data, _ = simulate_cohort("default", seed=child, n_per_group=sizes, validate=False)
+        data = data.assign(log_gm=np.log(data["total_gm_volume_mm3"]),
+                           log_etiv=np.log(data["etiv_mm3"]))
+        m = LongitudinalModel(spec=spec, method="reml", seed=0, **KW).fit(data)
+        hits.append(_covered(m)[0])
+    coverage = np.mean(hits)
+    assert 0.855 <= coverage <= 0.945, coverage
+
+
 @pytest.mark.sampling
 @pytest.mark.filterwarnings("ignore::alsstats.errors.ConvergenceWarning")
 def test_bayes_interval_coverage_of_the_group_slope_difference():
@@ -58,8 +77,10 @@ def test_bayes_interval_coverage_of_the_group_slope_difference():
     # quick; some fits miss the ESS ≥ 400 bar on the random-slope SD (a coverage check,
     # not a convergence check, so that warning is silenced here).
     spec = {"sampling": {"draws": 500, "tune": 500}}
-    hits = []
+    hits, first = [], None
     for child in spawn_seeds(7, 30):
-        m = LongitudinalModel(spec=spec, method="bayes", seed=1, **KW).fit(_cohort(child))
+        m = LongitudinalModel(spec=spec, method="bayes", seed=1, **KW).fit(_cohort(child),
+                                                                          reuse=first)
+        first = first or m
         hits.append(_covered(m)[0])
     assert sum(hits) >= 23, sum(hits)

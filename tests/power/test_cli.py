@@ -42,7 +42,7 @@ def test_cli_error_is_one_line_without_traceback(capsys):
     assert main(["power", "slope", *ADAS, "--delta", "1.5", "--power", "0.8",
                  "--dropout", "0.5,0.5"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("alsstats power: error:")
+    assert len(err) == 1 and err[0].startswith("alsstats power slope: error:")
     assert "Traceback" not in err[0]
 
 

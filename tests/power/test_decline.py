@@ -39,3 +39,29 @@ def test_bad_arguments():
                    {"n": 5, "dt": 1, "group": "XYZ"}, {"n": 5, "dt": 1, "outcome": "nope"}):
         with pytest.raises(SpecError):
             decline_detection_power(n_replicates=10, seed=0, **kwargs)
+
+
+def test_many_replicates_are_simulated_in_bounded_blocks(monkeypatch):
+    """Above MAX_SIMULATED_PATIENTS the replicates run in blocks: no simulation is larger."""
+    import alsstats.power.decline as decline
+    import alsstats.simulate as simulate
+
+    sizes = []
+    real = simulate.simulate_cohort
+
+    def recording(scenario, **kwargs):
+        sizes.append(sum(s.n for s in scenario.strata.values()))
+        return real(scenario, **kwargs)
+
+    monkeypatch.setattr(simulate, "simulate_cohort", recording)
+    one = decline.decline_detection_power(7, 0.7, n_replicates=30, seed=5)
+    assert sizes == [210]
+    monkeypatch.setattr(decline, "MAX_SIMULATED_PATIENTS", 70)  # 10 replicates per block
+    sizes.clear()
+    blocked = decline.decline_detection_power(7, 0.7, n_replicates=25, seed=5)
+    assert sizes == [70, 70, 35]
+    again = decline.decline_detection_power(7, 0.7, n_replicates=25, seed=5)
+    assert blocked == again and blocked.n_replicates == 25
+    assert abs(blocked.power - one.power) < 0.5 and blocked.mean_change < 0
+    monkeypatch.setattr(decline, "MAX_SIMULATED_PATIENTS", 500_000)
+    assert decline.decline_detection_power(7, 0.7, n_replicates=30, seed=5) == one

@@ -55,7 +55,7 @@ def test_workers_1_and_2_identical():
 
 
 def test_dask_scheduler_address_identical():
-    distributed = pytest.importorskip("distributed")
+    import distributed  # a dev dependency (pyproject [dev]): never skipped
     s = adascog()
     serial = simulate_power(s, 60, 4, chunk_size=15)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -65,8 +65,8 @@ def test_dask_scheduler_address_identical():
     np.testing.assert_array_equal(serial.results, on_dask.results)
 
 
-@pytest.mark.slow
 def test_dask_local_cluster_identical():
+    # Tiny (60 replicates, 2 workers): the "local" scheduler starts its own cluster.
     s = adascog()
     serial = simulate_power(s, 60, 4, chunk_size=15)
     local = simulate_power(s, 60, 4, chunk_size=15, scheduler="local", workers=2)
@@ -112,7 +112,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
         os.killpg(proc.pid, signal.SIGKILL)
     finally:
         proc.wait()
-    finished_before = len(list(ckpt.glob("chunk_*.npy")))
+    finished_before = len(list(ckpt.glob("chunk_*.sha256")))  # a chunk counts with its hash
     assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
     assert 1 <= finished_before < n_chunks
 
@@ -154,3 +154,71 @@ def test_stale_temporary_chunk_is_ignored_and_removed(tmp_path):
     assert info.chunks_resumed == 1 and not stale.exists()
     expected, _ = map_replicates(Draw(), 10, 1, fingerprint="draw", chunk_size=5)
     np.testing.assert_array_equal(res, expected)
+
+
+@pytest.mark.parametrize("damage", ["zeroed", "truncated", "pickled"])
+def test_damaged_checkpoint_chunk_is_refused_in_one_line(tmp_path, damage):
+    """A chunk whose bytes no longer match its SHA-256 is refused, never used."""
+    map_replicates(Draw(), 10, 1, fingerprint="draw", chunk_size=5, checkpoint=tmp_path)
+    chunk = tmp_path / "chunk_000001.npy"
+    if damage == "zeroed":  # same shape, same size, different numbers
+        arr = np.load(chunk)
+        with open(chunk, "wb") as fh:
+            np.save(fh, np.zeros_like(arr))
+    elif damage == "truncated":
+        chunk.write_bytes(chunk.read_bytes()[:40])
+    else:
+        with open(chunk, "wb") as fh:
+            np.save(fh, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(AlsStatsError, match="does not match its SHA-256") as info:
+        map_replicates(Draw(), 10, 1, fingerprint="draw", chunk_size=5, checkpoint=tmp_path)
+    assert "\n" not in str(info.value)
+
+
+def test_chunk_without_its_hash_is_recomputed(tmp_path):
+    expected, _ = map_replicates(Draw(), 10, 1, fingerprint="draw", chunk_size=5,
+                                 checkpoint=tmp_path)
+    (tmp_path / "chunk_000000.sha256").unlink()  # killed between the chunk and its hash
+    res, info = map_replicates(Draw(), 10, 1, fingerprint="draw", chunk_size=5,
+                               checkpoint=tmp_path)
+    assert info.chunks_resumed == 1
+    np.testing.assert_array_equal(res, expected)
+
+
+PARENT_OF_WORKERS = textwrap.dedent("""
+    import os, sys, time
+    import numpy as np
+    from alsstats.power.engine import map_replicates
+
+    class Slow:
+        def __call__(self, seeds):
+            open(os.path.join(sys.argv[1], str(os.getpid())), "w").close()
+            time.sleep(60)
+            return np.zeros((len(seeds), 1))
+
+    map_replicates(Slow(), 4, 1, fingerprint="slow", workers=2, chunk_size=1)
+""")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_workers_die_with_their_parent(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", PARENT_OF_WORKERS, str(tmp_path)], cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = [int(p.name) for p in tmp_path.iterdir()]
+    assert len(workers) == 2
+    proc.kill()  # kill -9 of the parent only, not its process group
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers)

@@ -100,7 +100,9 @@ def test_csv_problems_name_file_and_line(tmp_path, cohort, capsys):
     assert f"{path} line 6" in str(info.value) and "'old'" in str(info.value)
     assert main(["validate", str(path)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("alsstats validate: error: 1 problem found") and "Traceback" not in err
+    first = err.splitlines()[0]
+    assert first.startswith("alsstats validate: error: ") and f"{path} line 6" in first
+    assert "'old'" in first and "Traceback" not in err
     assert path.read_bytes() == before  # input never modified
 
 

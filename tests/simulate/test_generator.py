@@ -168,10 +168,16 @@ def test_committed_example_cohort_regenerates_byte_identically(tmp_path):
     assert (tmp_path / "c.csv").read_bytes() == example.read_bytes()
 
 
-def test_user_scenario_found_by_name_in_data_synthetic(monkeypatch):
+def test_user_scenario_given_as_path_extends_shipped(monkeypatch, tmp_path):
     from pathlib import Path
 
-    monkeypatch.chdir(Path(__file__).resolve().parents[2])
-    sc = load_scenario("mar_missingness")
+    path = Path(__file__).resolve().parents[2] / "data" / "synthetic" / "mar_missingness.toml"
+    sc = load_scenario(str(path))
+    # a name is looked up only among the shipped scenarios, never in the working directory
+    (tmp_path / "data" / "synthetic").mkdir(parents=True)
+    (tmp_path / "data" / "synthetic" / "mar_missingness.toml").write_text(path.read_text())
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ScenarioError, match="unknown scenario 'mar_missingness'"):
+        load_scenario("mar_missingness")
     assert sc.missing_mechanism == "MAR" and sc.missing_probability["mrs"] == 0.4
     assert sc.strata["ALS_established"].n == 60  # inherited from default

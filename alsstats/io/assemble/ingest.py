@@ -116,7 +116,7 @@ def _zscore_smn(frame: pd.DataFrame, raw: np.ndarray, sheet: Path) -> tuple[np.n
 
 
 def ingest(manifest: Manifest | str | os.PathLike, *, skip_bad: bool = False,
-           crlb_max: float | None = None) -> IngestResult:
+           crlb_max: float | None = None, allow_outside: bool = False) -> IngestResult:
     """Read every source in the manifest and assemble the validated cohort table.
 
     Parameters
@@ -127,6 +127,8 @@ def ingest(manifest: Manifest | str | os.PathLike, *, skip_bad: bool = False,
         Leave out (and report) the rows of bad subjects instead of stopping.
     crlb_max
         Overrides the manifest's LCModel CRLB threshold (%).
+    allow_outside
+        Accept manifest paths outside the manifest's folder (see :func:`load_manifest`).
 
     Raises
     ------
@@ -135,7 +137,8 @@ def ingest(manifest: Manifest | str | os.PathLike, *, skip_bad: bool = False,
         references, a column given by both the sheet and a source, and every
         schema violation of the assembled table.
     """
-    man = manifest if isinstance(manifest, Manifest) else load_manifest(manifest)
+    man = (manifest if isinstance(manifest, Manifest)
+           else load_manifest(manifest, allow_outside=allow_outside))
     if crlb_max is not None:
         man = man.with_crlb_max(float(crlb_max))
     sheet = man.clinical.file

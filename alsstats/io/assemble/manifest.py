@@ -1,6 +1,9 @@
 """The ingestion manifest (TOML): where each source is and how to read it.
 
-Paths are relative to the manifest's folder.  Every section except
+Paths are relative to the manifest's folder and must stay inside it (after
+following symlinks) unless ``allow_outside=True`` (the CLI's
+``--allow-outside-paths``): a manifest from elsewhere cannot make alsstats read
+``/etc`` or another user's files.  Every section except
 ``[clinical]`` is optional; unknown sections or keys are errors.  Example::
 
     [ids]                       # how folder names / file stems become (subject, visit)
@@ -154,7 +157,8 @@ _SPEC: dict[str, dict[str, tuple[Any, Any]]] = {
 }
 
 
-def _section(path: Path, raw: dict, name: str, problems: list[Problem]) -> dict[str, Any]:
+def _section(path: Path, raw: dict, name: str, problems: list[Problem],
+             allow_outside: bool = False) -> dict[str, Any]:
     spec = _SPEC[name]
     table = raw.get(name, {})
     if not isinstance(table, dict):
@@ -174,7 +178,12 @@ def _section(path: Path, raw: dict, name: str, problems: list[Problem]) -> dict[
             if not isinstance(value, str) or not value:
                 problems.append(problem(path, f"[{name}] {key} must be a non-empty path string"))
                 continue
-            value = (path.parent / value).resolve()
+            given, value = value, (path.parent / value).resolve()
+            if not allow_outside and not value.is_relative_to(path.parent):
+                problems.append(problem(path, f"[{name}] {key} = {given!r} resolves outside "
+                                        f"the manifest's folder {path.parent} (to {value}); "
+                                        "move it inside or pass --allow-outside-paths"))
+                continue
         elif isinstance(kind, tuple) and all(isinstance(k, str) for k in kind):
             if value not in kind:
                 problems.append(problem(path, f"[{name}] {key} = {value!r}; expected one of "
@@ -187,22 +196,34 @@ def _section(path: Path, raw: dict, name: str, problems: list[Problem]) -> dict[
     return out
 
 
-def load_manifest(path: str | os.PathLike) -> Manifest:
+def load_manifest(path: str | os.PathLike, *, allow_outside: bool = False) -> Manifest:
     """Read and check a manifest.
+
+    Parameters
+    ----------
+    path
+        The manifest TOML file.
+    allow_outside
+        Accept paths that resolve (symlinks followed) outside the manifest's folder.
 
     Raises
     ------
     DataValidationError
         Unreadable TOML, unknown sections or keys, values of the wrong type
         or outside their choices, missing required entries, inconsistent
-        source combinations, or paths that do not exist — all at once.
+        source combinations, paths that do not exist or lie outside the
+        manifest's folder — all at once.
     """
     p = Path(path).resolve()
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise fail(p, "manifest not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except IsADirectoryError:
+        raise fail(p, "is a folder, not a manifest file") from None
+    except UnicodeDecodeError as exc:
+        raise fail(p, f"not UTF-8 text (byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
         raise fail(p, f"not valid TOML: {exc}") from None
     problems: list[Problem] = []
     for name in raw:
@@ -211,7 +232,7 @@ def load_manifest(path: str | os.PathLike) -> Manifest:
                                     f"{', '.join(_SPEC)}"))
     if "clinical" not in raw:
         problems.append(problem(p, "[clinical] section with file = ... is required"))
-    sec = {name: _section(p, raw, name, problems) for name in _SPEC}
+    sec = {name: _section(p, raw, name, problems, allow_outside) for name in _SPEC}
     ids = sec["ids"]
     try:
         rules = IdRules(ids.get("pattern", DEFAULT_ID_PATTERN), ids.get("strip_prefix", True),

@@ -213,11 +213,27 @@ def _lcm_raw(src: LCModelSource, path: Path) -> str | None:
     return name[: -len(suffix)] if stem.endswith(suffix) else None
 
 
+_DIAG_LINE = re.compile(rb"^\s*\d+\s+(FATAL|ERROR|ILLOGICAL)\s+([A-Z0-9]{1,8})\s+(\d{1,3})\s*$",
+                        re.MULTILINE)
+
+
+def _fatal_code(path: Path) -> str:
+    """``"; LCModel FATAL MYCONT 7"`` from a leftover's $$DIAG line (only the code is quoted)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return ""
+    m = _DIAG_LINE.search(head)
+    return "" if m is None else "; LCModel " + " ".join(g.decode() for g in m.groups())
+
+
 def collect_lcmodel(src: LCModelSource, rules: IdRules) -> SourceRecords:
     """Glu, NAA, GABA and CRLBs from every LCModel output under ``src.dir``."""
     rec = SourceRecords("lcmodel")
     files = sorted(f for f in src.dir.rglob("*")
-                   if f.is_file() and f.suffix.lower() in _LCM_SUFFIXES)
+                   if f.is_file() and (f.suffix.lower() in _LCM_SUFFIXES
+                                       or _STRAY_FORTRAN.match(f.name)))
     by_raw: dict[str, dict[str, list[Path]]] = {}
     strays = [f for f in files if _STRAY_FORTRAN.match(f.name)]
     for f in files:
@@ -235,12 +251,14 @@ def collect_lcmodel(src: LCModelSource, rules: IdRules) -> SourceRecords:
             rec.note("warning", f"{f.name}: leftover of a failed LCModel run next to a result; "
                      "the result is used", file=str(f))
             continue
-        try:
-            read_lcmodel(f)
-            exc = DataValidationError([problem(f, "stray Fortran unit file: LCModel wrote it "
-                                               "instead of the named output")])
-        except DataValidationError as err:
-            exc = err
+        exc = DataValidationError([problem(f, "stray Fortran unit file: LCModel wrote it "
+                                           "instead of the named output (a failed run)"
+                                           + _fatal_code(f))])
+        if f.suffix.lower() in _LCM_SUFFIXES:
+            try:
+                read_lcmodel(f)
+            except DataValidationError as err:
+                exc = err
         rec.fail(raw, rules.key(raw) if src.id_from == "folder" else None, exc)
     entries = []
     for raw, kinds in by_raw.items():

@@ -134,8 +134,7 @@ def read_stats(path: str | os.PathLike) -> StatsFile:
             if len(tokens) != len(out.columns):
                 problems.append(problem(
                     p, f"row has {len(tokens)} fields but # ColHeaders names "
-                    f"{len(out.columns)} (file truncated or cut mid-line?)", lineno,
-                    stripped[:60]))
+                    f"{len(out.columns)} (file truncated or cut mid-line?)", lineno))
                 continue
             out.rows.append((tokens, lineno))
             continue

@@ -54,6 +54,10 @@ class MrsOptions:
     snr_min: float | None = None
 
     def __post_init__(self):
+        crlb = self.crlb_max
+        if isinstance(crlb, bool) or not isinstance(crlb, int | float) or not 0 < crlb < 999:
+            raise ValueError(f"crlb_max must be a number of percent in (0, 999) (999 is "
+                             f"LCModel's 'not determined'), got {crlb!r}")
         if self.naa not in ("NAA", "NAA+NAAG"):
             raise ValueError(f"naa must be 'NAA' or 'NAA+NAAG', got {self.naa!r}")
         if self.policy not in ("drop", "flag"):

@@ -20,13 +20,15 @@ The training table is passed explicitly: saved fits do not store patient data.
 
 from __future__ import annotations
 
+import warnings
+
 import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy.special import logsumexp
 
-from alsstats.errors import AlsStatsError
+from alsstats.errors import AlsStatsError, ParetoKWarning
 from alsstats.models.diagnostic.data import baseline_table, class_labels, encode
 from alsstats.models.diagnostic.model import DiagnosticModel
 from alsstats.random import SeedLike, as_generator
@@ -112,10 +114,25 @@ def loo(model: DiagnosticModel, df: pd.DataFrame):
         posterior=model.idata_.posterior[["mu"]],
         log_likelihood=xr.Dataset({"y": (("chain", "draw", "subject"),
                                          _reshape_chains(model, own))}))
-    return az.loo(idata, var_name="y", pointwise=True)
+    with warnings.catch_warnings():   # replaced by one ParetoKWarning naming the count
+        warnings.filterwarnings("ignore", message=".*shape parameter of Pareto.*")
+        result = az.loo(idata, var_name="y", pointwise=True)
+    _warn_pareto_k(np.asarray(result.pareto_k), "loo")
+    return result
 
 
-def classification_loo(model: DiagnosticModel, df: pd.DataFrame, prevalence=None) -> dict:
+def _warn_pareto_k(k: np.ndarray, what: str) -> None:
+    """One :class:`ParetoKWarning` when any Pareto k exceeds 0.7 (Vehtari et al. 2024)."""
+    bad = k > 0.7
+    if bad.any():
+        warnings.warn(f"{what}: {int(bad.sum())} of {k.size} subjects have Pareto k > 0.7 "
+                      f"(max {float(np.max(k)):.2f}); their PSIS-LOO terms are unreliable "
+                      "(refit without them, or use K-fold cross-validation)", ParetoKWarning,
+                      stacklevel=3)
+
+
+def classification_loo(model: DiagnosticModel, df: pd.DataFrame,
+                       prevalence="training") -> dict:
     """Leave-one-out log score of the diagnosis, log P(k_i | y_i, D_-i), by PSIS.
 
     Returns ``elpd`` (sum), ``se``, ``pointwise`` (n,), ``pareto_k`` (n,) and
@@ -128,14 +145,17 @@ def classification_loo(model: DiagnosticModel, df: pd.DataFrame, prevalence=None
     joint = loglik + log_prior[None, :, None]
     log_post = joint[:, labels, idx] - logsumexp(joint, axis=1)          # (D, n)
     own = loglik[:, labels, idx]
-    lw, k = az.psislw(-own.T)                                          # (n, D) normalised
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*shape parameter of Pareto.*")
+        lw, k = az.psislw(-own.T)                                      # (n, D) normalised
+    _warn_pareto_k(np.asarray(k), "classification_loo")
     pointwise = logsumexp(lw + log_post.T, axis=1)
     return {"elpd": float(pointwise.sum()), "se": float(np.sqrt(n * pointwise.var())),
             "pointwise": pointwise, "pareto_k": np.asarray(k), "n": n}
 
 
 def compare_marker_sets(models: dict[str, DiagnosticModel], df: pd.DataFrame,
-                        prevalence=None) -> pd.DataFrame:
+                        prevalence="training") -> pd.DataFrame:
     """Rank fitted models (e.g. NfL alone, NfL + imaging, all markers) by diagnostic LOO.
 
     All models must share the class list and be scored on the same table.

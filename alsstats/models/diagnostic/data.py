@@ -15,7 +15,13 @@ import pandas as pd
 
 from alsstats.errors import DataValidationError, Problem
 from alsstats.models.diagnostic.spec import DiagnosticSpec
-from alsstats.schema import GROUPS, validate_cohort
+from alsstats.schema import (
+    GROUPS,
+    MODALITIES,
+    NEAR_CONSTANT_RTOL,
+    is_near_constant,
+    validate_cohort,
+)
 
 __all__ = [
     "AGE_SCALE_YEARS",
@@ -25,7 +31,10 @@ __all__ = [
     "class_labels",
     "encode",
     "fit_standardization",
+    "modalities",
+    "modality_available",
     "observed_patterns",
+    "pattern_log_likelihood",
 ]
 
 #: Age enters the model per decade.
@@ -126,10 +135,14 @@ def fit_standardization(base: pd.DataFrame, spec: DiagnosticSpec) -> Standardiza
         raise DataValidationError(problems)
     center = np.nanmean(raw, axis=0)
     scale = np.nanstd(raw, axis=0, ddof=1)
-    flat = [spec.marker_names[j] for j in np.flatnonzero(~(scale > 0))]
+    # Relative, not `scale > 0`: values equal up to rounding give a scale of ~1e-15 that
+    # standardises noise into huge numbers (a model that cannot sample).
+    flat = [spec.marker_names[j] for j in range(raw.shape[1])
+            if not scale[j] > 0 or is_near_constant(raw[:, j])]
     if flat:
-        raise DataValidationError([Problem("marker is constant in the training data", n)
-                                   for n in flat])
+        raise DataValidationError([Problem(
+            f"marker is constant in the training data (relative spread <= "
+            f"{NEAR_CONSTANT_RTOL:g} on its modelled scale)", n) for n in flat])
     return Standardization(center=center, scale=scale,
                            age_center=float(base["age"].mean()))
 
@@ -162,3 +175,37 @@ def observed_patterns(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     return masks[order], rank[np.ravel(which)]
+
+
+def modalities(spec: DiagnosticSpec) -> tuple[str, ...]:
+    """The modalities (``mrs``, ``smri``, ``blood``, ``fmri``) the spec's markers come from."""
+    return tuple(mod for mod, cols in MODALITIES.items()
+                 if any(name in cols for name in spec.marker_names))
+
+
+def modality_available(y: np.ndarray, spec: DiagnosticSpec) -> np.ndarray:
+    """(n, J) bool: at least one of the spec's markers of modality j is observed."""
+    obs = np.isfinite(y)
+    names = spec.marker_names
+    return np.column_stack([
+        obs[:, [j for j, name in enumerate(names) if name in MODALITIES[mod]]].any(axis=1)
+        for mod in modalities(spec)])
+
+
+def pattern_log_likelihood(available: np.ndarray, counts: np.ndarray,
+                           class_sizes: np.ndarray) -> np.ndarray:
+    r"""(n, K) log P(modality pattern | class) under the class-dependent missingness model.
+
+    Modality :math:`j` is available for a subject of class :math:`k` with probability
+    :math:`\theta_{kj}`, independently over modalities, :math:`\theta_{kj} \sim
+    \mathrm{Beta}(1, 1)`.  With :math:`a_{kj}` of the :math:`n_k` training subjects of
+    class :math:`k` having modality :math:`j`, the posterior predictive probability of
+    a new patient's pattern :math:`r` is exactly
+    :math:`\prod_j \hat\theta_{kj}^{r_j}(1 - \hat\theta_{kj})^{1 - r_j}` with
+    :math:`\hat\theta_{kj} = (a_{kj} + 1)/(n_k + 2)`.
+
+    ``available`` (n, J) bool, ``counts`` (K, J) = :math:`a_{kj}`, ``class_sizes`` (K,).
+    """
+    theta = (np.asarray(counts, float) + 1.0) / (np.asarray(class_sizes, float)[:, None] + 2.0)
+    r = np.asarray(available, float)
+    return r @ np.log(theta).T + (1.0 - r) @ np.log1p(-theta).T

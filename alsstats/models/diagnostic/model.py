@@ -10,26 +10,29 @@ training mean and SD, is
 
 .. math::
 
-    y_i \sim \mathrm{MVN}\big(\mu_k + B^\top x_i + u_s,\; \Sigma\big),\qquad
+    y_i \sim \mathrm{MVN}\big(\mu_k + B^\top x_i + u_s,\; \Sigma_k\big),\qquad
     u_s = \tau \odot z_s,\quad z_s \sim N(0, I),
 
     \mu_{kj} \sim N(0, \sigma_\mu),\quad B_{cj} \sim N(0, \sigma_B),\quad
     \tau_j \sim \mathrm{HalfNormal}(\sigma_\tau),
 
-    \Sigma = \mathrm{diag}(\sigma)\,\Omega\,\mathrm{diag}(\sigma),\quad
-    \sigma_j \sim \mathrm{Exponential}(\lambda),\quad \Omega \sim \mathrm{LKJ}(\eta),
+    \Sigma_k = \mathrm{diag}(\sigma_k)\,\Omega\,\mathrm{diag}(\sigma_k),\quad
+    \sigma_{kj} \sim \mathrm{Exponential}(\lambda),\quad \Omega \sim \mathrm{LKJ}(\eta),
 
 with covariates :math:`x_i` = (age − training mean age)/10 years and sex
 (F = −0.5, M = +0.5), each marker adjusted for the covariates its spec lists
 (NfL's age dependence enters here).  The site offsets are partially pooled
-and non-centred.  With ``per_class_covariance = true`` each class has its own
-:math:`\Sigma_k` (slower to compile).  Hyperparameters come from the spec's
-``[priors]``.  PMA is mapped by the spec (``pma = "ALS"`` counts it as motor
-neuron disease, ``"exclude"`` leaves it out of the fit, ``"own"`` makes it a
-class).
+and non-centred.  By default (``covariance = "class_sd"``) the classes share the
+correlation matrix and have their own marker SDs (the generator's classes differ in
+spread; chosen by PPC and LOO, see ``docs/models/diagnostic.md``);
+``covariance = "shared"`` uses one :math:`\Sigma` and ``"per_class"`` one
+:math:`\Sigma_k` per class with its own correlations (slower to compile).
+Hyperparameters come from the spec's ``[priors]``.  PMA is mapped by the
+spec (``pma = "ALS"`` counts it as motor neuron disease, ``"exclude"`` leaves
+it out of the fit, ``"own"`` makes it a class).
 
 Missing markers are marginalised exactly: a subject with observed markers
-:math:`o` contributes :math:`\log N(y_o \mid \cdot_o, \Sigma_{oo})`.  Nothing
+:math:`o` contributes :math:`\log N(y_o \mid \cdot_o, \Sigma_{k,oo})`.  Nothing
 is imputed and nobody is dropped for missing markers; a subject with none
 contributes nothing to the fit and is scored at the prior prevalence.  The
 fit uses each subject's earliest visit (visit 0 = baseline).
@@ -42,8 +45,11 @@ score is the mean over draws and the interval the central quantiles over
 draws (``interval`` in the spec, 0.9 by default).  A site not seen in
 training is integrated over the site distribution (:math:`\Sigma +
 \mathrm{diag}(\tau^2)`), so its intervals are wider.  Prevalence is an
-argument of scoring, not of the fit: by default the training class
-frequencies.
+argument of scoring, not of the fit, and should be the prevalence of the
+population scored (without one the training class frequencies are used, with a
+:class:`~alsstats.errors.PrevalenceWarning`).  With ``missingness = "class"`` the
+availability of each modality depends on the class and a patient's missingness
+pattern enters her score (:func:`~alsstats.models.diagnostic.data.pattern_log_likelihood`).
 """
 
 from __future__ import annotations
@@ -59,7 +65,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from alsstats.errors import AlsStatsError, ConvergenceWarning, DataValidationError, SpecError
+from alsstats.errors import (
+    AlsStatsError,
+    ConvergenceWarning,
+    DataValidationError,
+    PrevalenceWarning,
+    SpecError,
+)
 from alsstats.inference.convergence import (
     Convergence,
     check_convergence,
@@ -82,7 +94,10 @@ from alsstats.models.diagnostic.data import (
     class_labels,
     encode,
     fit_standardization,
+    modalities,
+    modality_available,
     observed_patterns,
+    pattern_log_likelihood,
 )
 from alsstats.models.diagnostic.graph import (
     DataLayout,
@@ -117,7 +132,10 @@ class DiagnosticModel(BayesianEstimator):
         Model spec: ``None`` (the shipped default), a TOML path, a dict or a
         :class:`~alsstats.models.diagnostic.spec.DiagnosticSpec`.
     draws, tune, chains
-        MCMC draws and tuning steps per chain, and the number of chains.
+        MCMC draws and tuning steps per chain, and the number of chains.  The defaults
+        (4 x 1000 after 1000 tuning steps) meet the convergence policy on the default
+        scenario (300 subjects, seeds 7, 8, 9: min tail ESS 557-787, the site SDs ``tau``
+        the slowest); 2 chains of 1000 or 1000 + 1500 tuning did not (tail ESS 229-378).
     sampler
         ``"nutpie"`` (default), ``"pymc"`` (PyMC's NUTS), or ``"advi"`` (fast
         variational approximation for loops only; flagged as not converged).
@@ -146,7 +164,7 @@ class DiagnosticModel(BayesianEstimator):
     >>> model.predict_posterior(new, prevalence={"ALS": .3, "MIMIC": .3, "HC": .4})  # +SKIP
     """
 
-    def __init__(self, spec=None, draws: int = 1000, tune: int = 1000, chains: int = 2,
+    def __init__(self, spec=None, draws: int = 1000, tune: int = 1000, chains: int = 4,
                  sampler: str = "nutpie", seed=None, target_accept: float = 0.8):
         self.spec = spec
         self.draws = draws
@@ -241,15 +259,20 @@ class DiagnosticModel(BayesianEstimator):
     def _set_fit(self, spec: DiagnosticSpec, prepared: _Prepared, idata: az.InferenceData,
                  config: SamplingConfig) -> None:
         conv = check_convergence(idata, free_variable_names(spec),
-                                 approximate=config.approximate)
-        counts = np.bincount(prepared.labels[prepared.labels >= 0],
-                             minlength=len(spec.classes))
+                                 approximate=config.approximate, policy=spec.convergence)
+        used = prepared.labels >= 0
+        counts = np.bincount(prepared.labels[used], minlength=len(spec.classes))
+        available = modality_available(prepared.design.y[used], spec)
+        modality_counts = np.stack([available[prepared.labels[used] == k].sum(axis=0)
+                                    for k in range(len(spec.classes))])
         markers = list(spec.marker_names)
         const = xr.Dataset({
             "marker_center": ("marker", prepared.std.center),
             "marker_scale": ("marker", prepared.std.scale),
             "class_count": ("class", counts.astype(np.int64)),
-        }, coords={"marker": markers, "class": list(spec.classes)})
+            "modality_count": (("class", "modality"), modality_counts.astype(np.int64)),
+        }, coords={"marker": markers, "class": list(spec.classes),
+                   "modality": list(modalities(spec))})
         posterior = idata.posterior.assign_coords(site=list(prepared.sites))
         posterior.attrs = provenance_attrs(model=_MODEL_NAME, spec_json=spec.to_json(),
                                            data_hash=prepared.data_hash,
@@ -265,16 +288,18 @@ class DiagnosticModel(BayesianEstimator):
                                     "target_accept": config.target_accept}),
         })
         self._set_state(spec, idata, conv, prepared.std, prepared.sites, counts,
-                        prepared.data_hash)
+                        modality_counts, prepared.data_hash)
         warn_if_not_converged(conv, "diagnostic model fit")
 
-    def _set_state(self, spec, idata, conv, std, sites, counts, data_hash) -> None:
+    def _set_state(self, spec, idata, conv, std, sites, counts, modality_counts,
+                   data_hash) -> None:
         self.spec_ = spec
         self.idata_ = idata
         self.convergence_ = conv
         self.standardization_ = std
         self.sites_ = tuple(sites)
         self.class_counts_ = np.asarray(counts)
+        self.modality_counts_ = np.asarray(modality_counts)
         self.classes_ = np.array(spec.classes)
         self.data_sha256_ = data_hash
 
@@ -308,10 +333,15 @@ class DiagnosticModel(BayesianEstimator):
             (NaN where missing) and, if the spec uses them, ``age`` and ``sex``.
             Each row is scored as given (pass baseline rows for diagnosis).
         prevalence
-            Prior class probabilities: ``None`` (training class frequencies),
-            ``"uniform"``, a number (P(ALS); the other classes share the rest
-            in proportion to their training frequencies) or a mapping
-            ``{class: probability}`` covering every class and summing to 1.
+            Prior class probabilities of the population scored: a mapping
+            ``{class: probability}`` covering every class and summing to 1,
+            ``(p_als, rest)`` with ``rest`` = ``"uniform"``, ``"training"`` or a
+            mapping of relative weights of the other classes, ``"uniform"`` or
+            ``"training"`` (the training class frequencies).  ``None`` (the
+            training frequencies) and a bare P(ALS) (the rest split by training
+            frequencies) work but warn (:class:`~alsstats.errors.PrevalenceWarning`):
+            the class balance of the training study would leak into the scores.
+            See :func:`parse_prevalence`.
         interval
             Central interval probability; default: the spec's ``interval``.
         interval_kind
@@ -328,8 +358,12 @@ class DiagnosticModel(BayesianEstimator):
         pandas.DataFrame
             ``subject_id``, then for each class ``p_<class>``,
             ``p_<class>_low``, ``p_<class>_high`` (lower-case class names),
-            ``n_markers`` (observed), ``site_seen`` (site in the training data)
-            and ``fit_converged``.
+            ``n_markers`` (observed), ``site_seen`` (site in the training data),
+            ``fit_converged`` and ``prior_<class>``, the prevalence used.  With
+            the spec's ``missingness = "class"`` the patient's modality pattern
+            enters the score: the prior of row ``i`` is proportional to
+            ``prior_k P(pattern_i | k)``
+            (:func:`~alsstats.models.diagnostic.data.pattern_log_likelihood`).
         """
         self._check_fitted()
         spec = self.spec_
@@ -340,14 +374,14 @@ class DiagnosticModel(BayesianEstimator):
         table = validate_scoring_table(df, spec)
         design = encode(table, spec, self.standardization_, self.sites_)
         if not self.convergence_.ok:
-            warnings.warn("scoring with a diagnostic model that did not converge: "
-                          + "; ".join(self.convergence_.problems()), ConvergenceWarning,
-                          stacklevel=2)
+            warnings.warn("scoring with a " + self.convergence_.message("diagnostic model fit"),
+                          ConvergenceWarning, stacklevel=2)
         if interval_kind not in ("predictive", "credible"):
             raise AlsStatsError(f"interval_kind must be 'predictive' or 'credible'; got "
                                 f"{interval_kind!r}")
         params = self.posterior_parameters()
-        result = class_probabilities(design.y, design.x, design.site, params, np.log(prior),
+        log_prior = self._log_prior_rows(design.y, prior)
+        result = class_probabilities(design.y, design.x, design.site, params, log_prior,
                                      interval=interval)
         if interval_kind == "predictive":
             needs = np.flatnonzero(~np.isfinite(design.y).all(axis=1) | (design.site < 0))
@@ -356,7 +390,7 @@ class DiagnosticModel(BayesianEstimator):
             keys = np.array([zlib.crc32(f"{sid}|{row.tobytes().hex()}".encode())
                              for sid, row in zip(design.subject_id, design.y, strict=True)])
             low, high = predictive_interval(design.y, design.x, design.site, params,
-                                            np.log(prior), interval=interval,
+                                            log_prior, interval=interval,
                                             seed=int(self.data_sha256_[:8], 16), keys=keys,
                                             rows=needs)
             result.low[needs], result.high[needs] = low[needs], high[needs]
@@ -369,15 +403,32 @@ class DiagnosticModel(BayesianEstimator):
         out["n_markers"] = np.isfinite(design.y).sum(axis=1)
         out["site_seen"] = design.site >= 0
         out["fit_converged"] = self.convergence_.ok
+        for c, p in zip(self.classes_, prior, strict=True):
+            out[f"prior_{c.lower()}"] = p
         frame = pd.DataFrame(out)
         frame.attrs.update({"prevalence": dict(zip(self.classes_, prior.tolist(), strict=True)),
                             "interval": interval, "interval_kind": interval_kind,
                             "fit_converged": self.convergence_.ok})
         return frame
 
+    def _log_prior_rows(self, y: np.ndarray, prior: np.ndarray) -> np.ndarray:
+        """(K,) log prevalence, or (n, K) with the missingness model's pattern term added."""
+        if self.spec_.missingness == "ignore":
+            return np.log(prior)
+        if self.modality_counts_ is None:
+            raise SpecError("this saved fit has no modality counts; refit it to use "
+                            "missingness = 'class'")
+        return np.log(prior)[None, :] + pattern_log_likelihood(
+            modality_available(y, self.spec_), self.modality_counts_, self.class_counts_)
+
     def predict_proba(self, df: pd.DataFrame) -> np.ndarray:
-        """(n_rows, K) posterior-mean class probabilities at the training prevalence."""
-        frame = self.predict_posterior(df)
+        """(n_rows, K) posterior-mean class probabilities at the training class frequencies.
+
+        This is the scikit-learn interface (cross-validation of the fitted
+        pipeline); use :meth:`predict_posterior` with the prevalence of the
+        population scored for clinical scores.
+        """
+        frame = self.predict_posterior(df, prevalence="training", interval_kind="credible")
         return frame[[f"p_{c.lower()}" for c in self.classes_]].to_numpy()
 
     def predict(self, df: pd.DataFrame) -> np.ndarray:
@@ -394,6 +445,16 @@ class DiagnosticModel(BayesianEstimator):
     def load(cls, path: str | os.PathLike, spec=None) -> DiagnosticModel:
         """Load a saved fit.  If ``spec`` is given it must equal the fit's spec (else SpecError)."""
         idata = read_fit(path, model=_MODEL_NAME)
+        try:
+            return cls._from_idata(idata, path, spec)
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            if isinstance(exc, SpecError):
+                raise
+            raise SpecError(f"{path}: damaged diagnostic fit (missing or malformed "
+                            f"{str(exc).strip() or type(exc).__name__})") from None
+
+    @classmethod
+    def _from_idata(cls, idata, path, spec) -> DiagnosticModel:
         attrs = idata.posterior.attrs
         stored = DiagnosticSpec.from_json(attrs["spec"])
         if spec is not None:
@@ -412,10 +473,10 @@ class DiagnosticModel(BayesianEstimator):
         conv = Convergence.from_json(attrs["convergence"])
         sites = tuple(str(s) for s in idata.posterior["site"].values)
         model._set_state(stored, idata, conv, std, sites, const["class_count"].values,
-                         attrs["data_sha256"])
+                         const["modality_count"].values if "modality_count" in const
+                         else None, attrs["data_sha256"])
         if not conv.ok:
-            warnings.warn(f"{path}: this fit did not converge: {'; '.join(conv.problems())}",
-                          ConvergenceWarning, stacklevel=2)
+            warnings.warn(conv.message(f"{path}: this fit"), ConvergenceWarning, stacklevel=2)
         return model
 
 
@@ -437,49 +498,110 @@ def parse_prevalence(prevalence, classes: tuple[str, ...],
                      class_counts: np.ndarray) -> np.ndarray:
     """Prior class probabilities from a prevalence argument (see ``predict_posterior``).
 
-    A string ``"ALS=0.3,MIMIC=0.3,HC=0.4"`` or a number-like string is also
-    accepted (the CLI form).
+    Accepted forms: ``"training"`` (the training class frequencies),
+    ``"uniform"``, a mapping ``{class: p}`` over every class summing to 1, a pair
+    ``(p_als, rest)`` where ``rest`` splits ``1 - p_als`` over the other classes
+    (``"training"``, ``"uniform"`` or a mapping of relative weights), or a bare
+    P(ALS) (the rest split by training frequencies, with a
+    :class:`~alsstats.errors.PrevalenceWarning`).  ``None`` means the training
+    frequencies, also with a warning: the class balance of a study leaks into
+    the scores.  The CLI's string forms are accepted too: ``"training"``,
+    ``"uniform"``, ``"ALS=0.3,MIMIC=0.6,HC=0.1"``, ``"0.3:uniform"``,
+    ``"0.3:training"``, ``"0.3:MIMIC=2,HC=1"`` and ``"0.3"``.
     """
     counts = np.asarray(class_counts, float)
     freq = counts / counts.sum()
+    if isinstance(prevalence, str):
+        prevalence = _prevalence_from_text(prevalence.strip())
     if prevalence is None:
+        warnings.warn("no prevalence given: scoring at the training class frequencies "
+                      f"({_format_prior(classes, freq)}); state the prevalence of the "
+                      "population scored (prevalence=...)", PrevalenceWarning, stacklevel=4)
         return freq
     if isinstance(prevalence, str):
-        text = prevalence.strip()
-        if text.lower() == "uniform":
+        if prevalence == "training":
+            return freq
+        if prevalence == "uniform":
             return np.full(len(classes), 1.0 / len(classes))
-        if "=" in text:
-            pairs = {}
-            for part in text.split(","):
-                name, _, value = part.partition("=")
-                try:
-                    pairs[name.strip()] = float(value)
-                except ValueError as exc:
-                    raise AlsStatsError(f"prevalence {part.strip()!r}: not a number") from exc
-            prevalence = pairs
-        else:
-            try:
-                prevalence = float(text)
-            except ValueError as exc:
-                raise AlsStatsError(f"prevalence must be a P(ALS), 'uniform' or "
-                                    f"'CLASS=p,...'; got {text!r}") from exc
+        raise AlsStatsError(f"prevalence must be 'training', 'uniform', a P(ALS) or "
+                            f"'CLASS=p,...'; got {prevalence!r}")
     if isinstance(prevalence, dict):
-        unknown = sorted(set(prevalence) - set(classes))
-        absent = [c for c in classes if c not in prevalence]
-        if unknown or absent:
-            raise AlsStatsError(f"prevalence must give every class ({', '.join(classes)}); "
-                                f"unknown {unknown}, missing {absent}")
-        p = np.array([float(prevalence[c]) for c in classes])
-        if not (np.all(p > 0) and abs(p.sum() - 1) < 1e-6):
-            raise AlsStatsError(f"prevalences must be > 0 and sum to 1; got {p.tolist()}")
-        return p / p.sum()
+        return _full_mapping(prevalence, classes)
     if isinstance(prevalence, int | float) and not isinstance(prevalence, bool):
-        p_als = float(prevalence)
-        if not 0 < p_als < 1:
+        warnings.warn(f"prevalence P(ALS) = {prevalence:g} without a split of the rest: the "
+                      "other classes share it in proportion to their training frequencies; "
+                      "state the split, e.g. (p, 'uniform') or a full mapping",
+                      PrevalenceWarning, stacklevel=4)
+        prevalence = (prevalence, "training")
+    if isinstance(prevalence, tuple) and len(prevalence) == 2:
+        p_als, rest = prevalence
+        if isinstance(p_als, bool) or not isinstance(p_als, int | float) or not 0 < p_als < 1:
             raise AlsStatsError(f"P(ALS) prevalence must be in (0, 1); got {p_als!r}")
         als = classes.index("ALS")
-        rest = np.delete(freq, als)
-        out = np.insert(rest / rest.sum() * (1 - p_als), als, p_als)
-        return out
-    raise AlsStatsError(f"prevalence must be None, 'uniform', a number or a mapping; got "
-                        f"{type(prevalence).__name__}")
+        others = [c for c in classes if c != "ALS"]
+        if isinstance(rest, str) and rest in ("training", "uniform"):
+            weights = np.delete(freq, als) if rest == "training" else np.ones(len(others))
+        elif isinstance(rest, dict):
+            unknown = sorted(set(rest) - set(others))
+            absent = [c for c in others if c not in rest]
+            if unknown or absent:
+                raise AlsStatsError(f"the split of the rest must weight every non-ALS class "
+                                    f"({', '.join(others)}); unknown {unknown}, missing "
+                                    f"{absent}")
+            weights = np.array([float(rest[c]) for c in others])
+            if not np.all(weights > 0):
+                raise AlsStatsError(f"the split of the rest needs weights > 0; got {rest!r}")
+        else:
+            raise AlsStatsError(f"the split of the rest must be 'training', 'uniform' or a "
+                                f"mapping of weights; got {rest!r}")
+        return np.insert(weights / weights.sum() * (1 - p_als), als, float(p_als))
+    raise AlsStatsError(f"prevalence must be 'training', 'uniform', a mapping, (P(ALS), rest) "
+                        f"or a number; got {type(prevalence).__name__}")
+
+
+def _prevalence_from_text(text: str):
+    """The Python form of a CLI prevalence string (see :func:`parse_prevalence`)."""
+    if text.lower() in ("training", "uniform"):
+        return text.lower()
+    head, sep, rest = text.partition(":")
+    if sep:
+        rest = rest.strip()
+        return (_number(head, text), rest.lower() if rest.lower() in ("training", "uniform")
+                else _pairs(rest))
+    if "=" in text:
+        return _pairs(text)
+    return _number(text, text)
+
+
+def _number(part: str, text: str) -> float:
+    try:
+        return float(part)
+    except ValueError as exc:
+        raise AlsStatsError(f"prevalence {text!r}: {part.strip()!r} is not a number; expected "
+                            "'training', 'uniform', 'ALS=p,MIMIC=p,...' or 'p:REST'") from exc
+
+
+def _pairs(text: str) -> dict[str, float]:
+    pairs = {}
+    for part in text.split(","):
+        name, eq, value = part.partition("=")
+        if not eq:
+            raise AlsStatsError(f"prevalence {part.strip()!r}: expected CLASS=number")
+        pairs[name.strip()] = _number(value, part.strip())
+    return pairs
+
+
+def _full_mapping(prevalence: dict, classes: tuple[str, ...]) -> np.ndarray:
+    unknown = sorted(set(prevalence) - set(classes))
+    absent = [c for c in classes if c not in prevalence]
+    if unknown or absent:
+        raise AlsStatsError(f"prevalence must give every class ({', '.join(classes)}); "
+                            f"unknown {unknown}, missing {absent}")
+    p = np.array([float(prevalence[c]) for c in classes])
+    if not (np.all(p > 0) and abs(p.sum() - 1) < 1e-6):
+        raise AlsStatsError(f"prevalences must be > 0 and sum to 1; got {p.tolist()}")
+    return p / p.sum()
+
+
+def _format_prior(classes, p) -> str:
+    return ", ".join(f"{c} {v:.3f}" for c, v in zip(classes, p, strict=True))

@@ -18,12 +18,15 @@ from importlib import resources
 from typing import Any
 
 from alsstats.errors import SpecError
+from alsstats.inference.convergence import ConvergencePolicy
 from alsstats.models._spec_keys import check_keys, read_spec_file
 from alsstats.schema import GROUPS, MARKERS
 
 __all__ = [
+    "COVARIANCES",
     "COVARIATES",
     "DEFAULT_PRIORS",
+    "MISSINGNESS",
     "PMA_OPTIONS",
     "TRANSFORMS",
     "DiagnosticSpec",
@@ -35,6 +38,12 @@ __all__ = [
 TRANSFORMS = ("log", "identity")
 COVARIATES = ("age", "sex")
 PMA_OPTIONS = ("ALS", "exclude", "own")
+#: "shared": one Sigma; "class_sd": one correlation matrix, class-specific marker SDs;
+#: "per_class": one Sigma_k per class.
+COVARIANCES = ("shared", "class_sd", "per_class")
+#: "ignore": missing markers are marginalised and the pattern carries no information;
+#: "class": which modalities are available depends on the class (Bernoulli per class).
+MISSINGNESS = ("ignore", "class")
 
 #: Default prior hyperparameters (standardised marker scale); see the TOML for meanings.
 DEFAULT_PRIORS: dict[str, float] = {
@@ -45,9 +54,11 @@ DEFAULT_PRIORS: dict[str, float] = {
     "site_sd_scale": 0.5,
 }
 
-_MODEL_KEYS = {"classes", "pma", "per_class_covariance", "interval"}
+_MODEL_KEYS = {"classes", "pma", "covariance", "missingness", "interval"}
+#: Fits saved before ``covariance`` existed store ``per_class_covariance`` (true/false).
+_LEGACY_MODEL_KEYS = {"per_class_covariance"}
 _MARKER_KEYS = {"transform", "covariates"}
-_TOP_KEYS = {"model", "markers", "priors"}
+_TOP_KEYS = {"model", "markers", "priors", "convergence"}
 
 
 @dataclass(frozen=True)
@@ -66,13 +77,20 @@ class DiagnosticSpec:
     markers: tuple[MarkerSpec, ...]
     classes: tuple[str, ...] = ("ALS", "MIMIC", "HC")
     pma: str = "ALS"
-    per_class_covariance: bool = False
+    covariance: str = "class_sd"
+    missingness: str = "ignore"
     interval: float = 0.9
     priors: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRIORS))
+    convergence: ConvergencePolicy = field(default_factory=ConvergencePolicy)
 
     @property
     def marker_names(self) -> tuple[str, ...]:
         return tuple(m.name for m in self.markers)
+
+    @property
+    def class_scales(self) -> bool:
+        """True when the classes have their own marker SDs (``class_sd`` or ``per_class``)."""
+        return self.covariance != "shared"
 
     @property
     def covariates(self) -> tuple[str, ...]:
@@ -90,11 +108,12 @@ class DiagnosticSpec:
         """The spec as plain data (the TOML structure, fully filled in)."""
         return {
             "model": {"classes": list(self.classes), "pma": self.pma,
-                      "per_class_covariance": self.per_class_covariance,
+                      "covariance": self.covariance, "missingness": self.missingness,
                       "interval": self.interval},
             "markers": {m.name: {"transform": m.transform, "covariates": list(m.covariates)}
                         for m in self.markers},
             "priors": dict(self.priors),
+            "convergence": self.convergence.to_dict(),
         }
 
     def to_json(self) -> str:
@@ -108,7 +127,7 @@ class DiagnosticSpec:
             raise SpecError(f"{source}: expected a table, got {type(data).__name__}")
         check_keys(data, _TOP_KEYS, source, "top-level table")
         model = data.get("model", {})
-        check_keys(model, _MODEL_KEYS, source, "[model] key")
+        check_keys(model, _MODEL_KEYS | _LEGACY_MODEL_KEYS, source, "[model] key")
         classes = model.get("classes", ["ALS", "MIMIC", "HC"])
         if (not isinstance(classes, list) or len(classes) < 2
                 or any(c not in GROUPS for c in classes) or len(set(classes)) != len(classes)):
@@ -123,9 +142,16 @@ class DiagnosticSpec:
         if (pma == "own") != ("PMA" in classes):
             raise SpecError(f"{source}: [model] pma = 'own' requires 'PMA' in classes, and "
                             "'PMA' in classes requires pma = 'own'")
-        per_class = model.get("per_class_covariance", False)
-        if not isinstance(per_class, bool):
-            raise SpecError(f"{source}: [model] per_class_covariance must be true or false")
+        legacy = model.get("per_class_covariance")
+        covariance = model.get("covariance", "class_sd" if legacy is None
+                               else ("per_class" if legacy else "shared"))
+        if covariance not in COVARIANCES:
+            raise SpecError(f"{source}: [model] covariance must be one of "
+                            f"{', '.join(COVARIANCES)}; got {covariance!r}")
+        missingness = model.get("missingness", "ignore")
+        if missingness not in MISSINGNESS:
+            raise SpecError(f"{source}: [model] missingness must be one of "
+                            f"{', '.join(MISSINGNESS)}; got {missingness!r}")
         interval = model.get("interval", 0.9)
         if isinstance(interval, bool) or not isinstance(interval, int | float) \
                 or not 0 < interval < 1:
@@ -161,8 +187,10 @@ class DiagnosticSpec:
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
                 raise SpecError(f"{source}: prior {key} must be a positive number; got {value!r}")
             priors[key] = float(value)
+        convergence = ConvergencePolicy.from_dict(data.get("convergence", {}), source)
         return cls(markers=tuple(markers), classes=tuple(classes), pma=pma,
-                   per_class_covariance=per_class, interval=float(interval), priors=priors)
+                   covariance=covariance, missingness=missingness, interval=float(interval),
+                   priors=priors, convergence=convergence)
 
     @classmethod
     def from_json(cls, text: str) -> DiagnosticSpec:

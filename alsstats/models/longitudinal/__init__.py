@@ -3,7 +3,8 @@
 Modules: :mod:`.model` (the estimator), :mod:`.spec` (priors, sampling, convergence),
 :mod:`.data` (long-format layout), :mod:`.graph` (the PyMC graph, random effects
 integrated out), :mod:`.reml` (the frequentist path), :mod:`.posterior` (natural-scale
-quantities), :mod:`.persistence` (NetCDF layout).
+quantities), :mod:`.persistence` (NetCDF layout), :mod:`.criticism` (posterior
+predictive checks and PSIS-LOO over subjects).
 """
 
 from alsstats._lazy import lazy_exports

@@ -9,7 +9,9 @@ in group *g* with visits at times :math:`t_{ij}`:
     y_i \sim \mathrm{MVN}\!\left(\mu_i,\ V_i\right),\qquad
     V_i = Z_i\Omega Z_i^\top + \sigma^2 I,\qquad Z_i = [1, t_i],
 
-:math:`\Omega` with SDs :math:`\tau_0, \tau_1` and correlation :math:`\rho`.  With
+:math:`\Omega` with SDs :math:`\tau_0, \tau_1` and correlation :math:`\rho` (with
+``group_variances = "per_group"`` one :math:`(\tau_0, \tau_1, \rho)` per group, each
+subject using its group's).  With
 :math:`P_i = \Omega^{-1} + Z_i^\top Z_i/\sigma^2`, :math:`s_i = Z_i^\top r_i` and
 :math:`r_i = y_i - \mu_i`, the Woodbury identity and the determinant lemma give
 
@@ -41,14 +43,12 @@ with the constraint the intercepts refer to the average site, as in the REML fit
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from alsstats.models.longitudinal.data import LongData
 from alsstats.models.longitudinal.spec import LongitudinalSpec
 
-__all__ = ["build_model", "compile_model", "data_arrays", "model_signature", "sample_model"]
+__all__ = ["build_model", "data_arrays", "model_signature"]
 
 _LOG_2PI = float(np.log(2 * np.pi))
 
@@ -64,6 +64,7 @@ def model_signature(data: LongData, spec: LongitudinalSpec) -> tuple:
     graph = {k: v for k, v in spec.to_dict().items() if k not in ("sampling", "convergence")}
     graph["model"].pop("interval")
     graph["model"].pop("reference_group")
+    graph["model"].pop("outcome_scale")
     return (repr(sorted(graph.items())), len(data.groups), len(data.sites), data.X.shape[1])
 
 
@@ -73,34 +74,43 @@ def build_model(data: LongData, spec: LongitudinalSpec):
     import pytensor.tensor as pt
 
     pr = spec.priors
-    G, S, k = len(data.groups), len(data.sites), data.X.shape[1]
-    with pm.Model() as model:
+    S, k = len(data.sites), data.X.shape[1]
+    coords = {"group": list(data.groups), "pooled": ["all"], "site_id": list(data.sites),
+              "covariate_term": list(data.covariate_names)}
+    with pm.Model(coords=coords) as model:
         d = {name: pm.Data(name, value) for name, value in data_arrays(data).items()}
         Y, T, W = d["Y"], d["T"], d["mask"]
-        n_a = G if spec.group_intercepts else 1
-        a = pm.Normal("a", 0.0, pr["intercept_sd"], shape=n_a)
-        b = pm.Normal("b", 0.0, pr["slope_sd"], shape=G)
+        a = pm.Normal("a", 0.0, pr["intercept_sd"],
+                      dims="group" if spec.group_intercepts else "pooled")
+        b = pm.Normal("b", 0.0, pr["slope_sd"], dims="group")
         a_i = a[d["group_idx"]] if spec.group_intercepts else a[0]
         mu = a_i[:, None] if spec.group_intercepts else a_i
         mu = mu + b[d["group_idx"]][:, None] * T
         if k:
-            c = pm.Normal("c", 0.0, pr["covariate_sd"], shape=k)
+            c = pm.Normal("c", 0.0, pr["covariate_sd"], dims="covariate_term")
             mu = mu + pt.dot(d["X"], c)[:, None]
         if S >= 2:
             site_sd = pm.HalfNormal("site_sd", pr["site_sd_scale"])
-            site_z = pm.ZeroSumNormal("site_z", sigma=1.0, shape=S)
+            site_z = pm.ZeroSumNormal("site_z", sigma=1.0, dims="site_id")
             mu = mu + (site_sd * site_z)[d["site_idx"]]
         sigma = pm.HalfNormal("sigma", pr["sigma_scale"])
-        tau0 = pm.HalfNormal("tau0", pr["sd_intercept_scale"])
+        # per_group: each group its own Ω_g (SDs and correlation), indexed per subject
+        per_group = spec.group_variances == "per_group"
+        re_dims = "group" if per_group else None
+
+        def by_subject(v):
+            return v[d["group_idx"]] if per_group else v
+
+        tau0 = by_subject(pm.HalfNormal("tau0", pr["sd_intercept_scale"], dims=re_dims))
         r = (Y - mu) * W
         s2 = sigma ** 2
         s0 = pt.sum(W * r, axis=1)
         rr = pt.sum(r * r, axis=1)
         c00 = pt.sum(W, axis=1)
         if spec.random_slope:
-            tau1 = pm.HalfNormal("tau1", pr["sd_slope_scale"])
-            rho_raw = pm.Beta("rho_raw", pr["lkj_eta"], pr["lkj_eta"])
-            rho = pm.Deterministic("rho", 2.0 * rho_raw - 1.0)
+            tau1 = by_subject(pm.HalfNormal("tau1", pr["sd_slope_scale"], dims=re_dims))
+            rho_raw = pm.Beta("rho_raw", pr["lkj_eta"], pr["lkj_eta"], dims=re_dims)
+            rho = by_subject(pm.Deterministic("rho", 2.0 * rho_raw - 1.0, dims=re_dims))
             one_m = 1.0 - rho ** 2
             o00, o11 = 1.0 / (tau0 ** 2 * one_m), 1.0 / (tau1 ** 2 * one_m)
             o01 = -rho / (tau0 * tau1 * one_m)
@@ -127,25 +137,3 @@ def build_model(data: LongData, spec: LongitudinalSpec):
             loglik = -0.5 * (m * _LOG_2PI + logdet_v + mahal)
         pm.Potential("marginal_loglik", pt.sum(loglik))
     return model
-
-
-def compile_model(model):
-    """Compile with nutpie (numba backend)."""
-    import nutpie
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
-        return nutpie.compile_pymc_model(model)
-
-
-def sample_model(compiled, spec: LongitudinalSpec, seed: int, *, progress: bool = False):
-    """Run nutpie on a compiled model; returns ArviZ InferenceData."""
-    import nutpie
-
-    from alsstats.inference.threads import single_threaded_blas
-
-    s = spec.sampling
-    with single_threaded_blas():
-        return nutpie.sample(compiled, draws=s["draws"], tune=s["tune"], chains=s["chains"],
-                             seed=seed, progress_bar=progress,
-                             target_accept=float(s["target_accept"]))

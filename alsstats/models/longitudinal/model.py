@@ -20,45 +20,50 @@ afterwards from its Gaussian conditional.  ``random_effects = "intercept"`` drop
 :math:`u_{1i}`.
 
 Reported: group intercepts and slopes (per time unit of the time column, e.g. per year),
-slopes as % of the group's baseline level per time unit (100·b_g/a_g), slope
+slopes as % of the group's baseline level per time unit (100·b_g/a_g; 100·(e^b_g − 1)
+for a log outcome, ``outcome_scale = "log"``), slope
 differences from the reference group, covariate effects, SDs and correlation of the
 random effects, residual SD; per subject, slope and baseline posteriors, and the
 probability that the decline exceeds a threshold.
 
-``method="bayes"`` samples with nutpie (compiled once per model structure; refits of
-the same structure swap the data into the compiled model).  ``"reml"``/``"ml"`` use
-:func:`alsstats.models.lmm.engine.fit_lmm` (agrees with lme4).
+``method="bayes"`` samples with nutpie through the shared Bayesian base
+(:class:`alsstats.models.base.BayesianEstimator`): the graph is compiled once per
+estimator and model structure, and a refit of the same structure swaps the data into the
+compiled model.  Its convergence is judged by the spec's ``[convergence]`` policy
+(:mod:`alsstats.inference.convergence`).  ``"reml"``/``"ml"`` use
+:func:`alsstats.models.lmm.engine.fit_lmm` (agrees with lme4); their convergence is the
+optimiser's (:class:`~alsstats.inference.convergence.OptimizerConvergence`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
-from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
 
-from alsstats._files import atomic_path
 from alsstats._version import __version__
-from alsstats.errors import ConvergenceWarning, NotFittedError, SpecError
+from alsstats.errors import ConvergenceWarning, SpecError
+from alsstats.inference.convergence import OptimizerConvergence, check_convergence
+from alsstats.inference.sampling import SamplingConfig, integer_seed
 from alsstats.inference.threads import single_threaded_blas
+from alsstats.models.base import BayesianEstimator, write_fit
 from alsstats.models.longitudinal.data import Columns, prepare_long_data
+from alsstats.models.longitudinal.persistence import from_inference_data, to_inference_data
 from alsstats.models.longitudinal.posterior import natural_draws, standard_draws, subject_draws
-from alsstats.models.longitudinal.reml import fit_reml, reml_draws
+from alsstats.models.longitudinal.reml import fit_reml, percent_change, reml_draws, reml_summary
 from alsstats.models.longitudinal.spec import LongitudinalSpec, load_longitudinal_spec
 from alsstats.random import as_generator
 
 __all__ = ["METHODS", "LongitudinalModel"]
 
 METHODS = ("bayes", "reml", "ml")
-_COMPILED: OrderedDict = OrderedDict()   # model signature -> nutpie compiled model
-_MAX_COMPILED = 4
 _CORE_VARS = ("a", "b", "c", "sigma", "tau0", "tau1", "rho", "site_sd", "site_z", "nu")
 
 
-class LongitudinalModel(BaseEstimator):
+class LongitudinalModel(BayesianEstimator):
     """Estimator for the longitudinal decline model (see the module docstring).
 
     Parameters
@@ -75,14 +80,24 @@ class LongitudinalModel(BaseEstimator):
         Site column (offsets partially pooled in the Bayesian fit).
     seed : int or None
         Seeds sampling and the draws of subject trajectories.
-    progress : bool
-        Show nutpie's progress bar.
+
+    Attributes
+    ----------
+    idata_ : arviz.InferenceData
+        What :meth:`save` writes: group ``derived`` (natural-scale draws, with the
+        provenance attributes) and, for Bayesian fits, ``posterior`` and ``sample_stats``
+        (standardised scale, dims ``group``, ``covariate_term``, ``site_id``).
+    convergence_ : Convergence or OptimizerConvergence
+        Bayesian fits: R-hat, ESS and divergences judged by the spec's policy;
+        REML/ML fits: the optimiser's convergence.  ``converged_`` is ``convergence_.ok``.
     """
+
+    _provenance_group = "derived"
 
     def __init__(self, spec=None, method: str = "bayes", *, outcome: str = "total_gm_volume_mm3",
                  time: str = "years_from_baseline", subject: str = "subject_id",
                  group: str | None = "group", covariates=("age", "sex", "etiv_mm3"),
-                 site: str | None = "site", seed: int | None = None, progress: bool = False):
+                 site: str | None = "site", seed: int | None = None):
         self.spec = spec
         self.method = method
         self.outcome = outcome
@@ -92,11 +107,17 @@ class LongitudinalModel(BaseEstimator):
         self.covariates = covariates
         self.site = site
         self.seed = seed
-        self.progress = progress
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, data: pd.DataFrame, y=None) -> LongitudinalModel:
-        """Fit on a long-format table; returns ``self``."""
+    def fit(self, data: pd.DataFrame, y=None, *,
+            reuse: LongitudinalModel | None = None) -> LongitudinalModel:
+        """Fit on a long-format table; returns ``self``.
+
+        ``reuse``: a Bayesian fit of the same model structure (groups, sites,
+        covariates, random effects, residuals and priors) whose compiled sampler this fit
+        reuses instead of compiling (the data are swapped in; sampling settings may
+        differ).  A different structure compiles anew.
+        """
         if self.method not in METHODS:
             raise SpecError(f"method must be one of {', '.join(METHODS)}; got {self.method!r}")
         spec = load_longitudinal_spec(self.spec)
@@ -108,61 +129,75 @@ class LongitudinalModel(BaseEstimator):
         rng = as_generator(self.seed)
         self.spec_ = spec
         self.lmm_ = None
-        self.idata_ = None
+        posterior = None
+        choice = None
         if self.method == "bayes":
-            self.idata_ = self._sample(ld, spec, int(rng.integers(2**31 - 1)))
-            std = standard_draws(self.idata_.posterior, ld, spec.group_intercepts)
-            self.draws_ = natural_draws(std, ld)
+            seed = integer_seed(rng)
+            if spec.group_variances == "auto" and len(ld.groups) > 1:
+                posterior, std, choice = self._sample_by_loo(ld, spec, seed, reuse)
+            else:
+                posterior = self._sample(ld, spec, seed, reuse)
+                std = standard_draws(posterior.posterior, ld, spec.group_intercepts)
+            self.draws_ = natural_draws(std, ld, spec.log_outcome)
             self.subject_draws_ = subject_draws(std, ld, rng)
-            self.convergence_ = _convergence(self.idata_, spec)
-            self.n_chains_ = int(self.idata_.posterior.sizes["chain"])
+            names = [v for v in _CORE_VARS if v in posterior.posterior]
+            self.convergence_ = check_convergence(posterior, names, policy=spec.convergence)
+            self.n_chains_ = int(posterior.posterior.sizes["chain"])
         else:
             with single_threaded_blas():
-                self.lmm_, layout = fit_reml(ld, spec, self.method)
-                self.draws_, self.subject_draws_ = reml_draws(self.lmm_, layout, ld, rng)
+                self.lmm_, layout, choice = fit_reml(ld, spec, self.method)
+                self.draws_, self.subject_draws_ = reml_draws(
+                    self.lmm_, layout, ld, rng, log_outcome=spec.log_outcome)
             self.lmm_names_ = layout.names
-            self.convergence_ = {"optimizer_converged": self.lmm_.converged,
-                                 "singular": self.lmm_.singular, "ok": self.lmm_.converged,
-                                 "message": self.lmm_.message}
+            self.convergence_ = OptimizerConvergence(bool(self.lmm_.converged),
+                                                     bool(self.lmm_.singular),
+                                                     str(self.lmm_.message))
             self.n_chains_ = 1
-        self.converged_ = bool(self.convergence_["ok"])
+        self.converged_ = bool(self.convergence_.ok)
         self.meta_ = _meta(ld, spec)
+        if choice is not None:
+            self.meta_["random_effects_covariance"] = choice
         self.data_hash_ = ld.data_hash
+        self.idata_ = to_inference_data(self, posterior)
         if not self.converged_:
-            warnings.warn(f"longitudinal fit did not converge: {self.convergence_}",
+            warnings.warn(self.convergence_.message(f"longitudinal {self.method} fit"),
                           ConvergenceWarning, stacklevel=2)
         return self
 
-    def _sample(self, ld, spec: LongitudinalSpec, seed: int):
-        from alsstats.models.longitudinal.graph import (
-            build_model,
-            compile_model,
-            data_arrays,
-            model_signature,
-            sample_model,
-        )
+    def _sample_by_loo(self, ld, spec: LongitudinalSpec, seed: int, reuse):
+        """Sample the shared and the per-group model; keep the one chosen by PSIS-LOO
+        (:mod:`alsstats.models.longitudinal.selection`)."""
+        from alsstats.models.longitudinal.selection import choose_by_loo, pointwise_loglik
 
-        key = model_signature(ld, spec)
-        compiled = _COMPILED.get(key)
-        if compiled is None:
-            compiled = compile_model(build_model(ld, spec))
-            _COMPILED[key] = compiled
-            while len(_COMPILED) > _MAX_COMPILED:
-                _COMPILED.popitem(last=False)
-        else:
-            _COMPILED.move_to_end(key)
-            arrays = {k: v for k, v in data_arrays(ld).items() if k in compiled.shared_data}
-            compiled = compiled.with_data(**arrays)
-        return sample_model(compiled, spec, seed, progress=self.progress)
+        fits, candidates = {}, {}
+        for kind in ("shared", "per_group"):
+            idata = self._sample(ld, spec.replace(group_variances=kind), seed, reuse)
+            std = standard_draws(idata.posterior, ld, spec.group_intercepts)
+            fits[kind] = (idata, std)
+            candidates[kind] = (pointwise_loglik(std, ld), idata.posterior)
+        choice = choose_by_loo(candidates)
+        return (*fits[choice["group_variances"]], choice)
 
-    def _check(self) -> None:
-        if not hasattr(self, "draws_"):
-            raise NotFittedError("call fit() (or LongitudinalModel.load) first")
+    def _sample(self, ld, spec: LongitudinalSpec, seed: int, reuse):
+        from alsstats.models.longitudinal.graph import build_model, data_arrays, model_signature
+
+        s = spec.sampling
+        config = SamplingConfig(draws=s["draws"], tune=s["tune"], chains=s["chains"],
+                                target_accept=float(s["target_accept"]))
+        sampler = self._compiled_sampler(model_signature(ld, spec),
+                                         lambda: build_model(ld, spec), config, reuse)
+        idata = sampler.sample(seed, data_arrays(ld))
+        self.timing_ = {"compile_seconds": 0.0 if sampler.reused else sampler.compile_seconds,
+                        "sampling_seconds": sampler.sampling_seconds[-1]}
+        coords = {"group": list(ld.groups), "site_id": list(ld.sites),
+                  "covariate_term": list(ld.covariate_names)}
+        present = {k: v for k, v in coords.items() if k in idata.posterior.dims}
+        return idata.assign_coords(present, groups="posterior") if present else idata
 
     # ------------------------------------------------------------------ results
     @property
     def reference_group_(self) -> str:
-        self._check()
+        self._check_fitted()
         groups = self.meta_["groups"]
         ref = self.spec_.reference_group or ("HC" if "HC" in groups else groups[0])
         if ref not in groups:
@@ -172,7 +207,7 @@ class LongitudinalModel(BaseEstimator):
     def summary(self) -> pd.DataFrame:
         """Estimates with SD/SE and interval: group levels and slopes, %/time, slope
         differences from the reference group, covariates and variance components."""
-        self._check()
+        self._check_fitted()
         level = self.spec_.interval
         if self.lmm_ is not None:
             return _reml_summary(self, level)
@@ -192,16 +227,18 @@ class LongitudinalModel(BaseEstimator):
         for k, c in enumerate(self.meta_["covariate_names"]):
             rows[f"covariate[{c}]"] = d["covariate"][:, k]
         for name in ("sd_intercept", "sd_slope", "corr", "sigma", "site_sd", "nu"):
-            if name in d:
+            if name in d and d[name].ndim == 2:          # per-group random-effect SDs
+                rows.update({f"{name}[{g}]": d[name][:, k] for k, g in enumerate(groups)})
+            elif name in d:
                 rows[name] = d[name]
         return _draw_table(rows, level, self.n_chains_)
 
     def subject_slopes(self) -> pd.DataFrame:
         """Each subject's slope (per time unit) and %/time of its own baseline, with intervals."""
-        self._check()
+        self._check_fitted()
         s = self.subject_draws_
         lo, hi = _bounds(self.spec_.interval)
-        pct = 100.0 * s["slope"] / s["baseline"]
+        pct = percent_change(s["slope"], s["baseline"], self.spec_.log_outcome)
         out = pd.DataFrame({
             "subject": self.meta_["subjects"], "group": self.meta_["subject_group"],
             "slope": s["slope"].mean(0), "slope_sd": s["slope"].std(0),
@@ -221,7 +258,7 @@ class LongitudinalModel(BaseEstimator):
         trajectories use the subject's own baseline and slope.  Returns a long table
         (level, id, group, time, estimate, lower, upper).
         """
-        self._check()
+        self._check_fitted()
         if level not in ("group", "subject"):
             raise SpecError("level must be 'group' or 'subject'")
         t = (np.linspace(0.0, self.meta_["max_time"], 11) if times is None
@@ -253,13 +290,14 @@ class LongitudinalModel(BaseEstimator):
 
         Decline is a negative slope: the probability is P(slope < −threshold), with the
         slope in outcome units per time unit, or (``percent=True``) in % of the baseline
-        level per time unit.  For REML/ML fits the probability comes from the Wald
-        approximation (see :mod:`alsstats.models.longitudinal.reml`).
+        level per time unit.  For REML/ML fits the probability comes from joint draws of
+        β and the subject effects (see :mod:`alsstats.models.longitudinal.reml`).
         """
-        self._check()
+        self._check_fitted()
         if level == "subject":
             s = self.subject_draws_
-            slope = 100.0 * s["slope"] / s["baseline"] if percent else s["slope"]
+            slope = (percent_change(s["slope"], s["baseline"], self.spec_.log_outcome)
+                     if percent else s["slope"])
             index = pd.Index(self.meta_["subjects"], name="subject")
         elif level == "group":
             slope = self.draws_["percent_per_time" if percent else "slope"]
@@ -271,34 +309,34 @@ class LongitudinalModel(BaseEstimator):
 
     def to_dict(self) -> dict:
         """JSON-ready results: summary, convergence, provenance."""
-        self._check()
+        self._check_fitted()
         table = self.summary().reset_index()
         return {"method": self.method, "columns": self.meta_["columns"],
                 "n_subjects": self.meta_["n_subjects"], "n_obs": self.meta_["n_obs"],
                 "n_rows_without_outcome": self.meta_["n_dropped"],
                 "reference_group": self.reference_group_,
                 "summary": table.to_dict(orient="records"),
-                "convergence": self.convergence_, "converged": self.converged_,
+                "convergence": self.convergence_.to_dict(), "converged": self.converged_,
                 "lmm": self.lmm_.to_dict() if self.lmm_ is not None else None,
                 "data_hash": self.data_hash_, "alsstats_version": __version__,
                 "spec": self.spec_.to_dict()}
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> None:
-        """Write the fit as NetCDF (ArviZ InferenceData) with spec, version and data hash."""
-        from alsstats.models.longitudinal.persistence import to_inference_data
-
-        self._check()
-        idata = to_inference_data(self)
-        with atomic_path(path) as tmp:
-            idata.to_netcdf(str(tmp))
+        """Write the fit as NetCDF (ArviZ InferenceData) with provenance; never pickle."""
+        self._check_fitted()
+        # meta_ can gain entries after the fit (the CLI records the time unit): save them
+        self.idata_[self._provenance_group].attrs["meta"] = json.dumps(self.meta_)
+        write_fit(self.idata_, path, group=self._provenance_group)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> LongitudinalModel:
-        """Read a fit written by :meth:`save`."""
-        from alsstats.models.longitudinal.persistence import from_inference_data
-
-        return from_inference_data(cls, path)
+        """Read a fit written by :meth:`save`; warns if the fit did not converge."""
+        model = from_inference_data(cls, path)
+        if not model.converged_:
+            warnings.warn(model.convergence_.message(f"{path}: this fit"), ConvergenceWarning,
+                          stacklevel=2)
+        return model
 
 
 def _meta(ld, spec) -> dict:
@@ -330,56 +368,9 @@ def _draw_table(rows: dict[str, np.ndarray], level: float, n_chains: int) -> pd.
 
 
 def _reml_summary(model: LongitudinalModel, level: float) -> pd.DataFrame:
-    from scipy import stats
-
-    fit = model.lmm_
-    z = stats.norm.ppf(0.5 + level / 2.0)
-    beta, cov = fit.fixed, fit.fixed_cov
-    names = model.lmm_names_
-    groups = model.meta_["groups"]
-    rows = []
-
-    def add(term, est, se):
-        rows.append({"term": term, "estimate": est, "sd": se,
-                     "lower": est - z * se if np.isfinite(se) else np.nan,
-                     "upper": est + z * se if np.isfinite(se) else np.nan})
-
-    def idx(name):
-        return names.index(name)
-
-    a_idx = [idx(f"intercept[{g}]") if f"intercept[{g}]" in names else idx("intercept")
-             for g in groups]
-    b_idx = [idx(f"slope[{g}]") for g in groups]
-    grad_pct = []
-    for k, g in enumerate(groups):
-        a, b = beta[a_idx[k]], beta[b_idx[k]]
-        add(f"intercept[{g}]", a, np.sqrt(cov[a_idx[k], a_idx[k]]))
-        add(f"slope[{g}]", b, np.sqrt(cov[b_idx[k], b_idx[k]]))
-        grad = np.zeros(len(beta))            # delta method for 100 b/a
-        grad[a_idx[k]] += -100.0 * b / a ** 2
-        grad[b_idx[k]] += 100.0 / a
-        grad_pct.append(grad)
-        add(f"percent_per_time[{g}]", 100.0 * b / a, np.sqrt(grad @ cov @ grad))
-    r = groups.index(model.reference_group_)
-    for k, g in enumerate(groups):
-        if k != r:
-            c = np.zeros(len(beta))
-            c[b_idx[k]], c[b_idx[r]] = 1.0, -1.0
-            add(f"slope_diff[{g} - {groups[r]}]", c @ beta, np.sqrt(c @ cov @ c))
-            gd = grad_pct[k] - grad_pct[r]
-            add(f"percent_diff[{g} - {groups[r]}]",
-                100.0 * (beta[b_idx[k]] / beta[a_idx[k]] - beta[b_idx[r]] / beta[a_idx[r]]),
-                np.sqrt(gd @ cov @ gd))
-    for c in model.meta_["covariate_names"]:
-        j = idx(f"covariate[{c}]")
-        add(f"covariate[{c}]", beta[j], np.sqrt(cov[j, j]))
-    sd = fit.random_sd
-    add("sd_intercept", sd[0], np.nan)
-    if len(sd) == 2:
-        add("sd_slope", sd[1], np.nan)
-        add("corr", fit.random_corr[1, 0], np.nan)
-    add("sigma", fit.sigma, np.nan)
-    return pd.DataFrame(rows).set_index("term")
+    m = model.meta_
+    return reml_summary(model.lmm_, model.lmm_names_, m["groups"], m["covariate_names"],
+                        model.reference_group_, level, model.spec_.log_outcome)
 
 
 def _convergence(idata, spec: LongitudinalSpec) -> dict:

@@ -46,8 +46,13 @@ def standard_draws(posterior, data: LongData, group_intercepts: bool) -> dict[st
     return out
 
 
-def natural_draws(std: dict[str, np.ndarray], data: LongData) -> dict[str, np.ndarray]:
-    """Natural-scale parameter draws (see the module docstring)."""
+def natural_draws(std: dict[str, np.ndarray], data: LongData, log_outcome: bool = False
+                  ) -> dict[str, np.ndarray]:
+    """Natural-scale parameter draws (see the module docstring).
+
+    Random-effect SDs and correlations are (D,) or, with per-group covariances, (D, G).
+    Percent change per time unit is 100(e^b − 1) for a log outcome, else 100 b / a.
+    """
     ys, ts = data.y_sd, data.t_sd
     out = {"intercept": data.y_mean + ys * std["a"], "slope": ys * std["b"] / ts,
            "covariate": ys * std["c"] / np.where(data.x_sd > 0, data.x_sd, 1.0),
@@ -60,8 +65,14 @@ def natural_draws(std: dict[str, np.ndarray], data: LongData) -> dict[str, np.nd
         out["site_sd"] = ys * std["site_sd"]
     if "nu" in std:
         out["nu"] = std["nu"]
-    out["percent_per_time"] = 100.0 * out["slope"] / out["intercept"]
+    out["percent_per_time"] = (100.0 * np.expm1(out["slope"]) if log_outcome
+                               else 100.0 * out["slope"] / out["intercept"])
     return out
+
+
+def _per_subject(v: np.ndarray, sl: slice, group_idx: np.ndarray) -> np.ndarray:
+    """Draws ``sl`` of a scalar (D,) or per-group (D, G) parameter, as (d, 1) or (d, N)."""
+    return v[sl][:, None] if v.ndim == 1 else v[sl][:, group_idx]
 
 
 def _t_scale(nu, m, mahal, rng) -> np.ndarray:
@@ -99,13 +110,14 @@ def subject_draws(std: dict[str, np.ndarray], data: LongData, rng: np.random.Gen
         r = (data.Y[None] - _fixed_mean(std, data, sl)) * data.mask[None]
         w = data.mask[None]
         s2 = std["sigma"][sl][:, None] ** 2
-        t0 = std["tau0"][sl][:, None]
+        t0 = _per_subject(std["tau0"], sl, data.group_idx)
         s0 = r.sum(-1)
         rr = (r * r).sum(-1)
         c00 = np.broadcast_to(m_i, (d, N))
         z = rng.standard_normal((2, d, N))
         if slope_re:
-            t1, rho = std["tau1"][sl][:, None], std["rho"][sl][:, None]
+            t1 = _per_subject(std["tau1"], sl, data.group_idx)
+            rho = _per_subject(std["rho"], sl, data.group_idx)
             one_m = 1.0 - rho ** 2
             p00 = 1.0 / (t0 ** 2 * one_m) + c00 / s2
             p11 = 1.0 / (t1 ** 2 * one_m) + (w * data.T[None] ** 2).sum(-1) / s2

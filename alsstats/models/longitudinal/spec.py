@@ -16,9 +16,10 @@ from importlib import resources
 from typing import Any
 
 from alsstats.errors import SpecError
+from alsstats.inference.convergence import ConvergencePolicy
 from alsstats.models._spec_keys import check_keys, read_spec_file
 
-__all__ = ["DEFAULT_CONVERGENCE", "DEFAULT_PRIORS", "DEFAULT_SAMPLING", "LongitudinalSpec",
+__all__ = ["DEFAULT_PRIORS", "DEFAULT_SAMPLING", "LongitudinalSpec",
            "load_longitudinal_spec"]
 
 #: Prior hyperparameters on the standardised scale (meanings in the TOML file).
@@ -29,11 +30,12 @@ DEFAULT_PRIORS: dict[str, float] = {
 }
 DEFAULT_SAMPLING: dict[str, float] = {"draws": 1500, "tune": 1000, "chains": 2,
                                       "target_accept": 0.95}
-DEFAULT_CONVERGENCE: dict[str, float] = {"max_rhat": 1.01, "min_ess_bulk": 400,
-                                         "min_ess_tail": 400, "max_divergences": 0}
 RANDOM_EFFECTS = ("intercept_slope", "intercept")
 RESIDUALS = ("normal", "student_t")
-_MODEL_KEYS = {"random_effects", "group_intercepts", "residual", "reference_group", "interval"}
+GROUP_VARIANCES = ("shared", "per_group", "auto")
+OUTCOME_SCALES = ("linear", "log")
+_MODEL_KEYS = {"random_effects", "group_intercepts", "residual", "reference_group", "interval",
+               "group_variances", "outcome_scale"}
 _TOP_KEYS = {"model", "priors", "sampling", "convergence"}
 
 
@@ -46,20 +48,29 @@ class LongitudinalSpec:
     residual: str = "normal"
     reference_group: str = ""
     interval: float = 0.9
+    group_variances: str = "shared"
+    outcome_scale: str = "linear"
     priors: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRIORS))
     sampling: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SAMPLING))
-    convergence: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_CONVERGENCE))
+    convergence: ConvergencePolicy = field(default_factory=ConvergencePolicy)
 
     @property
     def random_slope(self) -> bool:
         return self.random_effects == "intercept_slope"
 
+    @property
+    def log_outcome(self) -> bool:
+        """The outcome column is a natural log: percent change per time unit is 100(e^b − 1)."""
+        return self.outcome_scale == "log"
+
     def to_dict(self) -> dict[str, Any]:
         return {"model": {"random_effects": self.random_effects,
                           "group_intercepts": self.group_intercepts, "residual": self.residual,
-                          "reference_group": self.reference_group, "interval": self.interval},
+                          "reference_group": self.reference_group, "interval": self.interval,
+                          "group_variances": self.group_variances,
+                          "outcome_scale": self.outcome_scale},
                 "priors": dict(self.priors), "sampling": dict(self.sampling),
-                "convergence": dict(self.convergence)}
+                "convergence": self.convergence.to_dict()}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
@@ -98,9 +109,15 @@ class LongitudinalSpec:
         if isinstance(interval, bool) or not isinstance(interval, int | float) \
                 or not 0 < interval < 1:
             raise SpecError(f"{source}: [model] interval must be in (0, 1); got {interval!r}")
+        choices = {}
+        for key, allowed, default in (("group_variances", GROUP_VARIANCES, "shared"),
+                                      ("outcome_scale", OUTCOME_SCALES, "linear")):
+            choices[key] = model.get(key, default)
+            if choices[key] not in allowed:
+                raise SpecError(f"{source}: [model] {key} must be one of {', '.join(allowed)}; "
+                                f"got {choices[key]!r}")
         tables = {}
-        for name, defaults in (("priors", DEFAULT_PRIORS), ("sampling", DEFAULT_SAMPLING),
-                               ("convergence", DEFAULT_CONVERGENCE)):
+        for name, defaults in (("priors", DEFAULT_PRIORS), ("sampling", DEFAULT_SAMPLING)):
             raw = data.get(name, {})
             check_keys(raw, set(defaults), source, f"[{name}] name")
             merged = dict(defaults)
@@ -119,8 +136,9 @@ class LongitudinalSpec:
             s[key] = int(s[key])
         if not 0 < s["target_accept"] < 1:
             raise SpecError(f"{source}: [sampling] target_accept must be in (0, 1)")
-        return cls(re_kind, gi, residual, ref, float(interval), tables["priors"],
-                   tables["sampling"], tables["convergence"])
+        return cls(re_kind, gi, residual, ref, float(interval), choices["group_variances"],
+                   choices["outcome_scale"], tables["priors"], tables["sampling"],
+                   ConvergencePolicy.from_dict(data.get("convergence", {}), source))
 
     @classmethod
     def from_json(cls, text: str) -> LongitudinalSpec:
