@@ -64,8 +64,8 @@ class ParetoKWarning(UserWarning):
 
 
 def _prepared(model: LongitudinalModel, data: pd.DataFrame) -> tuple[LongData, dict]:
-    model._check()
-    if model.idata_ is None:
+    model._check_fitted()
+    if model.idata_ is None or not hasattr(model.idata_, "posterior"):   # a REML/ML fit
         raise AlsStatsError("posterior predictive checks and LOO need a Bayesian fit "
                             "(method='bayes'); this fit used " + repr(model.method))
     columns = Columns(model.outcome, model.time, model.subject, model.group,
