@@ -47,29 +47,29 @@ def main() -> None:
     n = 1_000_000
     y = rng.random(n) < 0.3
     s = rng.normal(size=n) + 1.0 * y
-    best, times, r = _best(lambda: delong_ci(s, y, direction=">"))
+    best, times, r = _best(lambda: delong_ci(y, s, direction=">"))
     print(f"delong_ci, 1,000,000 scores: best {best:.3f} s (runs {_fmt(times)}); "
           f"AUC {r.auc:.4f} [{r.lower:.4f}, {r.upper:.4f}]; target < 1 s")
     st = np.round(s, 2)
-    best, times, r = _best(lambda: delong_ci(st, y, direction=">"))
+    best, times, r = _best(lambda: delong_ci(y, st, direction=">"))
     print(f"delong_ci, 1,000,000 scores with ties ({np.unique(st).size} distinct): "
           f"best {best:.3f} s (runs {_fmt(times)})")
     s2 = 0.7 * s + rng.normal(size=n)
-    best, times, r = _best(lambda: delong_test(s, s2, y, direction=">"))
+    best, times, r = _best(lambda: delong_test(y, s, s2, direction=">"))
     print(f"delong_test (paired), 1,000,000 scores x 2 markers: best {best:.3f} s "
           f"(runs {_fmt(times)}); z {r.z:.2f}")
 
     m = 10_000
     yb = rng.random(m) < 0.5
     sb = rng.normal(size=m) + yb
-    best, times, r = _best(lambda: bootstrap_auc_ci(sb, yb, n_boot=2000, seed=2))
+    best, times, r = _best(lambda: bootstrap_auc_ci(yb, sb, n_boot=2000, seed=2))
     print(f"bootstrap_auc_ci, 2,000 stratified replicates on 10,000 scores: best {best:.3f} s "
           f"(runs {_fmt(times)}); [{r.lower:.4f}, {r.upper:.4f}]")
 
     k = 1_000
     yk = rng.random(k) < 0.4
     sk = rng.normal(size=k) + yk
-    best, times, _ = _best(lambda: cutoff_stability(sk, yk, n_boot=1000, seed=3), repeats=1)
+    best, times, _ = _best(lambda: cutoff_stability(yk, sk, n_boot=1000, seed=3), repeats=1)
     print(f"cutoff_stability, 1,000 bootstrap replicates on 1,000 scores: {best:.3f} s")
 
     subj = np.repeat(np.arange(1000), 3)

@@ -17,12 +17,13 @@ import re
 import sys
 import traceback
 import warnings
+from pathlib import Path
 
-from alsstats._json import to_jsonable
 from alsstats._version import __version__
 from alsstats.cli import cohort, diagnostic, ingest, longitudinal, power, report, validation
-from alsstats.cli._common import EXIT_NOT_CONVERGED, emit
+from alsstats.cli._common import EXIT_NOT_CONVERGED, emit, to_jsonable
 from alsstats.cli._guard import prepare_run
+from alsstats.cli._output import RESULT_FORMATS, check_out, envelope, write_result
 from alsstats.errors import AlsStatsError, UsageError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_NOT_CONVERGED", "EXIT_USAGE", "build_parser",
@@ -86,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        check_out(parser, args)
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     name = " ".join(v for v in (args.command,
@@ -99,6 +101,13 @@ def main(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
             outcome = args.func(args)
+            if hasattr(args, "seed") and isinstance(outcome.data, dict):
+                outcome.data.setdefault("seed", args.seed)
+            outcome.data = envelope(args, outcome.data)
+            if getattr(args, "out_formats", None) and args.out \
+                    and Path(args.out).suffix.lower() in RESULT_FORMATS:
+                write_result(args.out, outcome.data, outcome.table)
+                outcome.text += f"\nwritten: {args.out}"
     except KeyboardInterrupt:
         print(f"alsstats {name}: interrupted", file=sys.stderr)
         return 130
@@ -127,8 +136,6 @@ def main(argv: list[str] | None = None) -> int:
         elif code == EXIT_INTERNAL:
             print("run with --debug for the traceback", file=sys.stderr)
         return code
-    if hasattr(args, "seed") and isinstance(outcome.data, dict):
-        outcome.data.setdefault("seed", args.seed)
     try:
         emit(outcome, as_json)
     except BrokenPipeError:  # e.g. piped into `head`

@@ -17,8 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from alsstats._json import to_jsonable
-
 __all__ = ["EXIT_NOT_CONVERGED", "Outcome", "add_command", "add_strict", "emit", "to_jsonable"]
 
 #: Exit status of a Bayesian fit command run with ``--strict`` whose fit did not converge.
@@ -27,22 +25,38 @@ EXIT_NOT_CONVERGED = 3
 
 @dataclass
 class Outcome:
-    """What a command produced: machine-readable ``data``, human ``text`` and the exit
-    status (``EXIT_NOT_CONVERGED`` when ``--strict`` meets a fit that did not converge)."""
+    """What a command produced: machine-readable ``data``, human ``text``, for a tabular
+    result the ``table`` that ``--out x.csv`` / ``x.parquet`` writes, and the exit status
+    (``EXIT_NOT_CONVERGED`` when ``--strict`` meets a fit that did not converge)."""
 
     data: dict[str, Any] = field(default_factory=dict)
     text: str = ""
+    table: Any = None
     exit_code: int = 0
 
 
 def add_command(subparsers, name: str, help: str, run: Callable[[argparse.Namespace], Outcome],
                 description: str | None = None) -> argparse.ArgumentParser:
-    """Add a sub-command with the common ``--json`` flag; ``run`` handles it."""
+    """Add a sub-command with the common ``--json`` and ``--quiet`` flags; ``run`` handles it.
+
+    The command's result ``kind`` is its path, e.g. ``power.slope`` (see
+    :mod:`alsstats.cli._output`).
+    """
     parser = subparsers.add_parser(name, help=help, description=description or help)
     parser.add_argument("--json", action="store_true",
                         help="print machine-readable JSON on stdout instead of text")
-    parser.set_defaults(func=run)
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress display (it is also off when stderr is not a "
+                             "terminal)")
+    parser.set_defaults(func=run, kind=".".join(parser.prog.split()[1:]))
     return parser
+
+
+def to_jsonable(value: Any) -> Any:
+    """:func:`alsstats._json.to_jsonable`, imported on use (it loads NumPy and pandas)."""
+    from alsstats._json import to_jsonable as convert
+
+    return convert(value)
 
 
 def add_strict(parser: argparse.ArgumentParser) -> None:

@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 
 from alsstats.cli._common import Outcome, add_command
-from alsstats.describe import cohort_summary
 from alsstats.errors import ScenarioError
-from alsstats.schema import read_cohort
-from alsstats.simulate import simulate_cohort, write_simulation
 
 __all__ = ["register"]
 
@@ -53,6 +50,9 @@ def _whole(text: str, what: str) -> int:
 
 
 def _run_simulate(args: argparse.Namespace) -> Outcome:
+    from alsstats.describe import cohort_summary
+    from alsstats.simulate import simulate_cohort, write_simulation
+
     data, truth = simulate_cohort(args.scenario, seed=args.seed,
                                   n_per_group=_parse_sizes(args.n_per_group))
     summary = cohort_summary(data)
@@ -71,6 +71,8 @@ def _run_simulate(args: argparse.Namespace) -> Outcome:
 
 
 def _run_validate(args: argparse.Namespace) -> Outcome:
+    from alsstats.schema import read_cohort
+
     df = read_cohort(args.file)
     n_subjects = df["subject_id"].nunique()
     counts = df.drop_duplicates("subject_id")["group"].value_counts(sort=False).to_dict()

@@ -10,20 +10,15 @@ converge is flagged in the JSON output and in the ``fit_converged`` column.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import warnings
 
-import numpy as np
-import pandas as pd
-
-from alsstats._files import atomic_write
+from alsstats._choices import SAMPLERS
 from alsstats.cli._common import EXIT_NOT_CONVERGED, Outcome, add_command, add_strict
-from alsstats.cli._table import check_identifiers
+from alsstats.cli._output import add_out
+from alsstats.cli._progress import show_progress
 from alsstats.errors import AlsStatsError, ConvergenceWarning, DataValidationError, Problem
-from alsstats.inference.sampling import SAMPLERS
-from alsstats.models.diagnostic.model import DiagnosticModel
-from alsstats.models.diagnostic.spec import load_spec
-from alsstats.schema import NEAR_CONSTANT_RTOL, check_plausible, is_near_constant, read_cohort
 
 __all__ = ["register"]
 
@@ -58,18 +53,32 @@ def register(sub) -> None:
     add_strict(p)
 
     p = add_command(sub, "score", "score patients with a fitted diagnostic model", _run_score,
-                    description="Write P(class) with credible intervals per subject (earliest "
-                                "visit) as CSV.")
+                    description="Write P(class) per subject (earliest visit) with an interval: "
+                                "by default the predictive interval (where P(class) could "
+                                "land once missing markers are measured and an unseen site "
+                                "is calibrated; it widens for each), or --interval credible "
+                                "(posterior uncertainty given the observed markers only). "
+                                "Columns name the interval's kind and level and the markers "
+                                "used; patients scored on the prior alone (no marker) or at "
+                                "a site the model was not fitted on are flagged and warned "
+                                "about.")
     p.add_argument("--model", required=True, help="fitted model (.nc from 'fit diagnostic')")
     p.add_argument("--data", required=True, help="patients (.csv or .parquet): subject_id, "
                    "site, age, sex and any of the spec's markers")
     p.add_argument("--prevalence", required=True, help=_PREVALENCE_HELP)
     p.add_argument("--spec", help="fail unless the model was fitted with this spec")
-    p.add_argument("--out", required=True, help="output CSV")
+    p.add_argument("--interval", choices=("predictive", "credible"), default="predictive",
+                   help="interval kind (predictive, the default; see above)")
+    p.add_argument("--level", type=float, default=None,
+                   help="interval probability, e.g. 0.9 (default: the spec's, 0.95)")
+    add_out(p, required=True, table="one row per patient")
 
 
-def _refuse_constant_markers(data: pd.DataFrame, args: argparse.Namespace) -> None:
+def _refuse_constant_markers(data, args: argparse.Namespace) -> None:
     """A spec marker that is (near-)constant at baseline is refused before any compiling."""
+    from alsstats.models.diagnostic.spec import load_spec
+    from alsstats.schema import NEAR_CONSTANT_RTOL, is_near_constant
+
     spec = load_spec(args.spec)
     base = data.sort_values(["subject_id", "visit"], kind="stable").drop_duplicates("subject_id")
     flat = [m for m in spec.marker_names
@@ -85,13 +94,18 @@ def _refuse_constant_markers(data: pd.DataFrame, args: argparse.Namespace) -> No
 def _run_fit(args: argparse.Namespace) -> Outcome:
     if not str(args.out).endswith(".nc"):
         raise DataValidationError(f"--out {args.out}: the model file must end in .nc")
+    from alsstats.models.diagnostic.model import DiagnosticModel
+    from alsstats.schema import read_cohort
+
     data = read_cohort(args.data)
     _refuse_constant_markers(data, args)
     start = time.perf_counter()
     model = DiagnosticModel(spec=args.spec, draws=args.draws, tune=args.tune,
                             chains=args.chains, sampler=args.sampler, seed=args.seed,
                             target_accept=args.target_accept)
-    with warnings.catch_warnings():
+    from alsstats.inference.sampling import sampler_progress
+
+    with warnings.catch_warnings(), sampler_progress(show_progress(args)):
         warnings.simplefilter("ignore", ConvergenceWarning)   # reported in the output instead
         model.fit(data)
     elapsed = time.perf_counter() - start
@@ -114,8 +128,11 @@ def _run_fit(args: argparse.Namespace) -> Outcome:
                    exit_code=EXIT_NOT_CONVERGED if args.strict and not conv.ok else 0)
 
 
-def _check_score_table(table: pd.DataFrame, file: str) -> None:
+def _check_score_table(table, file: str) -> None:
     """Known columns by the schema; one row per (subject, visit): conflicts are errors."""
+    from alsstats.cli._table import check_identifiers
+    from alsstats.schema import check_plausible
+
     offset = None if file.lower().endswith(".parquet") else 2
     check_plausible(table, file=file, line_offset=offset)
     check_identifiers(table, ("subject_id", "site"), file)
@@ -146,9 +163,12 @@ def _run_score(args: argparse.Namespace) -> Outcome:
         raise AlsStatsError(f"--prevalence {p}: gives P(ALS) only; state how the rest is "
                             f"split: '{p}:uniform', '{p}:training' or '{p}:MIMIC=2,HC=1', "
                             "or give every class")
-    if not str(args.out).lower().endswith(".csv"):
-        raise DataValidationError(f"--out {args.out}: scores are written as CSV; the file must "
-                                  "end in .csv")
+    import numpy as np
+    import pandas as pd
+
+    from alsstats.models.diagnostic.model import DiagnosticModel
+    from alsstats.schema import read_cohort
+
     table = read_cohort(args.data, validate=False)
     _check_score_table(table, str(args.data))
     with warnings.catch_warnings():
@@ -167,17 +187,59 @@ def _run_score(args: argparse.Namespace) -> Outcome:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         scores = model.predict_posterior(table.reset_index(drop=True),
-                                         prevalence=args.prevalence)
-    with atomic_write(args.out, encoding="utf-8", newline="") as fh:
-        scores.to_csv(fh, index=False, lineterminator="\n", float_format="%.6g")
+                                         prevalence=args.prevalence, interval=args.level,
+                                         interval_kind=args.interval)
+    scores = _explain(scores, table, list(model.spec_.marker_names))
     conv = model.convergence_
-    text = f"scored {len(scores)} subjects; wrote {args.out}"
+    level = scores.attrs["interval"]
+    text = (f"scored {len(scores)} subjects; intervals: {args.interval} "
+            f"{level:.0%} (column 'interval', 'level')")
+    warned = []
+    prior_only = int(scores["prior_only"].sum())
+    unseen = int((~scores["site_seen"]).sum())
+    if prior_only:
+        warned.append(f"{prior_only} patient(s) had no marker and are scored on the prior "
+                      "alone (column prior_only): their P(class) is the prevalence")
+    if unseen:
+        warned.append(f"{unseen} patient(s) at a site the model was not fitted on (column "
+                      "site_seen = False): scored at the average site, with wider "
+                      "predictive intervals")
     if repeats:
         text += f"\n{repeats} exact repeated row(s) of the data ignored"
     if not conv.ok:
-        text += "\nWARNING: the model did NOT converge: " + "; ".join(conv.problems())
+        warned.append("the model did NOT converge: " + "; ".join(conv.problems()))
+    for w in warned:
+        print(f"alsstats score: warning: {w}", file=sys.stderr)
     return Outcome({"scores": str(args.out), "subjects": len(scores),
                     "prevalence": scores.attrs["prevalence"], "interval": scores.attrs["interval"],
                     "fit_converged": conv.ok, "repeated_rows_ignored": repeats,
-                    "mean_p_als": float(scores["p_als"].mean()) if len(scores) else None},
-                   text)
+                    "mean_p_als": float(scores["p_als"].mean()) if len(scores) else None,
+                    "interval_kind": args.interval, "level": level,
+                    "prior_only": prior_only, "unseen_site": unseen, "warnings": warned,
+                    "patients": scores},
+                   text, table=scores)
+
+
+def _explain(scores, table, markers: list[str]):
+    """Add the columns that say how each patient was scored.
+
+    ``interval`` and ``level`` (the interval's kind and probability), ``markers_used``
+    (the spec's markers observed for the patient, ';'-separated) and ``prior_only`` (no
+    marker observed: P(class) is the prior).  ``site_seen`` is already there.
+    """
+    import pandas as pd
+
+    rows = table.reset_index(drop=True)
+    present = [m for m in markers if m in rows.columns]
+    observed = pd.DataFrame({m: pd.to_numeric(rows[m], errors="coerce").notna()
+                             for m in present}, index=rows.index)
+    used = observed.apply(lambda r: ";".join(m for m in present if r[m]), axis=1) \
+        if present else pd.Series("", index=rows.index)
+    by_subject = dict(zip(rows["subject_id"].astype(str), used, strict=True))
+    out = scores.copy()
+    out.insert(len(out.columns) - 3, "interval", scores.attrs["interval_kind"])
+    out.insert(len(out.columns) - 3, "level", scores.attrs["interval"])
+    out["markers_used"] = [by_subject.get(str(s), "") for s in out["subject_id"]]
+    out["prior_only"] = out["n_markers"] == 0
+    out.attrs.update(scores.attrs)
+    return out

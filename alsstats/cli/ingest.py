@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from alsstats.cli._common import Outcome, add_command
 from alsstats.errors import DataValidationError
-from alsstats.io.assemble.ingest import ingest, ingest_source, write_ingest
 
 __all__ = ["register"]
 
@@ -20,12 +20,16 @@ def register(sub) -> None:
                     "them by subject and visit, validate, and write the cohort with a "
                     "provenance sidecar and a QC report. Inputs are never modified. "
                     "'alsstats ingest freesurfer DIR --out t.csv' (or lcmodel DIR) reads one "
-                    "source on its own into a per-subject table.")
+                    "source on its own into a per-subject table. Start a manifest with "
+                    "'alsstats ingest --template manifest.toml': every section and key, "
+                    "commented.")
     p.add_argument("source", nargs="?", choices=("freesurfer", "lcmodel"),
                    help="single-source mode: read only this source (no manifest)")
     p.add_argument("path", nargs="?", help="single-source mode: SUBJECTS_DIR or LCModel folder")
-    p.add_argument("--manifest", help="manifest TOML file")
-    p.add_argument("--out", required=True, help="table to write (.csv or .parquet)")
+    p.add_argument("--manifest", help="manifest TOML file (start one with --template)")
+    p.add_argument("--template", metavar="FILE", nargs="?", const="-",
+                   help="write a commented manifest template to FILE (or stdout) and stop")
+    p.add_argument("--out", help="table to write (.csv or .parquet)")
     p.add_argument("--skip-bad", action="store_true",
                    help="leave out and report bad subjects instead of stopping")
     p.add_argument("--crlb-max", type=_percent, default=None, metavar="PERCENT",
@@ -47,6 +51,13 @@ def _percent(text: str) -> float:
 
 
 def _run(args: argparse.Namespace) -> Outcome:
+    if args.template is not None:
+        return _template(args.template)
+    if args.out is None:
+        raise DataValidationError("--out is required: the cohort table to write "
+                                  "(.csv or .parquet)")
+    from alsstats.io.assemble.ingest import ingest, ingest_source, write_ingest
+
     if (args.manifest is None) == (args.source is None):
         raise DataValidationError("give either --manifest M.toml or a single source "
                                   "('freesurfer DIR' or 'lcmodel DIR')")
@@ -69,3 +80,22 @@ def _run(args: argparse.Namespace) -> Outcome:
     lines.append(f"  QC report: {paths['qc_json']}, {paths['qc_csv']}")
     return Outcome({"outputs": {k: str(v) for k, v in paths.items()}, "qc": summary},
                    "\n".join(lines))
+
+
+def _template(path: str) -> Outcome:
+    from importlib import resources
+
+    from alsstats._files import atomic_write
+
+    text = (resources.files("alsstats.io.assemble") / "manifest_template.toml").read_text(
+        encoding="utf-8")
+    if path == "-":
+        return Outcome({"template": text}, text.rstrip("\n"))
+    if Path(path).exists():
+        raise DataValidationError(f"{path}: already exists; the template never overwrites a "
+                                  "file (choose another name)")
+    with atomic_write(path, encoding="utf-8") as fh:
+        fh.write(text)
+    return Outcome({"template": str(path)},
+                   f"wrote {path}: edit the paths, delete the sources you do not have, then "
+                   f"run 'alsstats ingest --manifest {path} --out cohort.csv'")

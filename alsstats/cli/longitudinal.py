@@ -10,10 +10,7 @@ import argparse
 import warnings
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
-from alsstats._files import write_json
+from alsstats._units import TIME_UNITS, per_unit, years_per_unit
 from alsstats.cli._common import (
     EXIT_NOT_CONVERGED,
     Outcome,
@@ -21,9 +18,9 @@ from alsstats.cli._common import (
     add_strict,
     to_jsonable,
 )
-from alsstats.cli._table import check_identifiers, read_table
+from alsstats.cli._output import RESULT_FORMATS, add_out
+from alsstats.cli._progress import show_progress
 from alsstats.errors import ConvergenceWarning, DataValidationError, Problem
-from alsstats.schema import check_plausible
 
 __all__ = ["register"]
 
@@ -35,7 +32,10 @@ def register(sub) -> None:
     p.add_argument("--data", required=True, help="long-format table (.csv or .parquet), "
                    "one row per subject and visit")
     p.add_argument("--outcome", required=True, help="outcome column")
-    p.add_argument("--time", required=True, help="time column (numeric, e.g. years)")
+    p.add_argument("--time", required=True, help="time column (numeric, from baseline)")
+    p.add_argument("--time-unit", choices=TIME_UNITS, default="years",
+                   help="unit of the time column (years); slopes are per this unit in "
+                        "every output")
     p.add_argument("--subject", required=True, help="subject identifier column")
     p.add_argument("--group", help="grouping column (group-specific slopes)")
     p.add_argument("--covariate", action="append", default=[],
@@ -52,7 +52,10 @@ def register(sub) -> None:
                    help="'log' when the outcome column is a natural log: percent change is "
                    "then 100(exp(b) - 1) (default: the spec's)")
     p.add_argument("--seed", type=int, default=None, help="random seed")
-    p.add_argument("--out", help="write the fit: .nc (NetCDF, reloadable) or .json (results)")
+    p.add_argument("--out", metavar="FILE",
+                   help="write the fit: .nc (NetCDF, reloadable by 'report --from'), .json "
+                        "(everything), .csv or .parquet (the parameter table)")
+    p.set_defaults(out_formats=(".nc", *RESULT_FORMATS))
     add_strict(p)
     p.add_argument("--positive-only", action="store_true",
                    help="the outcome cannot be negative (a volume, a concentration): a value "
@@ -62,19 +65,29 @@ def register(sub) -> None:
                     "power of a paired t-test to detect decline in n patients scanned twice",
                     _run_power)
     p.add_argument("--n", type=int, required=True, help="patients")
-    p.add_argument("--dt", type=float, required=True, help="years between the two scans")
+    p.add_argument("--dt", type=float, required=True,
+                   help="time between the two scans, in --time-unit")
+    p.add_argument("--time-unit", choices=TIME_UNITS, default="years",
+                   help="unit of --dt (years)")
     p.add_argument("--outcome", default="total_gm_volume_mm3")
     p.add_argument("--group", default="ALS", help="group or stratum of the patients")
     p.add_argument("--scenario", default="default", help="generator scenario name or TOML")
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--replicates", type=int, default=500)
     p.add_argument("--seed", type=int, default=None)
+    add_out(p)
 
 
-def _check_outcome(data: pd.DataFrame, args: argparse.Namespace) -> None:
+def _check_outcome(data, args: argparse.Namespace) -> None:
     """The outcome and covariates, where they are cohort columns, by the schema (units,
     ranges); ``--positive-only`` for others.  The time axis is not a schema quantity (a
     column named ``age`` may be centred age used as time), so it is not checked."""
+    import numpy as np
+    import pandas as pd
+
+    from alsstats.cli._table import check_identifiers
+    from alsstats.schema import check_plausible
+
     file = str(args.data)
     offset = None if Path(file).suffix.lower() in (".parquet", ".pq") else 2
     check_plausible(data, file=file, line_offset=offset,
@@ -90,10 +103,9 @@ def _check_outcome(data: pd.DataFrame, args: argparse.Namespace) -> None:
 
 
 def _run_longitudinal(args: argparse.Namespace) -> Outcome:
+    from alsstats.cli._table import read_table
+    from alsstats.inference.sampling import sampler_progress
     from alsstats.models.longitudinal.model import LongitudinalModel
-
-    if args.out and Path(args.out).suffix.lower() not in (".nc", ".json"):
-        raise DataValidationError(f"--out must end in .nc or .json: {args.out}")
     from alsstats.models.longitudinal.spec import load_longitudinal_spec
 
     data = read_table(args.data)
@@ -107,18 +119,18 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
     model = LongitudinalModel(spec=spec, method=args.method, outcome=args.outcome,
                               time=args.time, subject=args.subject, group=args.group,
                               covariates=tuple(args.covariate), site=args.site, seed=args.seed)
-    with warnings.catch_warnings():
+    progress = show_progress(args) if args.method == "bayes" else False
+    with warnings.catch_warnings(), sampler_progress(progress):
         warnings.simplefilter("ignore", ConvergenceWarning)   # reported in the output instead
         model.fit(data)
+    model.meta_["time_unit"] = args.time_unit   # saved with the fit; reports read it
     result = to_jsonable(model.to_dict())
-    result["data"] = str(args.data)
+    result.update(data=str(args.data), time_unit=args.time_unit,
+                  slopes_per=per_unit(args.time_unit))
     result.setdefault("seed", args.seed)
     result["singular"] = bool(model.lmm_.singular) if model.lmm_ is not None else False
-    if args.out:
-        if args.out.lower().endswith(".nc"):
-            model.save(args.out)
-        else:
-            write_json(args.out, result)
+    if args.out and args.out.lower().endswith(".nc"):
+        model.save(args.out)
         result["out"] = str(args.out)
     table = model.summary()
     cols = [c for c in ("estimate", "sd", "df", "lower", "upper", "r_hat", "ess_bulk")
@@ -126,8 +138,9 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
     se_name = "posterior SD" if args.method == "bayes" else "SE"
     lines = [f"{args.data}: {args.outcome} over {args.time}, method {args.method}, "
              f"{model.meta_['n_subjects']} subjects, {model.meta_['n_obs']} visits",
-             f"interval {model.spec_.interval:g}; 'sd' = {se_name}; slopes per unit of "
-             f"{args.time}; reference group {model.reference_group_}",
+             f"interval {model.spec_.interval:g}; 'sd' = {se_name}; slopes and % change "
+             f"{per_unit(args.time_unit)} ({args.time} in {args.time_unit}); reference group "
+             f"{model.reference_group_}",
              table[cols].to_string(float_format=lambda v: f"{v:.5g}")]
     if model.lmm_ is not None:
         lines += _reml_notes(model)
@@ -135,9 +148,9 @@ def _run_longitudinal(args: argparse.Namespace) -> Outcome:
                  + (" (boundary (singular) fit)" if result.get("singular") else ""))
     if not model.converged_:
         lines.append("WARNING: NOT CONVERGED: " + model.convergence_.message("the fit"))
-    if args.out:
+    if args.out and args.out.lower().endswith(".nc"):
         lines.append(f"wrote {args.out}")
-    return Outcome(result, "\n".join(lines),
+    return Outcome(result, "\n".join(lines), table=table.reset_index(),
                    exit_code=EXIT_NOT_CONVERGED if args.strict and not model.converged_ else 0)
 
 
@@ -160,10 +173,13 @@ def _reml_notes(model) -> list[str]:
 def _run_power(args: argparse.Namespace) -> Outcome:
     from alsstats.power.decline import decline_detection_power
 
-    res = decline_detection_power(args.n, args.dt, outcome=args.outcome, group=args.group,
+    dt_years = args.dt * years_per_unit(args.time_unit)
+    res = decline_detection_power(args.n, dt_years, outcome=args.outcome, group=args.group,
                                   scenario=args.scenario, alpha=args.alpha,
                                   n_replicates=args.replicates, seed=args.seed)
     text = (f"P(significant decline of {res.outcome}) with {res.n} {res.group} patients "
-            f"scanned {res.dt:g} y apart (paired t-test, alpha {res.alpha:g}): "
-            f"{res.power:.3f} ± {res.mc_se:.3f} (MC SE, {res.n_replicates} replicates)")
-    return Outcome(res.to_dict(), text)
+            f"scanned {args.dt:g} {args.time_unit} apart (paired t-test, alpha "
+            f"{res.alpha:g}): {res.power:.3f} ± {res.mc_se:.3f} (MC SE, {res.n_replicates} "
+            "replicates)")
+    return Outcome({**res.to_dict(), "dt": args.dt, "time_unit": args.time_unit,
+                    "dt_years": dt_years}, text)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 
-from alsstats._files import write_json
-from alsstats.cli._common import Outcome, add_command, to_jsonable
+from alsstats.cli._common import Outcome, add_command
+from alsstats.cli._output import add_out
+from alsstats.cli._progress import show_progress
 from alsstats.errors import AlsStatsError
 
 __all__ = ["register"]
@@ -59,10 +59,6 @@ def _names(text: str) -> list[str]:
     return names
 
 
-def _show_progress(args) -> bool:
-    return not args.json and sys.stderr.isatty() and not os.environ.get("CI")
-
-
 def _run_options(p: argparse.ArgumentParser, replicates: int) -> None:
     p.add_argument("--replicates", type=int, default=replicates, help="Monte Carlo replicates")
     p.add_argument("--seed", type=int, default=0, help="root seed (replicate i: child seed i)")
@@ -73,27 +69,29 @@ def _run_options(p: argparse.ArgumentParser, replicates: int) -> None:
                    help="replicates per chunk (unit of scheduling and checkpointing)")
     p.add_argument("--checkpoint", default=None, metavar="DIR",
                    help="save finished chunks here; rerun the same command to resume")
-    p.add_argument("--out", default=None, metavar="FILE", help="also write the JSON result here")
 
 
 def _run_kwargs(args) -> dict:
     return {"workers": args.workers, "scheduler": args.scheduler,
             "chunk_size": args.chunk_size, "checkpoint": args.checkpoint,
-            "progress": _show_progress(args)}
+            "progress": show_progress(args)}
 
 
-def _finish(args, data: dict, text: str) -> Outcome:
+def _command(sub, name: str, help: str, run, table: str = "one row of the result's values"):
+    """A power sub-command with the common flags and ``--out`` (see cli._output)."""
+    p = add_command(sub, name, help, run)
+    add_out(p, table=table)
+    return p
+
+
+def _finish(args, data: dict, text: str, table=None) -> Outcome:
+    """The simulated-power outcome; an error when no replicate could be analysed."""
     powers = [data.get("power")] + [r.get("power") for r in data.get("curve", [])]
     if any(isinstance(v, float) and math.isnan(v) for v in powers):
         raise AlsStatsError("power is undefined: no simulated replicate could be analysed "
                             f"({data.get('failed', 'all')} failed); check the design "
                             "(sizes, markers, groups)")
-    if hasattr(args, "seed"):
-        data.setdefault("seed", args.seed)  # every result file says how to repeat it
-    if getattr(args, "out", None):
-        write_json(args.out, to_jsonable(data))
-        text += f"\nwritten: {args.out}"
-    return Outcome(data, text)
+    return Outcome(data, text, table=table)
 
 
 def register(sub) -> None:
@@ -111,7 +109,7 @@ def register(sub) -> None:
 # -- slope ------------------------------------------------------------------------------------
 
 def _register_slope(psub) -> None:
-    p = add_command(psub, "slope", "n, power or detectable slope difference of a slope trial "
+    p = _command(psub, "slope", "n, power or detectable slope difference of a slope trial "
                     "(GLS information; longpower's lmmpower/diggle/liu.liang/edland)", _run_slope)
     p.add_argument("--times", type=_floats, required=True, help="visit times, e.g. 0,0.25,0.5")
     eff = p.add_mutually_exclusive_group(required=False)
@@ -128,8 +126,18 @@ def _register_slope(psub) -> None:
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--alternative", default="two-sided", choices=["two-sided", "one-sided"])
     p.add_argument("--allocation", type=float, default=1.0, help="n_treatment / n_control")
-    p.add_argument("--dropout", type=_floats, default=None,
-                   help="share of subjects whose last visit is each visit (sums to 1)")
+    drop = p.add_mutually_exclusive_group()
+    drop.add_argument("--retention", type=_floats, default=None, metavar="R0,R1,...",
+                      help="dropout as observed: share still followed at each visit "
+                           "(starts at 1), e.g. 1,0.95,0.9,0.85")
+    drop.add_argument("--lost", type=float, default=None, metavar="P",
+                      help="dropout as the proportion lost by time --by, constant hazard "
+                           "(e.g. --lost 0.2 --by 1: 20%% lost by t = 1)")
+    drop.add_argument("--dropout", type=_floats, default=None, metavar="S0,S1,...",
+                      help="dropout as the share of subjects whose last visit is each visit "
+                           "(sums to 1)")
+    p.add_argument("--by", type=float, default=None, metavar="T",
+                   help="the time (in visit-time units) by which --lost is lost")
     p.add_argument("--common-baseline", action="store_true",
                    help="one intercept for both arms (randomised trial)")
     p.add_argument("--method", default="gls", choices=["gls", "edland"],
@@ -139,6 +147,8 @@ def _register_slope(psub) -> None:
 def _run_slope(args) -> Outcome:
     from alsstats.power.slope import edland_sample_size, slope_sample_size
 
+    retention = _retention(args)
+    dropout = None if retention is None else list(retention.last_visit_shares())
     if args.delta is None and args.pct_change is None and (args.n is None or args.power is None):
         raise AlsStatsError("give --delta or --pct-change (with --slope), or both --n and "
                             "--power to solve for the detectable delta")
@@ -154,7 +164,7 @@ def _run_slope(args) -> Outcome:
                                  var_residual=args.var_residual, delta=delta, n=args.n,
                                  power=args.power, alpha=args.alpha,
                                  alternative=args.alternative, allocation=args.allocation,
-                                 dropout=args.dropout)
+                                 dropout=dropout)
     else:
         res = slope_sample_size(args.times, delta=delta, pct_change=args.pct_change,
                                 slope=args.slope, n=args.n, power=args.power,
@@ -162,17 +172,64 @@ def _run_slope(args) -> Outcome:
                                 cov_intercept_slope=args.cov_intercept_slope,
                                 var_residual=args.var_residual, alpha=args.alpha,
                                 alternative=args.alternative, allocation=args.allocation,
-                                dropout=args.dropout, common_baseline=args.common_baseline)
+                                dropout=dropout, common_baseline=args.common_baseline)
     d = res.to_dict()
+    extra = ""
+    if retention is not None:
+        d["dropout"] = retention.to_dict()
+        if args.n is None:   # solved for n: show the simple inflation beside the exact n
+            complete = _run_slope_complete(args, delta)
+            d["n_control_complete_data"] = complete
+            d["n_control_simple_inflation"] = retention.simple_inflation(complete)
+            extra = (f"\ndropout ({retention.shape}; retention "
+                     f"{', '.join(f'{r:.3f}' for r in retention.retention)}): exact GLS n per "
+                     f"arm {res.n_control:.2f} (control) vs {complete:.2f} with complete data; "
+                     f"the simple n/(1 - {retention.lost:.3f}) inflation gives "
+                     f"{d['n_control_simple_inflation']:.2f}")
     text = (f"{res.method}: n per arm {res.n_control:.6f} (control) / {res.n_treatment:.6f} "
             f"(treatment), total {res.n_total:.4f}; delta {res.delta:.6g}; power {res.power:.4f}"
             f"; {res.alternative} alpha {res.alpha:g}; SE {res.se:.6g}\n"
-            f"round up: {d['n_control_ceiling']} + {d['n_treatment_ceiling']} subjects")
+            f"round up: {d['n_control_ceiling']} + {d['n_treatment_ceiling']} subjects" + extra)
     return Outcome(d, text)
 
 
+def _retention(args):
+    """The dropout given in any of the three forms, as a Retention (or None)."""
+    from alsstats.dropout import Retention
+
+    if (args.lost is None) != (args.by is None):
+        raise AlsStatsError("--lost P needs --by T (the time by which P is lost), and --by "
+                            "needs --lost")
+    if args.lost is not None:
+        return Retention.lost_by(args.times, args.lost, args.by)
+    if args.retention is not None:
+        return Retention.as_observed(args.times, args.retention)
+    if args.dropout is not None:
+        return Retention.from_last_visit_shares(args.times, args.dropout)
+    return None
+
+
+def _run_slope_complete(args, delta) -> float:
+    """The control-arm n of the same design with complete data (no dropout)."""
+    from alsstats.power.slope import edland_sample_size, slope_sample_size
+
+    if args.method == "edland":
+        return edland_sample_size(args.times, var_slope=args.var_slope,
+                                  var_residual=args.var_residual, delta=delta, n=None,
+                                  power=args.power, alpha=args.alpha,
+                                  alternative=args.alternative,
+                                  allocation=args.allocation).n_control
+    return slope_sample_size(args.times, delta=delta, pct_change=args.pct_change,
+                             slope=args.slope, n=None, power=args.power,
+                             var_intercept=args.var_intercept, var_slope=args.var_slope,
+                             cov_intercept_slope=args.cov_intercept_slope,
+                             var_residual=args.var_residual, alpha=args.alpha,
+                             alternative=args.alternative, allocation=args.allocation,
+                             common_baseline=args.common_baseline).n_control
+
+
 def _register_ttest(psub) -> None:
-    p = add_command(psub, "ttest", "two-sample t test n per group or power (noncentral t, as "
+    p = _command(psub, "ttest", "two-sample t test n per group or power (noncentral t, as "
                     "pwr.t.test)", _run_ttest)
     p.add_argument("--d", type=float, required=True, help="standardised difference")
     g = p.add_mutually_exclusive_group(required=True)
@@ -183,16 +240,22 @@ def _register_ttest(psub) -> None:
 
 
 def _run_ttest(args) -> Outcome:
+    import math
+
     from alsstats.power.ttest import t_test_power, t_test_sample_size
 
     if args.n is None:
-        n = t_test_sample_size(args.d, args.power, args.alpha, args.alternative)
+        exact = t_test_sample_size(args.d, args.power, args.alpha, args.alternative)
+        n = math.ceil(exact - 1e-9)
         power = args.power
+        text = f"two-sample t test: n per group {n} ({exact:.4f} unrounded) for power {power:g}"
     else:
-        n, power = args.n, t_test_power(args.d, args.n, args.alpha, args.alternative)
-    data = {"d": args.d, "n_per_group": n, "power": power, "alpha": args.alpha,
-            "alternative": args.alternative}
-    return Outcome(data, f"two-sample t test: n per group {n:.8f}, power {power:.6f}")
+        exact = n = args.n
+        power = t_test_power(args.d, args.n, args.alpha, args.alternative)
+        text = f"two-sample t test: power {power:.6f} with {n:g} per group"
+    data = {"d": args.d, "n_per_group": n, "n_per_group_exact": exact, "power": power,
+            "alpha": args.alpha, "alternative": args.alternative}
+    return Outcome(data, text)
 
 
 # -- diagnostic -------------------------------------------------------------------------------
@@ -201,36 +264,41 @@ def _register_diagnostic(psub) -> None:
     diag = psub.add_parser("diagnostic", help="diagnostic-accuracy studies (presize, Buderer, "
                            "Hanley-McNeil, Obuchowski, DeLong simulation)")
     dsub = diag.add_subparsers(dest="diagnostic_command", metavar="DESIGN", required=True)
-    p = add_command(dsub, "ci-width", "n for a target CI width of a proportion "
+    p = _command(dsub, "ci-width", "n for a target CI width of a proportion "
                     "(sensitivity/specificity; presize prec_prop)", _run_ci_width)
     p.add_argument("--p", type=float, required=True, help="expected proportion")
-    p.add_argument("--conf-width", type=float, required=True, help="total CI width")
+    p.add_argument("--conf-width", type=float, required=True,
+                   help="full width of the interval (0.1 for ± 0.05), as presize")
     p.add_argument("--method", default="wilson",
                    choices=["wilson", "agresti-coull", "exact", "wald"])
     p.add_argument("--conf-level", type=float, default=0.95)
     p.add_argument("--prevalence", type=_share, default=None,
                    help="convert diseased n to a total cohort size")
-    p = add_command(dsub, "buderer", "Buderer (1996) n for sensitivity/specificity ± half-width",
+    p = _command(dsub, "buderer", "Buderer (1996) n for sensitivity/specificity with a CI of "
+                 "full width --conf-width",
                     _run_buderer)
     p.add_argument("--sensitivity", type=float)
     p.add_argument("--specificity", type=float)
-    p.add_argument("--half-width", type=float, required=True)
+    p.add_argument("--conf-width", type=float,
+                   help="full width of the interval (0.1 for ± 0.05), as presize")
+    p.add_argument("--half-width", type=float, help=argparse.SUPPRESS)  # deprecated
     p.add_argument("--prevalence", type=float, required=True)
     p.add_argument("--conf-level", type=float, default=0.95)
-    p = add_command(dsub, "auc-width", "n for a target CI width of an AUC (Hanley-McNeil)",
+    p = _command(dsub, "auc-width", "n for a target CI width of an AUC (Hanley-McNeil)",
                     _run_auc_width)
     p.add_argument("--auc", type=float, required=True)
-    p.add_argument("--conf-width", type=float, required=True)
+    p.add_argument("--conf-width", type=float, required=True,
+                   help="full width of the interval (0.1 for ± 0.05), as presize")
     p.add_argument("--prevalence", type=float, required=True)
     p.add_argument("--conf-level", type=float, default=0.95)
-    p = add_command(dsub, "sensitivity-test", "exact binomial n to show sensitivity above a "
+    p = _command(dsub, "sensitivity-test", "exact binomial n to show sensitivity above a "
                     "bound (saw-tooth handled)", _run_sens_test)
     p.add_argument("--null", type=float, required=True, help="sensitivity bound (H0)")
     p.add_argument("--alt", type=float, required=True, help="anticipated sensitivity")
     p.add_argument("--power", type=float, default=0.8)
     p.add_argument("--alpha", type=float, default=0.05, help="one-sided")
     p.add_argument("--prevalence", type=_share, default=None)
-    p = add_command(dsub, "auc-test", "n to show AUC above a null value (Obuchowski)",
+    p = _command(dsub, "auc-test", "n to show AUC above a null value (Obuchowski)",
                     _run_auc_test)
     p.add_argument("--null", type=float, required=True)
     p.add_argument("--alt", type=float, required=True)
@@ -238,7 +306,7 @@ def _register_diagnostic(psub) -> None:
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--ratio", type=float, default=1.0, help="non-diseased per diseased")
     p.add_argument("--alternative", default="one-sided", choices=["two-sided", "one-sided"])
-    p = add_command(dsub, "compare-auc", "power of the paired DeLong test for two correlated "
+    p = _command(dsub, "compare-auc", "power of the paired DeLong test for two correlated "
                     "AUCs (binormal simulation)", _run_compare_auc)
     p.add_argument("--auc1", type=float, required=True)
     p.add_argument("--auc2", type=float, required=True)
@@ -248,7 +316,7 @@ def _register_diagnostic(psub) -> None:
     p.add_argument("--corr-negative", type=float, default=0.5)
     p.add_argument("--alpha", type=float, default=0.05)
     _run_options(p, 1000)
-    p = add_command(dsub, "cohort", "power of a diagnostic study simulated with the synthetic "
+    p = _command(dsub, "cohort", "power of a diagnostic study simulated with the synthetic "
                     "cohort generator (one marker: AUC > --auc-null; two: paired DeLong)",
                     _run_cohort)
     p.add_argument("--markers", type=_names, required=True,
@@ -280,36 +348,60 @@ def _run_cohort(args) -> Outcome:
     return _finish(args, res.to_dict(), text)
 
 
+def _size_text(res) -> str:
+    """``n = 692 (691.46)`` per group and in total: whole subjects, the exact value beside."""
+    parts = [f"{label} {n} ({exact:.2f})" for label, n, exact in (
+        ("diseased", res.n_diseased, res.n_diseased_exact),
+        ("non-diseased", res.n_non_diseased, res.n_non_diseased_exact),
+        ("total", res.n_total, res.n_total_exact)) if n is not None]
+    return ", ".join(parts) + " (rounded up; unrounded in brackets)"
+
+
 def _run_ci_width(args) -> Outcome:
+    import math
+
     from alsstats.power.diagnostic import proportion_ci, proportion_ci_sample_size
 
-    n = proportion_ci_sample_size(args.p, args.conf_width, args.method, args.conf_level)
+    exact = proportion_ci_sample_size(args.p, args.conf_width, args.method, args.conf_level)
+    n = math.ceil(exact - 1e-9)
     lo, hi = proportion_ci(args.p, n, args.method, args.conf_level)
     data = {"p": args.p, "conf_width": args.conf_width, "method": args.method,
-            "conf_level": args.conf_level, "n": n, "lower": lo, "upper": hi}
-    text = f"{args.method}: n = {n:.4f} ({lo:.4f} – {hi:.4f})"
+            "conf_level": args.conf_level, "n": n, "n_exact": exact, "lower": lo, "upper": hi}
+    text = (f"{args.method}: n = {n} ({exact:.4f} unrounded); interval at n = {n}: "
+            f"{lo:.4f} – {hi:.4f}")
     if args.prevalence is not None:
-        data["n_total"] = n / args.prevalence
-        text += f"; total at prevalence {args.prevalence:g}: {data['n_total']:.2f}"
+        data["n_total_exact"] = n / args.prevalence
+        data["n_total"] = math.ceil(data["n_total_exact"] - 1e-9)
+        text += (f"; total at prevalence {args.prevalence:g}: {data['n_total']} "
+                 f"({data['n_total_exact']:.2f})")
     return Outcome(data, text)
 
 
 def _run_buderer(args) -> Outcome:
     from alsstats.power.diagnostic import buderer_sample_size
 
+    width = args.conf_width
+    if args.half_width is not None:
+        if width is not None:
+            raise AlsStatsError("give --conf-width (the full width) only")
+        print("alsstats: --half-width is deprecated; use --conf-width (the full width, "
+              f"here {2 * args.half_width:g})", file=sys.stderr)
+        width = 2 * args.half_width
+    if width is None:
+        raise AlsStatsError("give --conf-width, the full width of the interval (e.g. 0.1 "
+                            "for ± 0.05)")
     res = buderer_sample_size(sensitivity=args.sensitivity, specificity=args.specificity,
-                              half_width=args.half_width, prevalence=args.prevalence,
+                              conf_width=width, prevalence=args.prevalence,
                               conf_level=args.conf_level)
-    parts = [f"{k} {v:.2f}" for k, v in res.items() if k.startswith("n_")]
-    return Outcome(res, "Buderer: " + ", ".join(parts))
+    return Outcome(res.to_dict(), "Buderer: " + _size_text(res))
 
 
 def _run_auc_width(args) -> Outcome:
     from alsstats.power.diagnostic import auc_ci_sample_size
 
     res = auc_ci_sample_size(args.auc, args.conf_width, args.prevalence, args.conf_level)
-    return Outcome(res, f"AUC {args.auc:g} ± {args.conf_width / 2:g}: n total "
-                        f"{res['n_total']:.2f} ({res['n_diseased']:.2f} diseased)")
+    return Outcome(res.to_dict(), f"AUC {args.auc:g} ± {args.conf_width / 2:g}: "
+                                  + _size_text(res))
 
 
 def _run_sens_test(args) -> Outcome:
@@ -331,8 +423,7 @@ def _run_auc_test(args) -> Outcome:
 
     res = auc_test_sample_size(args.null, args.alt, power=args.power, alpha=args.alpha,
                                ratio=args.ratio, alternative=args.alternative)
-    return Outcome(res, f"Obuchowski: {res['n_diseased']:.2f} diseased + "
-                        f"{res['n_healthy']:.2f} non-diseased")
+    return Outcome(res.to_dict(), "Obuchowski: " + _size_text(res))
 
 
 def _run_compare_auc(args) -> Outcome:
@@ -355,7 +446,8 @@ def _register_prediction(psub) -> None:
     qsub = pred.add_subparsers(dest="outcome_type", metavar="OUTCOME", required=True)
     for name, run in (("binary", _run_binary), ("continuous", _run_continuous),
                       ("survival", _run_survival)):
-        p = add_command(qsub, name, f"Riley criteria for a {name} outcome", run)
+        p = _command(qsub, name, f"Riley criteria for a {name} outcome", run,
+                     table="one row per criterion")
         p.add_argument("--parameters", type=int, required=True,
                        help="candidate predictor parameters")
         p.add_argument("--shrinkage", type=float, default=0.9)
@@ -364,6 +456,12 @@ def _register_prediction(psub) -> None:
             p.add_argument("--intercept", type=float, required=True)
             p.add_argument("--sd", type=float, required=True, help="SD of the outcome")
             p.add_argument("--mmoe", type=float, default=1.1)
+        elif name == "binary":
+            r2 = p.add_mutually_exclusive_group(required=True)
+            r2.add_argument("--csrsquared", type=float, help="anticipated Cox-Snell R²")
+            r2.add_argument("--cstatistic", type=float,
+                            help="anticipated C statistic (AUC), converted to the Cox-Snell "
+                                 "R² (Riley, Van Calster & Collins 2021)")
         else:
             p.add_argument("--csrsquared", type=float, required=True, help="Cox-Snell R²")
         if name == "binary":
@@ -375,19 +473,27 @@ def _register_prediction(psub) -> None:
 
 
 def _prediction_outcome(res) -> Outcome:
+    import pandas as pd
+
     lines = [f"{c.name}: n = {c.n}" + (f" (shrinkage {c.shrinkage:.3f})" if c.shrinkage else "")
              for c in res.criteria]
+    if res.details.get("cstatistic") is not None:
+        lines.insert(0, f"C statistic {res.details['cstatistic']:g} at prevalence "
+                        f"{res.details['prevalence']:g}: Cox-Snell R² "
+                        f"{res.details['r2_cs']:.4f}")
     lines.append(f"minimum sample size: {res.n}")
     if res.events is not None:
         lines[-1] += f" ({res.events:.1f} events, {res.events_per_parameter:.2f} per parameter)"
-    return Outcome(res.to_dict(), "\n".join(lines))
+    d = res.to_dict()
+    return Outcome(d, "\n".join(lines), table=pd.DataFrame(d["criteria"]))
 
 
 def _run_binary(args) -> Outcome:
     from alsstats.power.prediction import binary_sample_size
 
     return _prediction_outcome(binary_sample_size(args.csrsquared, args.parameters,
-                                                  args.prevalence, shrinkage=args.shrinkage))
+                                                  args.prevalence, shrinkage=args.shrinkage,
+                                                  cstatistic=args.cstatistic))
 
 
 def _run_continuous(args) -> Outcome:
@@ -409,8 +515,9 @@ def _run_survival(args) -> Outcome:
 # -- simulate ---------------------------------------------------------------------------------
 
 def _register_simulate(psub) -> None:
-    p = add_command(psub, "simulate", "simulated power of a trial scenario (TOML), serial, on "
-                    "local processes or on Dask; resumable with --checkpoint", _run_simulate)
+    p = _command(psub, "simulate", "simulated power of a trial scenario (TOML), serial, on "
+                 "local processes or on Dask; resumable with --checkpoint", _run_simulate,
+                 table="one row per active arm, or per curve point")
     p.add_argument("scenario", help="trial scenario: .toml path or name "
                                     "(shipped: trial_adascog, trial_alsfrs)")
     p.add_argument("--method", default=None, choices=["reml", "egls", "two-stage"],
@@ -423,6 +530,8 @@ def _register_simulate(psub) -> None:
 
 
 def _run_simulate(args) -> Outcome:
+    import pandas as pd
+
     from alsstats.power.scenario import read_trial_scenario
     from alsstats.power.simulate import power_curve, simulate_power
 
@@ -439,7 +548,7 @@ def _run_simulate(args) -> Outcome:
                          f"{r['mc_se']:.4f}  {r['failed_fits']:6d}  {analytic}")
         data = {"scenario": scenario.name, "method": scenario.analysis.method,
                 "replicates": args.replicates, "seed": args.seed, "curve": rows}
-        return _finish(args, data, "\n".join(lines))
+        return _finish(args, data, "\n".join(lines), table=pd.DataFrame(rows))
     res = simulate_power(scenario, args.replicates, args.seed, **_run_kwargs(args))
     lines = [f"{scenario.name}: {res.method}, {res.replicates} replicates, seed {res.seed}, "
              f"{res.run.scheduler} ({res.run.elapsed_seconds:.1f} s"
@@ -449,4 +558,5 @@ def _run_simulate(args) -> Outcome:
         analytic = "" if a.analytic_power is None else f"; analytic GLS {a.analytic_power:.4f}"
         lines.append(f"{a.arm} vs control: power {a.power:.4f} (MC SE {a.mc_se:.4f}), "
                      f"{a.successful_fits} fits, {a.failed_fits} failed{analytic}")
-    return _finish(args, res.to_dict(), "\n".join(lines))
+    d = res.to_dict()
+    return _finish(args, d, "\n".join(lines), table=pd.DataFrame(d["arms"]))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from alsstats.cli._common import Outcome, add_command
-from alsstats.pipeline.demo import run_demo
-from alsstats.pipeline.from_file import KINDS, report_from
+from alsstats.cli._progress import show_progress
+from alsstats.pipeline._kinds import KINDS
 
 __all__ = ["register"]
 
@@ -18,10 +18,13 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=2026, help="seed for everything (default 2026)")
     p.add_argument("--quick", action="store_true", help="smaller run for a fast look")
     p = add_command(sub, "report", "HTML report on a result file: a cohort table (.csv, "
-                    ".parquet), a saved fit (.nc) or a cv/power result (.json)", _run_report)
+                    ".parquet), a saved fit (.nc) or any command's JSON result (.json)",
+                    _run_report)
     p.add_argument("--from", dest="source", required=True, metavar="FILE",
                    help="the result to report on")
-    p.add_argument("--out", required=True, help="report folder (index.html is written there)")
+    p.add_argument("--out", required=True, metavar="FILE.html|DIR",
+                   help="the report: a self-contained .html file, or a folder (index.html and "
+                        "the CSV of every table are written there)")
     p.add_argument("--kind", choices=KINDS, default=None,
                    help="result kind (default: recognized from the file)")
     p.add_argument("--seed", type=int, default=2026,
@@ -29,13 +32,18 @@ def register(sub) -> None:
 
 
 def _run_demo(args: argparse.Namespace) -> Outcome:
-    result = run_demo(args.out, seed=args.seed, quick=args.quick, quiet=args.json)
+    from alsstats.pipeline.demo import run_demo
+
+    result = run_demo(args.out, seed=args.seed, quick=args.quick,
+                      quiet=not show_progress(args))
     return Outcome({"report": str(result.report), "seconds": round(result.seconds, 1),
                     **result.headline},
                    f"report written to {result.report} in {result.seconds:.0f} s")
 
 
 def _run_report(args: argparse.Namespace) -> Outcome:
+    from alsstats.pipeline.from_file import report_from
+
     index, kind = report_from(args.source, args.out, seed=args.seed, kind=args.kind)
     return Outcome({"report": str(index), "kind": kind, "source": str(args.source)},
                    f"{kind} report written to {index}")

@@ -10,28 +10,19 @@ repeated rows of a subject) are applied and reported; see
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-
-from alsstats._files import atomic_write
-from alsstats._json import to_jsonable
-from alsstats.cli._common import Outcome, add_command
-from alsstats.cli._table import BinaryTable, prepare_binary_table, read_table
+from alsstats._choices import CUTOFF_METHODS as METHODS
+from alsstats.cli._common import Outcome, add_command, to_jsonable
+from alsstats.cli._output import add_out
+from alsstats.cli._progress import show_progress
 from alsstats.errors import DataValidationError, Problem
-from alsstats.validation import (
-    CutoffClassifier,
-    auc_ci,
-    compare_aucs,
-    cross_validate,
-    cutoff_stability,
-    delong_test,
-    partial_auc,
-    ppv_npv_by_prevalence,
-    roc_curve,
-    validate_cutoff,
-)
-from alsstats.validation.cutoffs import METHODS, _check_method
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from alsstats.cli._table import BinaryTable
 
 __all__ = ["register"]
 
@@ -41,7 +32,7 @@ _RULES = ("Rows with a missing outcome or marker are excluded and counted; a tex
           "marker < cutoff; 'auto' is detected (AUC >= 0.5) and reported.")
 
 
-def _common(p: argparse.ArgumentParser, *, many_markers: bool) -> None:
+def _common(p: argparse.ArgumentParser, *, many_markers: bool, table: str) -> None:
     p.add_argument("file", help="table with one row per observation (.csv, .tsv, .parquet)")
     p.add_argument("--outcome", required=True, metavar="COL", help="outcome column")
     p.add_argument("--positive", action="append", metavar="LABEL",
@@ -56,14 +47,14 @@ def _common(p: argparse.ArgumentParser, *, many_markers: bool) -> None:
     p.add_argument("--subject", metavar="COL", help="subject id column (repeated visits)")
     p.add_argument("--seed", type=int, default=None, help="random seed")
     p.add_argument("--conf-level", type=float, default=0.95, help="interval level (0.95)")
-    p.add_argument("--out", metavar="FILE", help="write the table of results as CSV (atomic)")
+    add_out(p, table=table)
 
 
 def register(sub) -> None:
     p = add_command(sub, "roc", "ROC/AUC of one or more markers with DeLong or bootstrap "
                     "intervals; two or more markers are compared (paired DeLong)", _run_roc,
                     description="ROC curve and AUC with intervals. " + _RULES)
-    _common(p, many_markers=True)
+    _common(p, many_markers=True, table="one row per marker; the ROC curves are in the JSON")
     p.add_argument("--method", choices=("delong", "bootstrap"), default="delong",
                    help="AUC interval (default delong)")
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap replicates (2000)")
@@ -74,7 +65,7 @@ def register(sub) -> None:
     p = add_command(sub, "cutoff", "optimal cutoff of a marker with intervals and bootstrap "
                     "stability, or validation of a pre-specified --cutoff", _run_cutoff,
                     description="Cutoff choice and validation. " + _RULES)
-    _common(p, many_markers=False)
+    _common(p, many_markers=False, table="the accuracy table at the cutoff")
     p.add_argument("--method", choices=METHODS, default="youden",
                    help="how the optimal cutoff is chosen (youden)")
     p.add_argument("--specificity", type=float, help="target for --method fixed-spec")
@@ -93,21 +84,27 @@ def register(sub) -> None:
     p.add_argument("--folds", type=int, default=5, help="folds for fold stability (5)")
     p.add_argument("--repeats", type=int, default=1, help="repeats of the folds (1)")
 
+    _register_calibration(sub)
+
     p = add_command(sub, "cv", "subject-grouped repeated cross-validation of each marker's "
                     "cutoff rule (and their logistic combination)", _run_cv,
                     description="Cross-validation; every cutoff and scaling is learned in the "
                                 "training folds. " + _RULES.replace(
                                     "with --subject, roc and cutoff use each subject's first "
-                                    "row (file order)", "--subject keeps a subject's rows in "
-                                    "one fold"))
-    _common(p, many_markers=True)
+                                    "row (file order)", "with --subject, cv too uses each "
+                                    "subject's first row (file order), and a marker's missing "
+                                    "values exclude subjects from that marker only"))
+    _common(p, many_markers=True, table="one row per model, split and test fold")
     p.add_argument("--method", choices=METHODS, default="youden",
                    help="cutoff rule learned in each training fold (youden)")
     p.add_argument("--specificity", type=float, help="target for --method fixed-spec")
     p.add_argument("--sensitivity", type=float, help="target for --method fixed-sens")
     p.add_argument("--folds", type=int, default=5, help="folds (5)")
     p.add_argument("--repeats", type=int, default=10, help="repeats (10)")
-    p.add_argument("--n-jobs", type=_at_least_one, default=1, help="parallel workers (1)")
+    p.add_argument("--workers", type=_at_least_one, default=1,
+                   help="parallel worker processes (1)")
+    p.add_argument("--n-jobs", type=_at_least_one, default=None,
+                   help=argparse.SUPPRESS)  # deprecated alias of --workers
 
 
 def _at_least_one(text: str) -> int:
@@ -120,9 +117,80 @@ def _at_least_one(text: str) -> int:
     return value
 
 
-def _load(args, *, one_per_subject: bool, site: str | None = None) -> BinaryTable:
+def _register_calibration(sub) -> None:
+    p = add_command(sub, "calibration", "calibration (Brier, intercept, slope, reliability curve) "
+                    "and decision curve of predicted probabilities, with intervals",
+                    _run_calibration,
+                    description="Calibration and clinical utility of predicted probabilities "
+                                "(e.g. the p_als column of 'alsstats score'): Brier score, "
+                                "calibration intercept and slope with Wald intervals, a "
+                                "reliability curve with Wilson intervals, and the decision "
+                                "curve (net benefit) with percentile bootstrap intervals. "
+                                + _RULES)
+    p.add_argument("file", help="table with one row per observation (.csv, .tsv, .parquet)")
+    p.add_argument("--outcome", required=True, metavar="COL", help="outcome column")
+    p.add_argument("--positive", action="append", metavar="LABEL",
+                   help="value(s) of the positive class (repeatable; default 1 for 0/1)")
+    p.add_argument("--negative", action="append", metavar="LABEL",
+                   help="value(s) of the negative class (repeatable); other rows excluded")
+    p.add_argument("--probability", required=True, metavar="COL",
+                   help="predicted probability of the positive class, in [0, 1]")
+    p.add_argument("--subject", metavar="COL", help="subject id column (first row used)")
+    p.add_argument("--bins", type=int, default=10, help="reliability-curve bins (10)")
+    p.add_argument("--strategy", choices=("quantile", "uniform"), default="quantile",
+                   help="equal-count (quantile, default) or equal-width bins")
+    p.add_argument("--thresholds", type=float, nargs=3, metavar=("LOW", "HIGH", "STEP"),
+                   default=(0.01, 0.99, 0.01),
+                   help="decision-curve threshold probabilities (0.01 0.99 0.01)")
+    p.add_argument("--n-boot", type=int, default=1000,
+                   help="bootstrap replicates for the net-benefit intervals (1000; 0: none)")
+    p.add_argument("--seed", type=int, default=None, help="random seed")
+    p.add_argument("--conf-level", type=float, default=0.95, help="interval level (0.95)")
+    add_out(p, table="the reliability and decision curves, one row per bin or threshold")
+
+
+def _run_calibration(args: argparse.Namespace) -> Outcome:
+    import numpy as np
+    import pandas as pd
+
+    from alsstats.validation import calibration_summary, decision_curve
+
+    t = _load(args, one_per_subject=True, markers=[args.probability])
+    y, p = t.y, t.markers[args.probability]
+    low, high, step = args.thresholds
+    thresholds = np.arange(low, high + step / 2, step)
+    cal = calibration_summary(y, p, n_bins=args.bins, strategy=args.strategy,
+                              conf_level=args.conf_level)
+    dca = decision_curve(y, p, thresholds=thresholds, n_boot=args.n_boot,
+                         conf_level=args.conf_level, seed=args.seed)
+    data = _header(args, t)
+    data.update(calibration=cal.to_dict(), decision_curve=dca.curve)
+    level = f"{args.conf_level:.0%}"
+    lines = [_line(args, t),
+             f"  Brier {cal.brier:.4f} (scaled {cal.scaled_brier:.3f}); observed/expected "
+             f"{cal.observed_expected:.3f}",
+             f"  calibration intercept {cal.intercept:+.3f} ({level} CI {cal.intercept_lower:+.3f}"
+             f" to {cal.intercept_upper:+.3f}); slope {cal.slope:.3f} ({cal.slope_lower:.3f}–"
+             f"{cal.slope_upper:.3f}); perfect: 0 and 1"]
+    curve = dca.curve
+    better = curve[(curve["net_benefit"] > curve["treat_all"]) & (curve["net_benefit"] > 0)]
+    if len(better):
+        lines.append(f"  net benefit above treat-all and treat-none for thresholds "
+                     f"{better['threshold'].min():.2f}–{better['threshold'].max():.2f}")
+    else:
+        lines.append("  net benefit never above both treat-all and treat-none")
+    table = pd.concat([cal.reliability.assign(curve="reliability"),
+                       curve.assign(curve="decision")], ignore_index=True)
+    return Outcome(data, "\n".join(lines),
+                   table=table[["curve", *[c for c in table.columns if c != "curve"]]])
+
+
+def _load(args, *, one_per_subject: bool, site: str | None = None,
+          markers: list[str] | None = None) -> BinaryTable:
+    from alsstats.cli._table import prepare_binary_table, read_table
+
     df = read_table(args.file)
-    return prepare_binary_table(df, outcome=args.outcome, markers=args.marker,
+    return prepare_binary_table(df, outcome=args.outcome, markers=markers or args.marker,
                                 positive=args.positive, negative=args.negative,
                                 subject=args.subject, site=site,
                                 one_per_subject=one_per_subject, file=str(args.file))
@@ -134,31 +202,29 @@ def _header(args, t: BinaryTable) -> dict:
             "exclusions": t.exclusions}
 
 
-def _write(path: str | None, frame: pd.DataFrame) -> None:
-    if path:
-        with atomic_write(path, newline="", encoding="utf-8") as fh:
-            frame.to_csv(fh, index=False)
-
-
 def _line(args, t: BinaryTable) -> str:
     return (f"{args.file}: {t.n_positive} positive ({', '.join(t.positive)}) and "
             f"{t.n_negative} negative rows; {t.exclusion_text()}")
 
 
 def _run_roc(args: argparse.Namespace) -> Outcome:
+    import pandas as pd
+
+    from alsstats.validation import auc_ci, compare_aucs, delong_test, partial_auc, roc_curve
+
     t = _load(args, one_per_subject=True)
     data = _header(args, t)
     lines = [_line(args, t)]
     rows, curves = [], []
     for m in args.marker:
-        ci = auc_ci(t.markers[m], t.y, method=args.method, direction=args.direction,
+        ci = auc_ci(t.y, t.markers[m], method=args.method, direction=args.direction,
                     conf_level=args.conf_level, n_boot=args.n_boot, seed=args.seed)
         row = {"marker": m, **ci.to_dict()}
         det = " (detected)" if ci.direction_detected else ""
         text = (f"  {m}: AUC {ci.auc:.4f}, {args.conf_level:.0%} CI {ci.lower:.4f}–"
                 f"{ci.upper:.4f} ({args.method}); direction {ci.direction}{det}")
         if args.partial:
-            pa = partial_auc(t.markers[m], t.y, specificity=tuple(args.partial),
+            pa = partial_auc(t.y, t.markers[m], specificity=tuple(args.partial),
                              direction=ci.direction, conf_level=args.conf_level,
                              n_boot=args.n_boot if args.method == "bootstrap" else 0,
                              seed=args.seed)
@@ -168,19 +234,21 @@ def _run_roc(args: argparse.Namespace) -> Outcome:
                      f"{band}, McClish {pa.standardized:.4f}")
         rows.append(row)
         lines.append(text)
-        curve = roc_curve(t.markers[m], t.y, direction=ci.direction).to_frame()
+        curve = roc_curve(t.y, t.markers[m], direction=ci.direction).to_frame()
         curves.append(curve.assign(marker=m)[["marker", *curve.columns]])
     data["markers"] = rows
+    curves = pd.concat(curves, ignore_index=True)
+    data["curves"] = curves
     dirs = [r["direction"] for r in rows]
     if len(args.marker) == 2:
-        test = delong_test(t.markers[args.marker[0]], t.markers[args.marker[1]], t.y,
+        test = delong_test(t.y, t.markers[args.marker[0]], t.markers[args.marker[1]],
                            direction=dirs, conf_level=args.conf_level)
         data["comparison"] = {"test": "paired DeLong", **test.to_dict()}
         lines.append(f"  paired DeLong: difference {test.difference:+.4f} "
                      f"(CI {test.lower:+.4f} to {test.upper:+.4f}), z {test.z:.3f}, "
                      f"p {test.p_value:.4g}")
     elif len(args.marker) > 2:
-        comp = compare_aucs({m: t.markers[m] for m in args.marker}, t.y, direction=dirs,
+        comp = compare_aucs(t.y, {m: t.markers[m] for m in args.marker}, direction=dirs,
                             conf_level=args.conf_level)
         data["comparison"] = {"test": "joint DeLong", **comp.to_dict()}
         lines.append(f"  all AUCs equal: chi2 {comp.chi2:.3f} on {comp.df} df, "
@@ -188,8 +256,8 @@ def _run_roc(args: argparse.Namespace) -> Outcome:
         for _, r in comp.contrasts.iterrows():
             lines.append(f"    {r['contrast']}: {r['estimate']:+.4f}, p {r['p_value']:.4g}, "
                          f"Holm p {r['p_holm']:.4g}")
-    _write(args.out, pd.concat(curves, ignore_index=True))
-    return Outcome(data, "\n".join(lines))
+    table = pd.json_normalize(rows, sep="_")
+    return Outcome(data, "\n".join(lines), table=table)
 
 
 def _criteria(args) -> dict:
@@ -210,6 +278,8 @@ def _perf_lines(table: pd.DataFrame) -> list[str]:
 def _prevalence_table(args, perf, data: dict, lines: list[str]) -> None:
     if not args.prevalences:
         return
+    from alsstats.validation import ppv_npv_by_prevalence
+
     table = ppv_npv_by_prevalence(perf, args.prevalences)
     data["ppv_npv_by_prevalence"] = to_jsonable(table)
     lines.append("  prevalence    PPV (interval)             NPV (interval)")
@@ -220,6 +290,8 @@ def _prevalence_table(args, perf, data: dict, lines: list[str]) -> None:
 
 
 def _run_cutoff(args: argparse.Namespace) -> Outcome:
+    from alsstats.validation import cutoff_stability, validate_cutoff
+
     if len(args.marker) != 1:
         raise DataValidationError([Problem("cutoff takes exactly one --marker",
                                            value=args.marker)])
@@ -229,9 +301,9 @@ def _run_cutoff(args: argparse.Namespace) -> Outcome:
     lines = [_line(args, t)]
     s = t.markers[m]
     if args.cutoff is None:
-        stab = cutoff_stability(s, t.y, method=args.method, direction=args.direction,
+        stab = cutoff_stability(t.y, s, method=args.method, direction=args.direction,
                                 n_boot=args.n_boot, seed=args.seed, conf_level=args.conf_level,
-                                name=m, **_criteria(args))
+                                name=m, progress=show_progress(args), **_criteria(args))
         opt = stab.full_data
         data.update(cutoff=opt.to_dict(), stability=to_jsonable(stab.summary))
         det = " (direction detected)" if opt.direction_detected else ""
@@ -245,12 +317,12 @@ def _run_cutoff(args: argparse.Namespace) -> Outcome:
                      f"{q.loc['oob_sensitivity', 'mean']:.3f}, specificity "
                      f"{q.loc['oob_specificity', 'mean']:.3f}")
         _prevalence_table(args, opt.performance, data, lines)
-        _write(args.out, opt.performance.table)
-        return Outcome(data, "\n".join(lines))
-    v = validate_cutoff(s, t.y, args.cutoff, direction=args.direction, delta=args.delta,
+        return Outcome(data, "\n".join(lines), table=opt.performance.table)
+    v = validate_cutoff(t.y, s, args.cutoff, direction=args.direction, delta=args.delta,
                         method=args.method, n_boot=args.n_boot, seed=args.seed,
                         sites=t.site, n_folds=args.folds, n_repeats=args.repeats,
                         prevalence=args.prevalence, conf_level=args.conf_level, name=m,
+                        progress=show_progress(args),
                         **{k: v for k, v in _criteria(args).items() if k != "prevalence"})
     data["validation"] = v.to_dict()
     data["validation"]["stability"].pop("replicates")  # the summary is reported instead
@@ -274,19 +346,30 @@ def _run_cutoff(args: argparse.Namespace) -> Outcome:
                          f"specificity {r['specificity']:.3f} (n {r['n_positive']}/"
                          f"{r['n_negative']}); site optimum {r['optimal_cutoff']:.4g}")
     _prevalence_table(args, v.performance, data, lines)
-    _write(args.out, v.performance.table)
-    return Outcome(data, "\n".join(lines))
+    return Outcome(data, "\n".join(lines), table=v.performance.table)
 
 
 def _run_cv(args: argparse.Namespace) -> Outcome:
+    import numpy as np
+    import pandas as pd
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    from alsstats.validation import CutoffClassifier, cross_validate
+    from alsstats.validation.cutoffs import _check_method
+
     _check_method(args.method, args.specificity, args.sensitivity, 1.0, 1.0, None)
-    t = _load(args, one_per_subject=False)
+    workers = args.workers
+    if args.n_jobs is not None:
+        print("alsstats cv: --n-jobs is deprecated; use --workers", file=sys.stderr)
+        workers = args.n_jobs
+    # One row per subject, as roc and cutoff; each marker keeps every subject it was
+    # measured in (missing values are per marker); the combination needs all of them.
+    t = _load(args, one_per_subject=True)
     data = _header(args, t)
-    lines = [_line(args, t)]
+    lines = [_line(args, t) + " (rows complete in every marker; each single marker uses "
+                              "every subject it was measured in)"]
     models: dict[str, tuple[object, list[str]]] = {
         m: (CutoffClassifier(method=args.method, direction=args.direction,
                              specificity=args.specificity, sensitivity=args.sensitivity), [m])
@@ -296,19 +379,24 @@ def _run_cv(args: argparse.Namespace) -> Outcome:
             make_pipeline(StandardScaler(), LogisticRegression()), list(args.marker))
     results, splits = {}, []
     for name, (est, cols) in models.items():
-        X = np.column_stack([t.markers[c] for c in cols])
-        r = cross_validate(est, X, t.y, groups=t.subject, n_folds=args.folds,
-                           n_repeats=args.repeats, seed=args.seed, n_jobs=args.n_jobs)
+        tm = t if len(cols) == len(args.marker) else _load(args, one_per_subject=True,
+                                                           markers=cols)
+        X = np.column_stack([tm.markers[c] for c in cols])
+        r = cross_validate(est, X, tm.y, groups=tm.subject, n_folds=args.folds,
+                           n_repeats=args.repeats, seed=args.seed, n_jobs=workers)
         results[name] = {"summary": to_jsonable(r.summary), "repeats": to_jsonable(r.repeats),
-                         "n_subjects": r.n_subjects}
+                         "n_subjects": r.n_subjects, "n_positive": tm.n_positive,
+                         "n_negative": tm.n_negative, "exclusions": tm.exclusions}
         splits.append(r.splits.assign(model=name))
         q = r.summary.set_index("quantity")
-        lines.append(f"  {name}: AUC {q.loc['auc', 'mean']:.3f} ± {q.loc['auc', 'sd']:.3f}, "
+        lines.append(f"  {name} ({tm.n_positive} positive, {tm.n_negative} negative): "
+                     f"AUC {q.loc['auc', 'mean']:.3f} ± {q.loc['auc', 'sd']:.3f}, "
                      f"sensitivity {q.loc['sensitivity', 'mean']:.3f} ± "
                      f"{q.loc['sensitivity', 'sd']:.3f}, specificity "
                      f"{q.loc['specificity', 'mean']:.3f} ± {q.loc['specificity', 'sd']:.3f} "
                      f"(mean ± SD over {args.folds}×{args.repeats} test folds)")
     data.update(folds=args.folds, repeats=args.repeats, seed=args.seed, models=results)
     table = pd.concat(splits, ignore_index=True)
-    _write(args.out, table[["model", *[c for c in table.columns if c != "model"]]])
-    return Outcome(data, "\n".join(lines))
+    data["splits"] = table
+    return Outcome(data, "\n".join(lines),
+                   table=table[["model", *[c for c in table.columns if c != "model"]]])

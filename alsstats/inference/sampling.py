@@ -14,6 +14,8 @@ Every run happens inside :func:`~alsstats.inference.threads.single_threaded_blas
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import os
 import time
@@ -24,13 +26,13 @@ import arviz as az
 import numpy as np
 import pymc as pm
 
+from alsstats._choices import SAMPLERS
 from alsstats.errors import AlsStatsError
 from alsstats.inference.threads import single_threaded_blas
 from alsstats.random import as_generator
 
-__all__ = ["SAMPLERS", "CompiledSampler", "SamplingConfig", "integer_seed"]
-
-SAMPLERS = ("nutpie", "pymc", "advi")
+__all__ = ["SAMPLERS", "CompiledSampler", "SamplingConfig", "integer_seed",
+           "sampler_progress"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,24 @@ class SamplingConfig:
     def approximate(self) -> bool:
         """True for variational fits (not MCMC)."""
         return self.sampler == "advi"
+
+
+_PROGRESS: contextvars.ContextVar[bool] = contextvars.ContextVar("sampler_progress",
+                                                                 default=False)
+
+
+@contextlib.contextmanager
+def sampler_progress(enabled: bool = True):
+    """Show the sampler's own progress display (nutpie's, PyMC's) inside this block.
+
+    Off by default, so library calls and tests stay silent; the CLI turns it on for an
+    interactive terminal unless ``--quiet``.
+    """
+    token = _PROGRESS.set(bool(enabled))
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
 
 
 def integer_seed(seed) -> int:
@@ -133,8 +153,8 @@ class CompiledSampler:
                 compiled = self._compiled.with_data(**used) if used else self._compiled
                 return nutpie.sample(compiled, draws=cfg.draws, tune=cfg.tune,
                                      chains=cfg.chains, cores=min(cfg.chains, os.cpu_count() or 1),
-                                     seed=seed, progress_bar=False, save_warmup=False,
-                                     target_accept=cfg.target_accept)
+                                     seed=seed, progress_bar=_PROGRESS.get(),
+                                     save_warmup=False, target_accept=cfg.target_accept)
             with self.model:
                 if data:
                     pm.set_data(data)
@@ -142,9 +162,10 @@ class CompiledSampler:
                     warnings.filterwarnings("ignore", message=".*recommend running at least 4.*")
                     return pm.sample(draws=cfg.draws, tune=cfg.tune, chains=cfg.chains,
                                      cores=min(cfg.chains, os.cpu_count() or 1),
-                                     random_seed=seed, nuts_sampler="pymc", progressbar=False,
+                                     random_seed=seed, nuts_sampler="pymc",
+                                     progressbar=_PROGRESS.get(),
                                      compute_convergence_checks=False,
                                      target_accept=cfg.target_accept)
                 approx = pm.fit(n=cfg.advi_iterations, method="advi", random_seed=seed,
-                                progressbar=False)
+                                progressbar=_PROGRESS.get())
                 return approx.sample(draws=cfg.draws, random_seed=seed)

@@ -61,9 +61,13 @@ def _read_sheet(path: Path, sheet: str | None) -> tuple[pd.DataFrame, int]:
 
 
 def read_clinical(path: str | Path, rules: IdRules, *, sheet: str | None = None,
-                  columns: dict[str, str] | None = None
+                  columns: dict[str, str] | None = None,
+                  required: tuple[str, ...] | None = None
                   ) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
     """Read the sheet, rename headers to cohort columns and normalise subject IDs.
+
+    ``required`` lists the cohort columns the sheet must give (default: ``subject_id``
+    and ``visit``); every missing one is named in one problem.
 
     Returns
     -------
@@ -75,7 +79,7 @@ def read_clinical(path: str | Path, rules: IdRules, *, sheet: str | None = None,
     ------
     DataValidationError
         Unreadable sheet, a mapping to an unknown column, two headers mapped
-        to one column, no subject or visit column, blank or non-integer
+        to one column, missing required columns (all listed in one problem), blank or non-integer
         visits, or duplicate (subject, visit) rows after normalisation —
         naming the line.
     """
@@ -109,11 +113,13 @@ def read_clinical(path: str | Path, rules: IdRules, *, sheet: str | None = None,
     if problems:
         raise DataValidationError(problems)
     df = df.rename(columns=rename)
-    for needed in ("subject_id", "visit"):
-        if needed not in df.columns:
-            # the header names are not quoted: the file may not be a sheet at all
-            raise fail(p, f"no {needed} column among the {len(rename)} header(s) of the sheet; "
-                       "name it as in the cohort schema or map it with [clinical] columns", 1)
+    missing = [c for c in (required or ("subject_id", "visit")) if c not in df.columns]
+    if missing:
+        # the header names are not quoted: the file may not be a sheet at all
+        raise fail(p, f"required clinical column{'s' if len(missing) > 1 else ''} missing: "
+                   f"{', '.join(missing)} (not among the {len(rename)} header(s) of the sheet; "
+                   "name them as in the cohort schema or map them with [clinical] columns in "
+                   "the manifest, see 'alsstats ingest --template')", 1)
     id_map: dict[str, str] = {}
     subjects, visits = [], []
     for i, (raw, visit) in enumerate(zip(df["subject_id"], df["visit"], strict=True)):

@@ -74,7 +74,7 @@ def fit_and_score(data: pd.DataFrame, *, seed: int, draws: int = 1000) -> Diagno
              for marker, direction in MARKER_DIRECTIONS.items()]
     aucs = [row for row, _ in rocs]
     curves = [curve for _, curve in rocs]
-    band = roc_band(scores["p_als"].to_numpy(), positive, direction=">", n_boot=500,
+    band = roc_band(positive, scores["p_als"].to_numpy(), direction=">", n_boot=500,
                     seed=ppc_seed).to_frame().assign(marker="P(ALS) model")
 
     cal = calibration_summary(positive, scores["p_als"].to_numpy(), n_bins=8)

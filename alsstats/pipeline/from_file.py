@@ -8,7 +8,11 @@ The kind of result is recognized from the file:
   trajectories, subject slopes and convergence;
 * a saved diagnostic fit (``.nc`` from ``alsstats fit diagnostic``) → class means,
   convergence and provenance;
-* a JSON result of ``alsstats cv --json`` or ``alsstats power simulate --out`` → its tables.
+* a JSON result of ``alsstats cv`` or of ``alsstats power simulate`` (one scenario) → their
+  dedicated sections;
+* any other JSON result a command writes (``--out x.json`` or ``--json``; it carries
+  ``kind``, ``inputs`` and ``alsstats_version``) → its inputs, its values and each of its
+  tables.
 """
 
 from __future__ import annotations
@@ -23,13 +27,13 @@ import pandas as pd
 from alsstats._files import file_sha256
 from alsstats.describe import cohort_summary, missingness_patterns
 from alsstats.errors import AlsStatsError
+from alsstats.pipeline._kinds import KINDS
 from alsstats.report.document import Report, Section, Table, write_report
 from alsstats.report.sections import cohort_section, cutoff_section, marker_section
 from alsstats.schema import MARKERS, read_cohort
 
 __all__ = ["KINDS", "detect_kind", "report_from"]
 
-KINDS = ("cohort", "longitudinal", "diagnostic", "cv", "power")
 
 
 def detect_kind(path: Path) -> str:
@@ -43,8 +47,11 @@ def detect_kind(path: Path) -> str:
             return "cv"
         if "arms" in data and "replicates" in data:
             return "power"
-        raise AlsStatsError(f"{path}: JSON is neither an `alsstats cv --json` nor an "
-                            "`alsstats power simulate --out` result")
+        if isinstance(data.get("kind"), str) and "alsstats_version" in data:
+            return "result"
+        raise AlsStatsError(f"{path}: JSON is not an alsstats result (no 'kind' and "
+                            "'alsstats_version' fields): write it with a command's "
+                            "--out FILE.json or --json")
     if suffix == ".nc":
         import arviz as az
 
@@ -75,7 +82,8 @@ def _read_json(path: Path) -> dict:
 
 def report_from(path: str | os.PathLike, out_dir: str | os.PathLike, *, seed: int = 2026,
                 kind: str | None = None) -> tuple[Path, str]:
-    """Write a report on the result in ``path`` to ``out_dir/index.html``; returns (path, kind)."""
+    """Write a report on the result in ``path`` to ``out_dir/index.html`` (or to ``out_dir``
+    itself if it ends in ``.html``); returns (path, kind)."""
     src = Path(path)
     if not src.is_file():
         raise AlsStatsError(f"{src}: file not found")
@@ -83,7 +91,7 @@ def report_from(path: str | os.PathLike, out_dir: str | os.PathLike, *, seed: in
     if kind not in KINDS:
         raise AlsStatsError(f"unknown report kind {kind!r}; expected one of {', '.join(KINDS)}")
     build = {"cohort": _cohort, "longitudinal": _longitudinal, "diagnostic": _diagnostic,
-             "cv": _cv, "power": _power}[kind]
+             "cv": _cv, "power": _power, "result": _result}[kind]
     title, sections = build(src, seed)
     report = Report(title=title, subtitle=f"Report on {src.name}", sections=sections,
                     provenance={"input": f"{src.name} (sha256 {file_sha256(src)})",
@@ -156,3 +164,44 @@ def _power(src: Path, seed: int):
 
     data = _read_json(src)
     return f"Power simulation report: {src.name}", [power_simulation_section(data)]
+
+
+def _cell(value) -> str:
+    return json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else str(value)
+
+
+def _result(src: Path, seed: int):
+    """Any command's JSON result: its inputs, its scalar values, and each table it holds."""
+    data = _read_json(src)
+    kind = str(data.get("kind") or "result")
+    inputs = data.get("inputs") or {}
+    items = [Table("Inputs", pd.DataFrame({"option": list(inputs),
+                                           "value": [_cell(v) for v in inputs.values()]}),
+                   "The options the command ran with.", slug="inputs")]
+    scalars, tables = {}, {}
+    for key, value in data.items():
+        if key in ("kind", "inputs", "alsstats_version"):
+            continue
+        if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
+            tables[key] = pd.json_normalize(value, sep=".")
+        elif isinstance(value, dict):
+            for k, v in pd.json_normalize(value, sep=".").iloc[0].items():
+                if isinstance(v, list) and v and all(isinstance(r, dict) for r in v):
+                    tables[f"{key}.{k}"] = pd.json_normalize(v, sep=".")
+                else:
+                    scalars[f"{key}.{k}"] = _cell(v)
+        else:
+            scalars[key] = _cell(value)
+    items.append(Table("Result", pd.DataFrame({"quantity": list(scalars),
+                                               "value": list(scalars.values())}),
+                       "Every single value of the result.", slug="values"))
+    for i, (key, frame) in enumerate(tables.items()):
+        items.append(Table(key.replace("_", " ").capitalize(), frame,
+                           f"The result's '{key}' table ({len(frame)} rows).",
+                           slug=f"table-{i}"))
+    command = "alsstats " + kind.replace(".", " ")
+    section = Section(title=f"Result of `{command}`", slug="result",
+                      paragraphs=[f"{command}, alsstats {data.get('alsstats_version')}; "
+                                  f"file {src.name}."],
+                      items=items)
+    return f"{command}: {src.name}", [section]

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
+from alsstats._units import years_per_unit
 from alsstats.models.longitudinal.model import LongitudinalModel
 from alsstats.power.decline import decline_detection_power
 from alsstats.random import spawn_seeds
@@ -23,15 +25,19 @@ __all__ = ["DeclineResults", "decline_tables", "fit_decline"]
 class DeclineResults:
     """Tables behind the demo's longitudinal section."""
 
-    summary: pd.DataFrame        # term, mean, sd, lower, upper, ess_bulk, r_hat (+ %/year)
+    summary: pd.DataFrame        # term, mean, sd, lower, upper, ess_bulk, r_hat (+ %/unit)
     trajectories: pd.DataFrame   # group, time, estimate, lower, upper
-    subject_slopes: pd.DataFrame  # subject, group, percent_per_time, lower, upper, P(>2%/y)
+    # subject, group, percent_per_time_unit, lower, upper, p_decline_over_threshold
+    subject_slopes: pd.DataFrame
     convergence: pd.DataFrame    # check, value
     converged: bool
     detection: pd.DataFrame | None  # scenario, patients, years_apart, gm/m1 power, mc_se
     n_subjects: int
     n_obs: int
     spec_json: str = ""
+    time_unit: str = "years"
+    threshold_pct_per_year: float = 2.0
+    controls: tuple[str, ...] = ("HC",)
 
 
 def fit_decline(data: pd.DataFrame, *, seed: int, draws: int | None = None,
@@ -60,17 +66,28 @@ def fit_decline(data: pd.DataFrame, *, seed: int, draws: int | None = None,
     return results
 
 
-def decline_tables(model: LongitudinalModel, *, threshold_pct: float = 2.0) -> DeclineResults:
-    """The report tables of a fitted decline model (``detection`` left empty)."""
+def decline_tables(model: LongitudinalModel, *, threshold_pct_per_year: float = 2.0,
+                   controls: tuple[str, ...] = ("HC",)) -> DeclineResults:
+    """The report tables of a fitted decline model (``detection`` left empty).
+
+    Slopes are per the model's time unit (``meta_['time_unit']``, default years).  The
+    decline threshold is a rate per *year* converted to that unit, and applied to
+    patients only: ``p_decline_over_threshold`` is missing for subjects of the
+    ``controls`` groups, whose decline is not a question of disease progression.
+    """
+    unit = model.meta_.get("time_unit", "years")
+    threshold = threshold_pct_per_year * years_per_unit(unit)
     summary = model.summary().reset_index().rename(columns={"index": "term"})
     trajectories = model.predict(level="group")[["group", "time", "estimate", "lower", "upper"]]
     slopes = model.subject_slopes()
-    exceeds = model.prob_decline_exceeds(threshold_pct, percent=True, level="subject")
+    exceeds = model.prob_decline_exceeds(threshold, percent=True, level="subject")
+    groups = slopes["group"].astype(str).to_numpy()
+    p_exceeds = exceeds.reindex(slopes.index).to_numpy(dtype=float)
     subjects = pd.DataFrame({
         "subject": slopes.index, "group": slopes["group"].to_numpy(),
-        "percent_per_year": slopes["percent_per_time"].to_numpy(),
+        "percent_per_time_unit": slopes["percent_per_time"].to_numpy(),
         "lower": slopes["percent_lower"].to_numpy(), "upper": slopes["percent_upper"].to_numpy(),
-        "p_decline_over_2pct": exceeds.reindex(slopes.index).to_numpy()})
+        "p_decline_over_threshold": np.where(np.isin(groups, controls), np.nan, p_exceeds)})
     checks = model.convergence_.to_dict()
     checks.update({f"policy: {k}": v for k, v in checks.pop("policy", {}).items()})
     convergence = pd.DataFrame({"check": list(checks),
@@ -78,4 +95,4 @@ def decline_tables(model: LongitudinalModel, *, threshold_pct: float = 2.0) -> D
                                           for v in checks.values()]})
     return DeclineResults(summary, trajectories, subjects, convergence, model.converged_,
                           None, model.meta_["n_subjects"], model.meta_["n_obs"],
-                          model.spec_.to_json())
+                          model.spec_.to_json(), unit, threshold_pct_per_year, tuple(controls))

@@ -71,7 +71,7 @@ def validate_markers(data: pd.DataFrame, *, seed: int, cutoff: float = 1.0,
         row, curve = marker_roc(marker, x, y, direction)
         aucs.append(row)
         curves.append(curve)
-        band = roc_band(x, y, direction=direction, n_boot=max(100, n_boot // 2),
+        band = roc_band(y, x, direction=direction, n_boot=max(100, n_boot // 2),
                         seed=s_band)
         bands.append(band.to_frame().assign(marker=marker))
         cv = cross_validate(CutoffClassifier(direction=direction), x.reshape(-1, 1), y,
@@ -79,12 +79,12 @@ def validate_markers(data: pd.DataFrame, *, seed: int, cutoff: float = 1.0,
                             n_repeats=cv_repeats, seed=s_cv)
         cv_rows.append(_cv_row(marker, cv))
     complete = base[list(markers)].notna().all(axis=1).to_numpy()
-    comp = compare_aucs({m: base[m].to_numpy()[complete] for m in markers}, is_als[complete],
+    comp = compare_aucs(is_als[complete], {m: base[m].to_numpy()[complete] for m in markers},
                         direction=[markers[m] for m in markers])
     ratio = base[base["group"].eq("HC") | base["el_escorial"].isin(["probable", "definite"])]
     ratio = ratio[ratio["m1_precuneus_ratio"].notna()]
-    validation = validate_cutoff(ratio["m1_precuneus_ratio"].to_numpy(),
-                                 (ratio["group"] == "ALS").to_numpy(), cutoff, direction="<",
+    validation = validate_cutoff((ratio["group"] == "ALS").to_numpy(),
+                                 ratio["m1_precuneus_ratio"].to_numpy(), cutoff, direction="<",
                                  delta=0.05, n_boot=n_boot, seed=s_cut,
                                  groups=ratio["subject_id"].to_numpy(),
                                  sites=ratio["site"].to_numpy(), n_folds=5, n_repeats=4,
@@ -106,8 +106,8 @@ def marker_roc(name: str, scores, positive, direction: str) -> tuple[dict, pd.Da
     scores, positive = np.asarray(scores, float), np.asarray(positive, bool)
     ok = np.isfinite(scores)
     x, y = scores[ok], positive[ok]
-    ci = delong_ci(x, y, direction=direction)
-    curve = roc_curve(x, y, direction=direction)
+    ci = delong_ci(y, x, direction=direction)
+    curve = roc_curve(y, x, direction=direction)
     row = {"marker": name, "n": int(ok.sum()), "n_positive": int(y.sum()),
            "n_negative": int((~y).sum()), "auc": ci.auc, "low": ci.lower, "high": ci.upper,
            "direction": direction}

@@ -76,14 +76,13 @@ def plan_power(data: pd.DataFrame, *, seed: int, replicates: int = 200) -> Power
     trial["lower"] = (trial["power"] - 1.96 * trial["mc_se"]).clip(0, 1)
     trial["upper"] = (trial["power"] + 1.96 * trial["mc_se"]).clip(0, 1)
     trial["n_active"] = trial["n_control"] * scenario.arms[1].n // scenario.arms[0].n
-    bud = buderer_sample_size(sensitivity=0.42, specificity=0.90, half_width=0.1,
+    bud = buderer_sample_size(sensitivity=0.42, specificity=0.90, conf_width=0.2,
                               prevalence=0.5)
     diagnostic = pd.DataFrame({
         "target": ["ALS patients for sensitivity 0.42 ± 0.10 (95% CI)",
                    "controls for specificity 0.90 ± 0.10 (95% CI)",
                    "total at prevalence 0.5 (the larger requirement)"],
-        "value": [np.ceil(bud["n_diseased"]), np.ceil(bud["n_non_diseased"]),
-                  np.ceil(bud["n_total"])]})
+        "value": [bud.n_diseased, bud.n_non_diseased, bud.n_total]})
     return PowerPlan(components, pd.DataFrame(sizes), pd.DataFrame(curves), scenario.name,
                      trial, replicates, diagnostic)
 

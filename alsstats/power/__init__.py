@@ -11,62 +11,41 @@
 * :mod:`~alsstats.power.diagnostic_sim` — simulated diagnostic studies (DeLong).
 * :mod:`~alsstats.power.decline` — detecting gray-matter decline with n patients scanned twice.
 * :mod:`~alsstats.power.engine` — serial / process / Dask execution, checkpoints.
+
+Public names are imported lazily (``alsstats power slope`` loads neither SciPy nor Dask).
 """
 
-from alsstats.power.decline import DeclinePower, decline_detection_power
-from alsstats.power.diagnostic import (
-    auc_ci_sample_size,
-    auc_test_sample_size,
-    buderer_sample_size,
-    hanley_mcneil_se,
-    proportion_ci,
-    proportion_ci_sample_size,
-    sensitivity_test_sample_size,
-)
-from alsstats.power.diagnostic_sim import cohort_auc_power, compare_auc_power
-from alsstats.power.engine import map_replicates
-from alsstats.power.prediction import (
-    binary_sample_size,
-    continuous_sample_size,
-    survival_sample_size,
-)
-from alsstats.power.scenario import TrialScenario, read_trial_scenario
-from alsstats.power.simulate import analytic_power, power_curve, simulate_power
-from alsstats.power.slope import (
-    edland_sample_size,
-    exchangeable_covariance,
-    liu_liang_sample_size,
-    random_effects_covariance,
-    slope_sample_size,
-)
-from alsstats.power.ttest import t_test_power, t_test_sample_size
+from alsstats._lazy import lazy_exports
 
-__all__ = [
-    "DeclinePower",
-    "TrialScenario",
-    "analytic_power",
-    "auc_ci_sample_size",
-    "auc_test_sample_size",
-    "binary_sample_size",
-    "buderer_sample_size",
-    "cohort_auc_power",
-    "compare_auc_power",
-    "continuous_sample_size",
-    "decline_detection_power",
-    "edland_sample_size",
-    "exchangeable_covariance",
-    "hanley_mcneil_se",
-    "liu_liang_sample_size",
-    "map_replicates",
-    "power_curve",
-    "proportion_ci",
-    "proportion_ci_sample_size",
-    "random_effects_covariance",
-    "read_trial_scenario",
-    "sensitivity_test_sample_size",
-    "simulate_power",
-    "slope_sample_size",
-    "survival_sample_size",
-    "t_test_power",
-    "t_test_sample_size",
-]
+_WHERE = {
+    "DeclinePower": "decline",
+    "TrialScenario": "scenario",
+    "analytic_power": "simulate",
+    "auc_ci_sample_size": "diagnostic",
+    "auc_test_sample_size": "diagnostic",
+    "binary_sample_size": "prediction",
+    "buderer_sample_size": "diagnostic",
+    "cohort_auc_power": "diagnostic_sim",
+    "compare_auc_power": "diagnostic_sim",
+    "continuous_sample_size": "prediction",
+    "cstatistic_to_r2_cs": "prediction",
+    "decline_detection_power": "decline",
+    "edland_sample_size": "slope",
+    "exchangeable_covariance": "slope",
+    "hanley_mcneil_se": "diagnostic",
+    "liu_liang_sample_size": "slope",
+    "map_replicates": "engine",
+    "power_curve": "simulate",
+    "proportion_ci": "diagnostic",
+    "proportion_ci_sample_size": "diagnostic",
+    "random_effects_covariance": "slope",
+    "read_trial_scenario": "scenario",
+    "sensitivity_test_sample_size": "diagnostic",
+    "simulate_power": "simulate",
+    "slope_sample_size": "slope",
+    "survival_sample_size": "prediction",
+    "t_test_power": "ttest",
+    "t_test_sample_size": "ttest",
+}
+__all__ = sorted(_WHERE)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 
-from scipy import stats
-
+from alsstats import _gauss
 from alsstats.errors import AlsStatsError
 
 __all__ = [
@@ -51,7 +50,7 @@ def critical_z(alpha: float, alternative: str) -> float:
     """The standard-normal critical value: ``z_{1-alpha/2}`` (two-sided) or ``z_{1-alpha}``."""
     alpha = check_probability("alpha", alpha)
     tail = alpha / 2 if check_alternative(alternative) == "two-sided" else alpha
-    return float(stats.norm.isf(tail))
+    return _gauss.isf(tail)
 
 
 def exactly_one_missing(**values) -> str:

@@ -11,9 +11,14 @@ in presize, so that widths are smooth functions of ``n``):
 * exact (Clopper–Pearson): beta quantiles
   :math:`B_{\alpha/2}(x, n-x+1)` and :math:`B_{1-\alpha/2}(x+1, n-x)`.
 
-The sample size for a target width solves ``width(n) = w`` numerically.  Buderer
-(1996): :math:`n_D = z^2\,Se(1-Se)/d^2` diseased subjects for half-width ``d``, and
+Every width is the interval's *full* width ``w`` (``conf_width``, as presize), never a
+half-width.  The sample size for a target width solves ``width(n) = w`` numerically.
+Buderer (1996): :math:`n_D = z^2\,Se(1-Se)/(w/2)^2` diseased subjects, and
 :math:`n_D / \text{prevalence}` in total.
+
+Study sizes are :class:`StudySize` results: every ``n`` is rounded up to whole subjects
+(the ceiling of its own continuous solution), with the continuous value beside it as
+``n_..._exact``.
 
 AUC precision uses the Hanley & McNeil (1982) variance
 
@@ -41,7 +46,7 @@ smallest ``n`` from which every larger ``n`` keeps it are reported.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from scipy import optimize, stats
@@ -53,6 +58,7 @@ from alsstats.validation.intervals import clopper_pearson_interval, wilson_inter
 __all__ = [
     "CI_METHODS",
     "BinomialTestSampleSize",
+    "StudySize",
     "auc_ci_sample_size",
     "auc_test_sample_size",
     "binormal_auc_variance",
@@ -124,33 +130,81 @@ def proportion_ci_sample_size(p: float, width: float, method: str = "wilson",
     return float(optimize.brentq(gap, 1.0, _MAX_N, xtol=1e-10, rtol=1e-14))
 
 
+def _whole(x: float | None) -> int | None:
+    # Guard against 138.0000000001-style round-off pushing an exact integer up.
+    return None if x is None else math.ceil(x - 1e-9)
+
+
+@dataclass(frozen=True)
+class StudySize:
+    """A diagnostic-study size: whole subjects (rounded up) with the continuous values beside.
+
+    ``n_diseased`` and ``n_non_diseased`` are each the ceiling of their own continuous
+    solution ``n_..._exact`` (``None`` where the design does not size that group).
+    ``n_total`` is the ceiling of ``n_total_exact`` for designs sized on the whole cohort
+    at a prevalence, and the sum of the two rounded groups for designs that size the
+    groups (``by_group``).  ``settings`` holds the design's inputs and by-products.
+    """
+
+    design: str
+    n_total_exact: float
+    n_diseased_exact: float | None = None
+    n_non_diseased_exact: float | None = None
+    settings: dict = field(default_factory=dict)
+    by_group: bool = False
+
+    @property
+    def n_total(self) -> int:
+        if self.by_group:
+            return self.n_diseased + self.n_non_diseased
+        return _whole(self.n_total_exact)
+
+    @property
+    def n_diseased(self) -> int | None:
+        return _whole(self.n_diseased_exact)
+
+    @property
+    def n_non_diseased(self) -> int | None:
+        return _whole(self.n_non_diseased_exact)
+
+    def to_dict(self) -> dict:
+        return {"design": self.design,
+                "n_total": self.n_total, "n_total_exact": self.n_total_exact,
+                "n_diseased": self.n_diseased, "n_diseased_exact": self.n_diseased_exact,
+                "n_non_diseased": self.n_non_diseased,
+                "n_non_diseased_exact": self.n_non_diseased_exact, **self.settings}
+
+
 def buderer_sample_size(*, sensitivity: float | None = None, specificity: float | None = None,
-                        half_width: float, prevalence: float,
-                        conf_level: float = 0.95) -> dict:
+                        conf_width: float, prevalence: float,
+                        conf_level: float = 0.95) -> StudySize:
     """Buderer (1996) Wald sample sizes for sensitivity and/or specificity.
 
+    ``conf_width`` is the full width of the interval (sensitivity ± ``conf_width``/2).
     Returns the diseased (non-diseased) subjects needed and the total cohort size
-    implied by ``prevalence``; ``n_total`` is the larger of the two totals.
+    implied by ``prevalence``; the total is the larger of the two totals (both are in
+    ``settings`` as ``n_total_sensitivity_exact`` / ``n_total_specificity_exact``).
     """
     if sensitivity is None and specificity is None:
         raise AlsStatsError("give sensitivity and/or specificity")
-    d = check_probability("half_width", half_width)
+    d = check_probability("conf_width", conf_width) / 2
     prev = check_probability("prevalence", prevalence)
     z = _z(conf_level)
-    out: dict = {"prevalence": prev, "half_width": d, "conf_level": conf_level}
+    settings: dict = {"prevalence": prev, "conf_width": 2 * d, "conf_level": conf_level,
+                      "sensitivity": sensitivity, "specificity": specificity}
+    n_d = n_h = None
     totals = []
     if sensitivity is not None:
         se = check_probability("sensitivity", sensitivity)
-        out["n_diseased"] = z * z * se * (1 - se) / d**2
-        out["n_total_sensitivity"] = out["n_diseased"] / prev
-        totals.append(out["n_total_sensitivity"])
+        n_d = z * z * se * (1 - se) / d**2
+        settings["n_total_sensitivity_exact"] = n_d / prev
+        totals.append(n_d / prev)
     if specificity is not None:
         sp = check_probability("specificity", specificity)
-        out["n_non_diseased"] = z * z * sp * (1 - sp) / d**2
-        out["n_total_specificity"] = out["n_non_diseased"] / (1 - prev)
-        totals.append(out["n_total_specificity"])
-    out["n_total"] = max(totals)
-    return out
+        n_h = z * z * sp * (1 - sp) / d**2
+        settings["n_total_specificity_exact"] = n_h / (1 - prev)
+        totals.append(n_h / (1 - prev))
+    return StudySize("buderer", max(totals), n_d, n_h, settings)
 
 
 def hanley_mcneil_se(auc: float, n_diseased: float, n_healthy: float) -> float:
@@ -164,8 +218,8 @@ def hanley_mcneil_se(auc: float, n_diseased: float, n_healthy: float) -> float:
 
 
 def auc_ci_sample_size(auc: float, width: float, prevalence: float,
-                       conf_level: float = 0.95) -> dict:
-    """Total ``n`` (continuous) whose Wald interval ``AUC ± z·SE_HM`` has total ``width``."""
+                       conf_level: float = 0.95) -> StudySize:
+    """Total ``n`` whose Wald interval ``AUC ± z·SE_HM`` has full width ``width``."""
     a = check_probability("auc", auc)
     width = check_probability("width", width)
     prev = check_probability("prevalence", prevalence)
@@ -178,8 +232,9 @@ def auc_ci_sample_size(auc: float, width: float, prevalence: float,
     if gap(low) <= 0:
         raise AlsStatsError(f"width {width} is already reached with the smallest possible study")
     n = float(optimize.brentq(gap, low, 1e9, xtol=1e-10, rtol=1e-14))
-    return {"n_total": n, "n_diseased": n * prev, "n_healthy": n * (1 - prev), "auc": a,
-            "width": width, "conf_level": conf_level}
+    return StudySize("auc-width", n, n * prev, n * (1 - prev),
+                     {"auc": a, "conf_width": width, "prevalence": prev,
+                      "conf_level": conf_level})
 
 
 def binormal_auc_variance(auc: float, ratio: float = 1.0, b: float = 1.0) -> float:
@@ -197,7 +252,7 @@ def binormal_auc_variance(auc: float, ratio: float = 1.0, b: float = 1.0) -> flo
 
 def auc_test_sample_size(auc_null: float, auc_alt: float, *, power: float = 0.8,
                          alpha: float = 0.05, ratio: float = 1.0, b: float = 1.0,
-                         alternative: str = "one-sided") -> dict:
+                         alternative: str = "one-sided") -> StudySize:
     """Diseased (and healthy) subjects to show AUC > ``auc_null`` when it is ``auc_alt``."""
     a0 = check_probability("auc_null", auc_null)
     a1 = check_probability("auc_alt", auc_alt)
@@ -212,8 +267,10 @@ def auc_test_sample_size(auc_null: float, auc_alt: float, *, power: float = 0.8,
     z_a, z_b = stats.norm.isf(tail), stats.norm.ppf(check_probability("power", power))
     v0, v1 = binormal_auc_variance(a0, ratio, b), binormal_auc_variance(a1, ratio, b)
     n_d = float((z_a * math.sqrt(v0) + z_b * math.sqrt(v1)) ** 2 / (a1 - a0) ** 2)
-    return {"n_diseased": n_d, "n_healthy": ratio * n_d, "n_total": (1 + ratio) * n_d,
-            "variance_null": v0, "variance_alt": v1}
+    return StudySize("auc-test", (1 + ratio) * n_d, n_d, ratio * n_d,
+                     {"auc_null": a0, "auc_alt": a1, "power": power, "alpha": alpha,
+                      "alternative": alternative, "ratio": ratio, "variance_null": v0,
+                      "variance_alt": v1}, by_group=True)
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ class _CorrelatedAUCTask:
             neg = rng.multivariate_normal(np.zeros(2), self.cov_neg, size=self.n_neg)
             s = np.vstack([pos, neg])
             try:
-                r = delong_test(s[:, 0], s[:, 1], labels, direction=">")
+                r = delong_test(labels, s[:, 0], s[:, 1], direction=">")
                 rows.append([r.auc1, r.auc2, r.p_value, float(r.p_value < self.alpha),
                              self.n_pos, self.n_neg, 0.0])
             except (AlsStatsError, ValueError, np.linalg.LinAlgError):
@@ -156,7 +156,7 @@ class _CohortAUCTask:
             n_pos, n_neg = int(labels.sum()), int((~labels).sum())
             try:
                 if len(self.markers) == 1:
-                    ci = delong_ci(base[self.markers[0]].to_numpy(float), labels,
+                    ci = delong_ci(labels, base[self.markers[0]].to_numpy(float),
                                    direction=self.directions[0])
                     if ci.se > 0:
                         p = float(stats.norm.sf((ci.auc - self.auc_null) / ci.se))
@@ -164,8 +164,8 @@ class _CohortAUCTask:
                         p = 0.0 if ci.auc > self.auc_null else 1.0
                     rows.append([ci.auc, np.nan, p, float(p < self.alpha), n_pos, n_neg, 0.0])
                 else:
-                    r = delong_test(base[self.markers[0]].to_numpy(float),
-                                    base[self.markers[1]].to_numpy(float), labels,
+                    r = delong_test(labels, base[self.markers[0]].to_numpy(float),
+                                    base[self.markers[1]].to_numpy(float),
                                     direction=tuple(self.directions))
                     rows.append([r.auc1, r.auc2, r.p_value, float(r.p_value < self.alpha),
                                  n_pos, n_neg, 0.0])

@@ -41,7 +41,6 @@ import io
 import json
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -52,34 +51,13 @@ from pathlib import Path
 import numpy as np
 
 from alsstats._files import atomic_path, write_json
+from alsstats._progress import Progress
 from alsstats.errors import AlsStatsError
 from alsstats.inference.threads import single_threaded_blas
 
 __all__ = ["Progress", "RunInfo", "map_replicates"]
 
 Task = Callable[[Sequence[np.random.SeedSequence]], np.ndarray]
-
-
-class Progress:
-    """A one-line progress display on stderr (silent when ``enabled`` is false)."""
-
-    def __init__(self, total: int, label: str = "replicates", enabled: bool = True):
-        self.total, self.label, self.enabled = total, label, enabled
-        self.done = 0
-        self.start = time.perf_counter()
-
-    def update(self, n: int) -> None:
-        self.done += n
-        if not self.enabled:
-            return
-        elapsed = time.perf_counter() - self.start
-        width = 30
-        filled = int(width * self.done / max(self.total, 1))
-        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] "
-                         f"{self.done}/{self.total} {elapsed:6.1f} s")
-        if self.done >= self.total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
 
 
 @dataclass(frozen=True)

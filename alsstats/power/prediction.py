@@ -23,6 +23,23 @@ with anticipated Cox–Snell :math:`R^2_{CS}`:
    within ±0.05 of it (reported as the smallest n meeting it; pmsampsize instead
    reports the larger of criteria 1–2 when that n already meets it).
 
+For a binary outcome the anticipated :math:`R^2_{CS}` may instead come from a C statistic
+(AUC) ``C`` (Riley, Van Calster & Collins 2021, Stat Med 40:859; pmsampsize
+``cstatistic``): the linear predictor is taken as normal with unit variance in
+non-events and events, shifted by :math:`\mu = \sqrt2\,\Phi^{-1}(C)` (so that
+:math:`P(x_1 > x_0) = C`), and :math:`R^2_{CS} = 1 - \exp(-LR/n)` is that of the
+logistic calibration model :math:`\eta = a + bx` fitted to this population.  The
+paper and pmsampsize fit it to one simulated data set of 10⁶ subjects; here the
+population is used exactly: with equal variances the log-odds are linear in ``x``
+(:math:`b = \mu`, :math:`a = \operatorname{logit}\phi - \mu^2/2`), so
+
+.. math::
+
+    \frac{LR}{2n} = \phi\,E_1[-\log(1+e^{-\eta})] + (1-\phi)\,E_0[-\log(1+e^{\eta})]
+                   - \phi\ln\phi - (1-\phi)\ln(1-\phi),
+
+with the two normal expectations by 200-point Gauss–Hermite quadrature.
+
 Continuous outcomes (Riley et al. 2019 Stat Med 38:1262), anticipated adjusted R²:
 
 1. Van Houwelingen's shrinkage
@@ -44,6 +61,7 @@ from dataclasses import dataclass, field
 
 from scipy import optimize, stats
 
+from alsstats import _gauss
 from alsstats.errors import AlsStatsError
 from alsstats.power._normal import check_positive, check_probability
 
@@ -52,6 +70,7 @@ __all__ = [
     "PredictionSampleSize",
     "binary_sample_size",
     "continuous_sample_size",
+    "cstatistic_to_r2_cs",
     "survival_sample_size",
 ]
 
@@ -117,12 +136,44 @@ def _riley_12(p: int, r2_cs: float, max_r2_cs: float, shrinkage: float, delta: f
             Criterion("2: optimism in Nagelkerke R²", n2, s2))
 
 
-def binary_sample_size(r2_cs: float, parameters: int, prevalence: float, *,
-                       shrinkage: float = 0.9, delta: float = 0.05,
-                       margin: float = 0.05) -> PredictionSampleSize:
-    """Riley criteria 1–3 for a binary outcome (pmsampsize ``type = "b"``)."""
+def cstatistic_to_r2_cs(cstatistic: float, prevalence: float) -> float:
+    """Cox–Snell R² implied by a C statistic at outcome proportion ``prevalence``.
+
+    The exact population value of Riley, Van Calster & Collins (2021); see the module
+    docstring.  ``C = 0.5`` gives 0.
+    """
+    import numpy as np
+
+    c = check_probability("cstatistic", cstatistic)
+    if c < 0.5:
+        raise AlsStatsError(f"cstatistic must be at least 0.5, got {cstatistic}")
+    phi = check_probability("prevalence", prevalence)
+    mu = math.sqrt(2.0) * _gauss.ppf(c)
+    a = math.log(phi / (1 - phi)) - mu * mu / 2
+    nodes, weights = np.polynomial.hermite_e.hermegauss(200)
+    weights = weights / math.sqrt(2 * math.pi)
+    eta_events = a + mu * (mu + nodes)
+    eta_non_events = a + mu * nodes
+    ll_model = (phi * float(weights @ -np.logaddexp(0.0, -eta_events))
+                + (1 - phi) * float(weights @ -np.logaddexp(0.0, eta_non_events)))
+    ll_null = phi * math.log(phi) + (1 - phi) * math.log(1 - phi)
+    return float(-math.expm1(-2.0 * max(ll_model - ll_null, 0.0)))
+
+
+def binary_sample_size(r2_cs: float | None, parameters: int, prevalence: float, *,
+                       shrinkage: float = 0.9, delta: float = 0.05, margin: float = 0.05,
+                       cstatistic: float | None = None) -> PredictionSampleSize:
+    """Riley criteria 1–3 for a binary outcome (pmsampsize ``type = "b"``).
+
+    Give the anticipated Cox–Snell ``r2_cs``, or ``r2_cs=None`` and ``cstatistic`` (its
+    R² then comes from :func:`cstatistic_to_r2_cs` and is reported as ``r2_cs``).
+    """
     p = _check_parameters(parameters)
     phi = check_probability("prevalence", prevalence)
+    if (r2_cs is None) == (cstatistic is None):
+        raise AlsStatsError("give exactly one of the Cox-Snell R² and the C statistic")
+    if cstatistic is not None:
+        r2_cs = cstatistic_to_r2_cs(cstatistic, phi)
     r2 = check_probability("r2_cs", r2_cs)
     shrinkage = check_probability("shrinkage", shrinkage)
     delta = check_probability("delta", delta)
@@ -134,7 +185,8 @@ def binary_sample_size(r2_cs: float, parameters: int, prevalence: float, *,
     criteria = [c1, c2, Criterion("3: precise overall risk", n3)]
     n = max(c.n for c in criteria)
     return PredictionSampleSize("binary", p, criteria, n, events=n * phi,
-                                details={"max_r2_cs": max_r2, "prevalence": phi})
+                                details={"max_r2_cs": max_r2, "prevalence": phi, "r2_cs": r2,
+                                         "cstatistic": cstatistic})
 
 
 def survival_sample_size(r2_cs: float, parameters: int, rate: float, timepoint: float,

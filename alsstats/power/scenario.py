@@ -54,7 +54,8 @@ from pathlib import Path
 
 import numpy as np
 
-from alsstats.errors import ScenarioError
+from alsstats.dropout import Retention
+from alsstats.errors import AlsStatsError, ScenarioError
 
 __all__ = [
     "ANALYSIS_METHODS",
@@ -274,6 +275,25 @@ def _locate(scenario: str | os.PathLike):
                         "(or give a .toml path)")
 
 
+def _dropout_hazard(table, visits) -> dict:
+    """``[dropout]`` with ``lost`` by ``by`` (constant hazard) turned into its ``hazard``.
+
+    The exact conversion of :meth:`alsstats.dropout.Retention.lost_by`:
+    ``hazard = -ln(1 - lost) / by`` per time unit of the visit schedule.
+    """
+    if not isinstance(table, dict) or not ({"lost", "by"} & set(table)):
+        return table
+    if "hazard" in table or not {"lost", "by"} <= set(table):
+        _fail("[dropout]: give hazard, or both lost and by (proportion lost by that time, "
+              "constant hazard), not both forms")
+    rest = {k: v for k, v in table.items() if k not in ("lost", "by")}
+    try:
+        hazard = Retention.lost_by([float(v) for v in visits], table["lost"], table["by"]).hazard
+    except AlsStatsError as exc:
+        _fail(f"[dropout]: {exc}")
+    return {**rest, "hazard": hazard}
+
+
 def read_trial_scenario(scenario: str | os.PathLike) -> TrialScenario:
     """Read and validate a trial scenario (unknown keys are errors).
 
@@ -300,6 +320,8 @@ def read_trial_scenario(scenario: str | os.PathLike) -> TrialScenario:
         _fail(f"{path}: arms must be an array of tables ([[arms]])")
     try:
         arms = tuple(_build(Arm, a, f"arms #{i + 1}") for i, a in enumerate(raw["arms"]))
+        if "dropout" in raw:
+            raw = {**raw, "dropout": _dropout_hazard(raw["dropout"], raw["visits"])}
         parts = {k: _build(cls, raw[k], k) for k, cls in _SECTIONS.items() if k in raw}
         return TrialScenario(visits=tuple(float(v) for v in raw["visits"]), arms=arms,
                              name=str(raw.get("name", os.path.basename(str(path)))), **parts)

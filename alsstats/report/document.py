@@ -124,12 +124,17 @@ def render_html(report: Report) -> str:
 def write_report(report: Report, out_dir: str | os.PathLike) -> Path:
     """Write ``index.html`` into ``out_dir`` (atomically) and the CSV of each figure/table.
 
-    CSV files of a previous report in ``out_dir/data/`` that this report does not
-    write are removed, so the folder holds exactly this report.  Returns the path
-    of ``index.html``.
+    If ``out_dir`` ends in ``.html`` the page is written to that file alone (it is
+    self-contained: every table's CSV is embedded as a download).  Otherwise CSV files
+    of a previous report in ``out_dir/data/`` that this report does not write are
+    removed, so the folder holds exactly this report.  Returns the page's path.
     """
     out = Path(out_dir)
     html = render_html(report)
+    if out.suffix.lower() == ".html":
+        with atomic_write(out, encoding="utf-8") as fh:
+            fh.write(html)
+        return out
     data_dir = out / "data"
     written = set()
     for section in report.sections:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from alsstats._units import per_unit, years_per_unit
 from alsstats.report.document import Section, Table
 from alsstats.report.figures import (
     calibration_figure,
@@ -231,7 +232,9 @@ def decline_section(res, *, outcome: str = "total gray matter (cm³)",
         f"Mixed model of {outcome} over time with group-specific slopes and correlated "
         f"random intercepts and slopes; {res.n_subjects} subjects, {res.n_obs} "
         "observations.")]
-    rates = [f"{g}: {table.loc[f'percent_per_time[{g}]', 'estimate']:.2f}% per year "
+    unit = getattr(res, "time_unit", "years")
+    per = per_unit(unit)
+    rates = [f"{g}: {table.loc[f'percent_per_time[{g}]', 'estimate']:.2f}% {per} "
              f"({table.loc[f'percent_per_time[{g}]', 'lower']:.2f} to "
              f"{table.loc[f'percent_per_time[{g}]', 'upper']:.2f})"
              for g in groups if f"percent_per_time[{g}]" in table.index]
@@ -240,26 +243,32 @@ def decline_section(res, *, outcome: str = "total gray matter (cm³)",
     subjects = res.subject_slopes
     focus = subjects[subjects["group"] == "ALS"] if (subjects["group"] == "ALS").any() \
         else subjects
-    likely = int((focus["p_decline_over_2pct"] > 0.9).sum())
-    paragraphs.append(f"{likely} of {len(focus)} {'ALS ' if focus is not subjects else ''}"
-                      "subjects decline faster than 2% per time unit with probability > 0.9 "
-                      "(posterior; Wald approximation for REML fits).")
+    patients = focus[focus["p_decline_over_threshold"].notna()]
+    likely = int((patients["p_decline_over_threshold"] > 0.9).sum())
+    threshold = res.threshold_pct_per_year * years_per_unit(unit)
+    shown = (f"{res.threshold_pct_per_year:g}% per year" if unit == "years" else
+             f"{res.threshold_pct_per_year:g}% per year ({threshold:.3g}% {per})")
+    paragraphs.append(f"{likely} of {len(patients)} {'ALS ' if focus is not subjects else ''}"
+                      f"patients decline faster than {shown} with probability > 0.9 "
+                      "(posterior; Wald approximation for REML fits); the threshold is not "
+                      f"applied to controls ({', '.join(res.controls)}).")
     items = [
         lines_figure(res.trajectories, x="time", y="estimate", group="group", low="lower",
                      high="upper", title="Trajectories by group",
                      caption="Mean trajectory (mean covariates, average site) with its "
                              "interval band, per group.",
-                     xlabel="time from baseline", ylabel=outcome, slug="trajectories"),
+                     xlabel=f"time from baseline ({unit})", ylabel=outcome,
+                     slug="trajectories"),
         Table("Summary", res.summary,
-              "Group intercepts, slopes per time unit and % of baseline per time unit; "
+              f"Group intercepts, slopes {per} and % of baseline {per}; "
               "differences from the reference group; covariates; variance components.",
               slug="summary"),
-        interval_figure(focus.sort_values("percent_per_year"), label="subject",
-                        estimate="percent_per_year", low="lower", high="upper",
+        interval_figure(focus.sort_values("percent_per_time_unit"), label="subject",
+                        estimate="percent_per_time_unit", low="lower", high="upper",
                         title="Subjects' own rates of change",
-                        caption="Each subject's mean %/time-unit change with its interval "
+                        caption=f"Each subject's mean % change {per} with its interval "
                                 "(first 60 by rate; all subjects in the CSV).",
-                        xlabel="% change per time unit", slug="subjects", vline=0.0),
+                        xlabel=f"% change {per}", slug="subjects", vline=0.0),
     ]
     if res.detection is not None:
         seed = res.detection.iloc[0]

@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from alsstats.errors import ScenarioError
+from alsstats.dropout import Retention
+from alsstats.errors import AlsStatsError, ScenarioError
 from alsstats.schema import EL_ESCORIAL, GROUPS
 
 __all__ = [
@@ -164,7 +165,8 @@ class Scenario:
                       {"design", "reference", "volumes", "measurement", "strata"})
         name = str(top.get("name", source))
         design = _strict(top["design"], {"n_sites", "visit_years", "visit_jitter_years",
-                                         "retention", "followup_modalities"}, f"{source}.design",
+                                         "retention", "lost", "by_years",
+                                         "followup_modalities"}, f"{source}.design",
                          {"visit_years"})
         n_sites_value = _num(design, "n_sites", f"{source}.design", 1, low=1)
         if n_sites_value != int(n_sites_value):
@@ -175,8 +177,7 @@ class Scenario:
         if not visits or visits[0] != 0.0 or any(b <= a for a, b in itertools.pairwise(visits)):
             raise ScenarioError(f"{source}.design.visit_years: must start at 0 and increase, "
                                 f"got {visits}")
-        retention = _float_list(design.get("retention", [1.0] * len(visits)),
-                                f"{source}.design.retention")
+        retention = _design_retention(design, visits, f"{source}.design")
         if len(retention) != len(visits) or retention[0] != 1.0 or any(
                 not 0 <= r <= 1 for r in retention) or any(
                 b > a for a, b in itertools.pairwise(retention)):
@@ -535,3 +536,18 @@ def _deep_merge(base: dict, override: dict) -> dict:
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def _design_retention(design: dict, visits: list[float], where: str) -> list[float]:
+    """Retention at each visit: ``retention = [...]`` as observed, or ``lost`` by
+    ``by_years`` under a constant hazard (:class:`alsstats.dropout.Retention`)."""
+    if "lost" in design or "by_years" in design:
+        if "retention" in design or not {"lost", "by_years"} <= set(design):
+            raise ScenarioError(f"{where}: give retention = [...] (as observed), or both lost "
+                                "and by_years (constant hazard), not both forms")
+        try:
+            return list(Retention.lost_by(visits, _num(design, "lost", where, 0.0),
+                                          _num(design, "by_years", where, 1.0)).retention)
+        except AlsStatsError as exc:
+            raise ScenarioError(f"{where}: {exc}") from None
+    return _float_list(design.get("retention", [1.0] * len(visits)), f"{where}.retention")

@@ -1,10 +1,12 @@
 """Validation harness: ROC/AUC with intervals, cutoffs, cross-validation, calibration.
 
-Array functions take ``scores`` and ``labels`` (True/1 = positive class);
+Array functions take ``labels`` then ``scores``, in scikit-learn's ``(y_true, y_score)``
+order (labels True/1 = positive class; ``delong_test(labels, scores1, scores2)``);
 see :mod:`alsstats.validation._inputs` for the *direction* convention
 (``'>'``: positive if ``score >= cutoff``; ``'<'``: positive if
 ``score < cutoff``; ``'auto'``: detected and reported).  Every result is a
 small dataclass with ``to_dict()`` (JSON) and ``to_frame()`` (table).
+The cross-validation names are imported lazily (scikit-learn is slow to load).
 
 Modules: :mod:`~.roc` (curve, AUC, partial AUC), :mod:`~.delong` (DeLong
 intervals and tests), :mod:`~.bootstrap`, :mod:`~.intervals` (Wilson, exact,
@@ -13,6 +15,7 @@ likelihood ratios), :mod:`~.cutoffs`, :mod:`~.stability`, :mod:`~.folds`,
 Bayesian models; imports PyMC, so not re-exported here).
 """
 
+from alsstats._lazy import lazy_exports
 from alsstats.validation.bootstrap import auc_ci, bootstrap_auc_ci
 from alsstats.validation.calibration import (
     CalibrationSummary,
@@ -28,7 +31,6 @@ from alsstats.validation.cutoffs import (
     optimal_cutoff,
     ppv_npv_by_prevalence,
 )
-from alsstats.validation.cv import CutoffClassifier, CVResult, cross_validate
 from alsstats.validation.delong import (
     AUCComparison,
     AUCInterval,
@@ -53,6 +55,9 @@ from alsstats.validation.stability import (
     cutoff_stability,
     validate_cutoff,
 )
+
+_LAZY = {"CVResult": "cv", "CutoffClassifier": "cv", "cross_validate": "cv"}
+__getattr__, _ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "AUCComparison",

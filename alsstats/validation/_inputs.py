@@ -1,9 +1,10 @@
 """Checking scores, outcomes and weights at the boundary of the validation API.
 
-Array functions in :mod:`alsstats.validation` take ``scores`` (one number per
-observation; higher or lower values indicate the positive class, see
-*direction*) and ``labels`` (``True``/``1`` for the positive class, the
-condition, and ``False``/``0`` for the negative class).
+Array functions in :mod:`alsstats.validation` take ``labels`` (``True``/``1`` for the
+positive class, the condition, and ``False``/``0`` for the negative class) and then
+``scores`` (one number per observation; higher or lower values indicate the positive
+class, see *direction*) — scikit-learn's ``(y_true, y_score)`` order, as
+:func:`~alsstats.validation.calibration_summary` ``(y, p)``.
 
 Missing scores are an error in the array API (a ``DataValidationError`` that
 counts them and names the first rows): the caller decides what to drop.  The

@@ -65,7 +65,7 @@ def bootstrap_aucs(o: np.ndarray, y: np.ndarray, w: np.ndarray | None, n_boot: i
     return out
 
 
-def bootstrap_auc_ci(scores, labels, *, n_boot: int = 2000, conf_level: float = 0.95,
+def bootstrap_auc_ci(labels, scores, *, n_boot: int = 2000, conf_level: float = 0.95,
                      direction: str = "auto", weights=None, seed: SeedLike = None) -> AUCInterval:
     """AUC with a stratified-bootstrap percentile interval.
 
@@ -88,7 +88,7 @@ def bootstrap_auc_ci(scores, labels, *, n_boot: int = 2000, conf_level: float = 
                        direction_detected=detected, n_boot=int(n_boot))
 
 
-def auc_ci(scores, labels, *, method: str = "delong", direction: str = "auto",
+def auc_ci(labels, scores, *, method: str = "delong", direction: str = "auto",
            conf_level: float = 0.95, n_boot: int = 2000, weights=None,
            seed: SeedLike = None) -> AUCInterval:
     """AUC with a DeLong (``method='delong'``) or stratified-bootstrap interval.
@@ -100,9 +100,9 @@ def auc_ci(scores, labels, *, method: str = "delong", direction: str = "auto",
         if weights is not None:
             raise DataValidationError([Problem(
                 "case weights need method='bootstrap' (the DeLong variance is unweighted)")])
-        return delong_ci(scores, labels, direction=direction, conf_level=conf_level)
+        return delong_ci(labels, scores, direction=direction, conf_level=conf_level)
     if method == "bootstrap":
-        return bootstrap_auc_ci(scores, labels, n_boot=n_boot, conf_level=conf_level,
+        return bootstrap_auc_ci(labels, scores, n_boot=n_boot, conf_level=conf_level,
                                 direction=direction, weights=weights, seed=seed)
     raise DataValidationError([Problem("CI method must be 'delong' or 'bootstrap'",
                                        value=method)])

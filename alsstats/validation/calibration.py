@@ -14,7 +14,10 @@ For outcomes y_i ∈ {0, 1} and predicted probabilities p_i:
   observed proportion with a Wilson interval.
 * Decision curve (Vickers & Elkin 2006): at threshold probability pₜ, with
   "treat" meaning ``p ≥ pₜ``, ``NB = TP/n − FP/n · pₜ/(1 − pₜ)``; treat-all
-  ``NB = π − (1 − π) pₜ/(1 − pₜ)`` and treat-none ``NB = 0``.
+  ``NB = π − (1 − π) pₜ/(1 − pₜ)`` and treat-none ``NB = 0``.  With ``n_boot``, a
+  percentile bootstrap interval (resampling subjects) for the model's net benefit at
+  each threshold: a replicate's TP and FP counts come from cumulative sums of its
+  multinomial subject weights in order of decreasing ``p``, so a replicate costs O(n).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from alsstats.errors import DataValidationError, Problem
+from alsstats.random import SeedLike, as_generator
 from alsstats.validation._inputs import check_binary
 from alsstats.validation._results import Result
 from alsstats.validation.intervals import wilson_interval, z_value
@@ -156,11 +160,14 @@ class DecisionCurve(Result):
         return self.curve.copy()
 
 
-def decision_curve(y, p, *, thresholds=None) -> DecisionCurve:
+def decision_curve(y, p, *, thresholds=None, n_boot: int = 0, conf_level: float = 0.95,
+                   seed: SeedLike = None) -> DecisionCurve:
     """Decision-curve net benefit over threshold probabilities (default 0.01–0.99).
 
     Returns a :class:`DecisionCurve` whose ``curve`` has columns threshold,
-    net_benefit, treat_all, treat_none, tp_rate (TP/n) and fp_rate (FP/n).
+    net_benefit, treat_all, treat_none, tp_rate (TP/n) and fp_rate (FP/n); with
+    ``n_boot > 0`` also net_benefit_lower / net_benefit_upper, the percentile bootstrap
+    interval at ``conf_level`` (``seed`` fixes the resamples).
     """
     yf, p = _check_probabilities(y, p)
     pt = np.linspace(0.01, 0.99, 99) if thresholds is None else np.asarray(thresholds, float)
@@ -176,4 +183,23 @@ def decision_curve(y, p, *, thresholds=None) -> DecisionCurve:
     curve = pd.DataFrame({"threshold": pt, "net_benefit": tp - fp * odds,
                           "treat_all": prev - (1 - prev) * odds, "treat_none": 0.0,
                           "tp_rate": tp, "fp_rate": fp})
+    if n_boot:
+        z_value(conf_level)
+        if int(n_boot) < 100:
+            raise DataValidationError([Problem("n_boot must be 0 or at least 100",
+                                               value=n_boot)])
+        order = np.argsort(-p, kind="stable")
+        p_sorted, y_sorted = p[order], yb[order]
+        # number of subjects with p >= threshold, in the sorted order
+        k = np.searchsorted(-p_sorted, -pt, side="right")
+        rng = as_generator(seed)
+        reps = np.empty((int(n_boot), pt.size))
+        for b in range(int(n_boot)):
+            w = np.bincount(rng.integers(0, n, n), minlength=n)[order]
+            tp_b = np.concatenate([[0], np.cumsum(w * y_sorted)])[k] / n
+            fp_b = np.concatenate([[0], np.cumsum(w * ~y_sorted)])[k] / n
+            reps[b] = tp_b - fp_b * odds
+        alpha = 1.0 - conf_level
+        curve["net_benefit_lower"], curve["net_benefit_upper"] = np.quantile(
+            reps, [alpha / 2, 1 - alpha / 2], axis=0)
     return DecisionCurve(prevalence=prev, curve=curve)

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from alsstats._choices import CUTOFF_METHODS as METHODS
 from alsstats.errors import DataValidationError, Problem
 from alsstats.validation._inputs import check_binary, check_direction, oriented, positive_rule
 from alsstats.validation._results import Result
@@ -50,8 +51,6 @@ from alsstats.validation.roc import _curve_oriented, resolve_direction
 
 __all__ = ["METHODS", "CutoffPerformance", "OptimalCutoff", "classify", "cutoff_performance",
            "optimal_cutoff", "ppv_npv_by_prevalence"]
-
-METHODS = ("youden", "fixed-spec", "fixed-sens", "cost")
 
 
 def classify(scores: np.ndarray, cutoff: float, direction: str) -> np.ndarray:
@@ -192,14 +191,14 @@ def _performance(calls: np.ndarray, y: np.ndarray, cutoff: float, direction: str
                              table=table, lr_continuity_corrected=lr["continuity_corrected"])
 
 
-def cutoff_performance(scores, labels, cutoff: float, *, direction: str,
+def cutoff_performance(labels, scores, cutoff: float, *, direction: str,
                        conf_level: float = 0.95, prevalence: float | None = None,
                        name: str = "score") -> CutoffPerformance:
     """Sensitivity, specificity, PPV, NPV, LR+ and LR− of a cutoff, with intervals.
 
     Parameters
     ----------
-    scores, labels : arrays
+    labels, scores : arrays
         Marker values and outcome (True/1 = positive).
     cutoff : float
         The rule calls ``score >= cutoff`` positive for ``direction='>'`` and
@@ -259,7 +258,7 @@ class OptimalCutoff(Result):
         return self.performance.to_frame()
 
 
-def optimal_cutoff(scores, labels, *, method: str = "youden", direction: str = "auto",
+def optimal_cutoff(labels, scores, *, method: str = "youden", direction: str = "auto",
                    specificity: float | None = None, sensitivity: float | None = None,
                    cost_fp: float = 1.0, cost_fn: float = 1.0, prevalence: float | None = None,
                    conf_level: float = 0.95, name: str = "score") -> OptimalCutoff:

@@ -86,7 +86,7 @@ class CutoffClassifier(ClassifierMixin, BaseEstimator):
             raise DataValidationError([Problem(
                 f"the outcome needs exactly two classes, found {classes.size}")])
         self.classes_ = classes
-        res = optimal_cutoff(_one_column(X), np.asarray(y) == classes[1], method=self.method,
+        res = optimal_cutoff(np.asarray(y) == classes[1], _one_column(X), method=self.method,
                              direction=self.direction, specificity=self.specificity,
                              sensitivity=self.sensitivity, cost_fp=self.cost_fp,
                              cost_fn=self.cost_fn, prevalence=self.prevalence)

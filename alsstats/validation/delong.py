@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from alsstats import _gauss
 from alsstats.errors import DataValidationError, Problem
 from alsstats.validation._inputs import check_binary, check_direction, oriented
 from alsstats.validation._results import Result
@@ -86,14 +86,14 @@ def _stack(scores, labels, direction) -> tuple[np.ndarray, np.ndarray, list[str]
     return np.vstack(out), y, used, detected
 
 
-def delong_covariance(scores, labels, *, direction="auto") -> tuple[np.ndarray, np.ndarray]:
+def delong_covariance(labels, scores, *, direction="auto") -> tuple[np.ndarray, np.ndarray]:
     """AUCs and their DeLong covariance matrix for k markers on the same observations.
 
     Parameters
     ----------
+    labels : array of bool or 0/1
     scores : sequence of k arrays (or a (k, N) array)
         Marker values, one row per marker, aligned on the same observations.
-    labels : array of bool or 0/1
     direction : str or sequence of str
         One direction for all markers or one per marker (see ``_inputs``).
 
@@ -134,7 +134,7 @@ class AUCInterval(Result):
     n_boot: int | None = None
 
 
-def delong_ci(scores, labels, *, direction: str = "auto", conf_level: float = 0.95) -> AUCInterval:
+def delong_ci(labels, scores, *, direction: str = "auto", conf_level: float = 0.95) -> AUCInterval:
     """AUC with the DeLong confidence interval ``AUC ± z √Var`` (clipped to [0, 1]).
 
     The variance is DeLong's, from Sun & Xu's midrank placement values in
@@ -156,7 +156,7 @@ def _z_test(diff: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > tiny, diff / np.where(se > tiny, se, 1.0),
                      np.where(np.abs(diff) > tiny, np.sign(diff) * np.inf, 0.0))
-    p = 2.0 * stats.norm.sf(np.abs(z))
+    p = 2.0 * _gauss.sf_array(np.abs(z))
     return se, z, p
 
 
@@ -185,7 +185,7 @@ class PairedAUCTest(Result):
     directions_detected: tuple[bool, bool]
 
 
-def delong_test(scores1, scores2, labels, *, direction="auto",
+def delong_test(labels, scores1, scores2, *, direction="auto",
                 conf_level: float = 0.95) -> PairedAUCTest:
     """Paired DeLong test of H₀: AUC₁ = AUC₂ for two markers on the same observations.
 
@@ -246,15 +246,15 @@ class AUCComparison(Result):
                              "direction_detected": self.directions_detected})
 
 
-def compare_aucs(scores, labels, *, markers: list[str] | None = None, direction="auto",
+def compare_aucs(labels, scores, *, markers: list[str] | None = None, direction="auto",
                  contrasts=None, conf_level: float = 0.95) -> AUCComparison:
     """Compare k ≥ 2 correlated AUCs with the DeLong covariance matrix.
 
     Parameters
     ----------
+    labels : array of bool or 0/1
     scores : mapping name → array, or sequence of arrays
         Markers on the same observations.
-    labels : array of bool or 0/1
     markers : list of str, optional
         Names (taken from the mapping's keys when ``scores`` is a mapping).
     direction : str or sequence of str
@@ -267,6 +267,8 @@ def compare_aucs(scores, labels, *, markers: list[str] | None = None, direction=
         markers = list(scores) if markers is None else markers
         scores = list(scores.values())
     scores = list(scores)
+    from scipy.stats import chi2 as chi2_dist  # loaded here only: SciPy's import is slow
+
     k = len(scores)
     if k < 2:
         raise DataValidationError("compare_aucs needs at least two markers")
@@ -294,5 +296,5 @@ def compare_aucs(scores, labels, *, markers: list[str] | None = None, direction=
                           "p_holm": holm_adjust(p), "lower": est - z_crit * se,
                           "upper": est + z_crit * se})
     return AUCComparison(markers=markers, aucs=aucs, covariance=cov, chi2=chi2, df=df,
-                         p_value=float(stats.chi2.sf(chi2, df)), contrasts=table,
+                         p_value=float(chi2_dist.sf(chi2, df)), contrasts=table,
                          conf_level=conf_level, directions=dirs, directions_detected=det)

@@ -25,8 +25,8 @@ result says so).
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
+from alsstats import _gauss
 from alsstats.errors import DataValidationError, Problem
 
 __all__ = ["clopper_pearson_interval", "likelihood_ratio_interval", "proportion_interval",
@@ -38,7 +38,7 @@ def z_value(conf_level: float) -> float:
     if not 0 < conf_level < 1:
         raise DataValidationError([Problem("conf_level must be between 0 and 1",
                                            value=conf_level)])
-    return float(stats.norm.ppf(0.5 + conf_level / 2))
+    return _gauss.ppf(0.5 + conf_level / 2)
 
 
 def wilson_interval(x, n, conf_level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -55,6 +55,8 @@ def wilson_interval(x, n, conf_level: float = 0.95) -> tuple[np.ndarray, np.ndar
 
 def clopper_pearson_interval(x, n, conf_level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Exact Clopper–Pearson interval for ``x`` of ``n`` (NaN where n = 0)."""
+    from scipy import stats  # loaded here only: SciPy's import is slow (see alsstats._gauss)
+
     alpha = 1 - conf_level
     z_value(conf_level)
     x = np.asarray(x, dtype=float)

@@ -59,15 +59,15 @@ def resolve_direction(s: np.ndarray, y: np.ndarray, direction: str,
     return (">" if _auc_oriented(s, y, w) >= 0.5 else "<"), True
 
 
-def auc(scores, labels, *, direction: str = "auto", weights=None) -> float:
+def auc(labels, scores, *, direction: str = "auto", weights=None) -> float:
     """Area under the empirical ROC curve (Mann–Whitney U/(n₁n₀), ties count ½).
 
     Parameters
     ----------
-    scores : array of float
-        Marker values.
     labels : array of bool or 0/1
         True/1 for the positive class.
+    scores : array of float
+        Marker values.
     direction : {'auto', '>', '<'}
         ``'>'``: positives have higher values; ``'<'``: lower; ``'auto'``: the
         side with AUC ≥ 0.5.
@@ -126,7 +126,7 @@ def _curve_oriented(s: np.ndarray, y: np.ndarray, w: np.ndarray | None):
     return thr, tp, fp
 
 
-def roc_curve(scores, labels, *, direction: str = "auto", weights=None) -> ROCCurve:
+def roc_curve(labels, scores, *, direction: str = "auto", weights=None) -> ROCCurve:
     """Empirical ROC curve with midpoint thresholds and the AUC.
 
     Returns an :class:`ROCCurve` whose points run from FPR 0 to FPR 1; its
@@ -190,7 +190,7 @@ def _pauc_oriented(o: np.ndarray, y: np.ndarray, w: np.ndarray | None, a: float,
     return _area_between(fp / fp[-1], tp / tp[-1], a, b)
 
 
-def partial_auc(scores, labels, *, specificity: tuple[float, float] = (0.8, 1.0),
+def partial_auc(labels, scores, *, specificity: tuple[float, float] = (0.8, 1.0),
                 direction: str = "auto", weights=None, n_boot: int = 0,
                 conf_level: float = 0.95, seed: SeedLike = None) -> PartialAUC:
     """Partial area under the empirical ROC curve over a specificity range.

@@ -60,13 +60,13 @@ class ROCBand(Result):
                              "tpr_high": self.tpr_high})
 
 
-def roc_band(scores, labels, *, fpr=None, n_boot: int = 500, conf_level: float = 0.95,
+def roc_band(labels, scores, *, fpr=None, n_boot: int = 500, conf_level: float = 0.95,
              direction: str = "auto", seed: SeedLike = None) -> ROCBand:
     """Pointwise stratified-bootstrap confidence band of the ROC curve.
 
     Parameters
     ----------
-    scores, labels : arrays
+    labels, scores : arrays
         Marker values and the positive class (True/1).
     fpr : array, optional
         False-positive rates (1 − specificity) at which to evaluate; default 0, 0.02, …, 1.

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from alsstats._progress import Progress
 from alsstats.errors import DataValidationError, Problem
 from alsstats.random import SeedLike, as_generator
 from alsstats.validation._inputs import check_binary, oriented
@@ -91,15 +92,15 @@ def _summarise(reps: pd.DataFrame, conf_level: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def cutoff_stability(scores, labels, *, method: str = "youden", direction: str = "auto",
+def cutoff_stability(labels, scores, *, method: str = "youden", direction: str = "auto",
                      n_boot: int = 1000, seed: SeedLike = None, groups=None,
-                     conf_level: float = 0.95, name: str = "score",
+                     conf_level: float = 0.95, name: str = "score", progress: bool = False,
                      **criteria) -> CutoffStability:
     """Bootstrap the optimal cutoff: its distribution and out-of-bag sensitivity/specificity.
 
     Parameters
     ----------
-    scores, labels : arrays
+    labels, scores : arrays
     method : str
         'youden', 'fixed-spec', 'fixed-sens' or 'cost'; ``criteria`` passes
         ``specificity``, ``sensitivity``, ``cost_fp``, ``cost_fn``,
@@ -109,6 +110,8 @@ def cutoff_stability(scores, labels, *, method: str = "youden", direction: str =
     groups : array, optional
         Subject ids: resample whole subjects (all their visits), stratified
         by the subject's class; out-of-bag = subjects not drawn.
+    progress : bool
+        Show a one-line progress display on stderr (off by default).
     """
     z_value(conf_level)
     _check_method(method, criteria.get("specificity"), criteria.get("sensitivity"),
@@ -117,7 +120,7 @@ def cutoff_stability(scores, labels, *, method: str = "youden", direction: str =
     if int(n_boot) < 10:
         raise DataValidationError([Problem("n_boot must be at least 10", value=n_boot)])
     s, y, _ = check_binary(scores, labels, name=name, min_per_class=2)
-    full = optimal_cutoff(s, y, method=method, direction=direction, conf_level=conf_level,
+    full = optimal_cutoff(y, s, method=method, direction=direction, conf_level=conf_level,
                           name=name, **criteria)
     d = full.direction
     o = oriented(s, d)
@@ -129,7 +132,11 @@ def cutoff_stability(scores, labels, *, method: str = "youden", direction: str =
     strata = [np.flatnonzero(subj_y), np.flatnonzero(~subj_y)]
     rng = as_generator(seed)
     out = np.full((int(n_boot), 5), np.nan)
+    bar = Progress(int(n_boot), "bootstrap", enabled=progress)
+    step = max(1, int(n_boot) // 50)
     for b in range(int(n_boot)):
+        if b and b % step == 0:
+            bar.update(step)
         drawn = _resample(rng, strata)
         inbag = np.concatenate([rows_of[k] for k in drawn]) if groups is not None else drawn
         oob_mask = np.ones(s.size, dtype=bool)
@@ -144,6 +151,7 @@ def cutoff_stability(scores, labels, *, method: str = "youden", direction: str =
         oob_sp = (~calls[~yo]).mean() if (~yo).any() else np.nan
         cut = ch.threshold if d == ">" else -ch.threshold
         out[b] = (cut, ch.sensitivity, ch.specificity, oob_se, oob_sp)
+    bar.update(int(n_boot) - bar.done)
     reps = pd.DataFrame(out, columns=["cutoff", "sensitivity", "specificity",
                                       "oob_sensitivity", "oob_specificity"])
     return CutoffStability(full_data=full, method=method, direction=d, n_boot=int(n_boot),
@@ -229,16 +237,17 @@ def _by_site(s, y, sites, cutoff, d, method, conf_level, criteria):
     return pd.DataFrame(rows)
 
 
-def validate_cutoff(scores, labels, cutoff: float, *, direction: str, delta: float = 0.05,
+def validate_cutoff(labels, scores, cutoff: float, *, direction: str, delta: float = 0.05,
                     method: str = "youden", n_boot: int = 1000, seed: SeedLike = None,
                     groups=None, sites=None, n_folds: int | None = 5, n_repeats: int = 1,
                     prevalence: float | None = None, conf_level: float = 0.95,
-                    name: str = "score", **criteria) -> CutoffValidation:
+                    name: str = "score", progress: bool = False,
+                    **criteria) -> CutoffValidation:
     """Validate a pre-specified cutoff c₀: accuracy, closeness of the optimum, folds, sites.
 
     Parameters
     ----------
-    scores, labels : arrays
+    labels, scores : arrays
     cutoff : float
         c₀; the rule is ``score >= c₀`` (``'>'``) or ``score < c₀`` (``'<'``).
     direction : {'<', '>'}
@@ -265,14 +274,14 @@ def validate_cutoff(scores, labels, cutoff: float, *, direction: str, delta: flo
         criteria = {**criteria, "prevalence": prevalence}
     s, y, _ = check_binary(scores, labels, name=name, min_per_class=2)
     d, _ = resolve_direction(s, y, direction)
-    perf = cutoff_performance(s, y, cutoff, direction=d, conf_level=conf_level,
+    perf = cutoff_performance(y, s, cutoff, direction=d, conf_level=conf_level,
                               prevalence=prevalence, name=name)
     root = np.random.SeedSequence(seed) if not isinstance(seed, np.random.Generator) \
         else np.random.SeedSequence(seed.integers(2**63))
     boot_seed, fold_seed = root.spawn(2)
-    stab = cutoff_stability(s, y, method=method, direction=d, n_boot=n_boot,
+    stab = cutoff_stability(y, s, method=method, direction=d, n_boot=n_boot,
                             seed=np.random.default_rng(boot_seed), groups=groups,
-                            conf_level=conf_level, name=name, **criteria)
+                            conf_level=conf_level, name=name, progress=progress, **criteria)
     p, p_se = stab.prob_within(cutoff, delta)
     notes = []
     by_fold = None

@@ -15,8 +15,9 @@ PACKAGE = Path(alsstats.__file__).parent
 
 # Lower number = lower layer.  A module may import its own layer or lower ones.
 LAYERS = {
-    "_files": 0, "_json": 0, "_lazy": 0, "_version": 0, "errors": 0, "random": 0,
-    "schema": 1,
+    "_choices": 0, "_files": 0, "_gauss": 0, "_json": 0, "_lazy": 0, "_progress": 0,
+    "_units": 0, "_version": 0, "errors": 0, "random": 0,
+    "schema": 1, "dropout": 1,
     "describe": 2, "simulate": 2, "io": 2,
     "inference": 3,
     "models": 4,

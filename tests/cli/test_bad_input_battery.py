@@ -128,7 +128,7 @@ def _constant_nfl(ws: Path) -> None:
 
 
 def _fifo(ws: Path) -> None:
-    os.mkfifo(ws / "pipe")
+    os.mkfifo(ws / "pipe.csv")
 
 
 def _semicolon(ws: Path) -> None:
@@ -226,8 +226,8 @@ _ROC = ["roc", "{ws}/table.csv", "--outcome", "y", "--marker", "a"]
 _CUTOFF = ["cutoff", "{ws}/table.csv", "--outcome", "y", "--marker", "a", "--n-boot", "20"]
 _CV = ["cv", "{ws}/table.csv", "--outcome", "y", "--marker", "a", "--folds", "2",
        "--repeats", "1"]
-_SCORE = ["score", "--model", "{ws}/model.nc", "--data", "{ws}/cohort.csv",
-          "--prevalence", "ALS=0.3,MIMIC=0.4,HC=0.3"]
+_SCORE = ["score", "--model", "{ws}/model.nc", "--data", "{ws}/cohort.csv", "--prevalence",
+          "0.3:uniform"]
 _FIT = ["fit", "diagnostic", "--data", "{ws}/cohort.csv", "--out", "{ws}/fit.nc",
         "--draws", "10", "--tune", "10", "--chains", "1"]
 _LONG = ["longitudinal", "--data", "{ws}/long.csv", "--outcome", "total_gm_volume_mm3",
@@ -262,10 +262,15 @@ CASES = [
          target="table.csv"),
     Case("score-out-is-data", [*_SCORE, "--out", "{ws}/cohort.csv"], 1,
          r"is the input --data", target="cohort.csv"),
-    Case("score-out-is-model", [*_SCORE, "--out", "{ws}/model.nc"], 1, r"is the input --model",
-         target="model.nc"),
-    Case("power-simulate-out-is-scenario", [*_PSIM, "--out", "{ws}/trial.toml"], 1,
-         r"is the input --scenario", target="trial.toml"),
+    # .nc is not a score format: the model is reached through a link named like a score file
+    Case("score-out-is-model", [*_SCORE, "--out", "{ws}/model.csv"], 1, r"is the input --model",
+         setup=lambda ws: (ws / "model.csv").symlink_to(ws / "model.nc"), target="model.nc"),
+    # a result is written as .json/.csv/.parquet only, so a TOML scenario cannot be overwritten
+    Case("power-simulate-out-is-scenario", [*_PSIM, "--out", "{ws}/trial.toml"], 2,
+         r"--out .*trial\.toml: unknown extension '\.toml'", target="trial.toml"),
+    Case("calibration-out-is-data", ["calibration", "{ws}/table.csv", "--outcome", "y",
+                                     "--probability", "a", "--out", "{ws}/table.csv"], 1,
+         r"is the input --file", target="table.csv"),
     Case("ingest-out-is-clinical-sheet",
          ["ingest", "--manifest", "{ws}/study/manifest.toml", "--out", "{ws}/study/clinical.csv"],
          1, r"named in the manifest", target="study/clinical.csv"),
@@ -279,9 +284,11 @@ CASES = [
     Case("report-out-folder-holds-input",
          ["report", "--from", "{ws}/rep/data/c.csv", "--out", "{ws}/rep"], 1, r"is the input",
          setup=_report_folder),
-    Case("roc-out-is-fifo", [*_ROC, "--out", "{ws}/pipe"], 1, r"FIFO", setup=_fifo),
-    Case("roc-out-is-device", [*_ROC, "--out", "/dev/null"], 1, r"character device"),
-    Case("roc-out-is-folder", [*_ROC, "--out", "{ws}/folder"], 1, r"is a folder"),
+    Case("roc-out-is-fifo", [*_ROC, "--out", "{ws}/pipe.csv"], 1, r"FIFO", setup=_fifo),
+    Case("roc-out-is-device", [*_ROC, "--out", "{ws}/null.csv"], 1, r"character device",
+         setup=lambda ws: (ws / "null.csv").symlink_to("/dev/null")),
+    Case("roc-out-is-folder", [*_ROC, "--out", "{ws}/folder.csv"], 1, r"is a folder",
+         setup=lambda ws: (ws / "folder.csv").mkdir()),
     Case("demo-out-is-file", ["demo", "--out", "{ws}/a_file", "--quick"], 1,
          r"not a folder"),
     Case("roc-out-under-file", [*_ROC, "--out", "{ws}/a_file/x.csv"], 1,
@@ -311,12 +318,13 @@ CASES = [
     Case("ingest-lcmodel-fort7", ["ingest", "lcmodel", "{ws}/lcm", "--out", "{ws}/m.csv"], 1,
          r"fort\.7.*stray Fortran unit file.*FATAL MYCONT 7", setup=_lcmodel_fort,
          target="m.csv"),
-    Case("score-conflicting-rows", [*_SCORE[:3], *_SCORE[5:],
-         "--data", "{ws}/conflict.csv", "--out", "{ws}/s.csv"], 1, r"conflicting rows",
+    Case("score-conflicting-rows", [*_SCORE[:3],
+         "--data", "{ws}/conflict.csv", *_SCORE[5:], "--out", "{ws}/s.csv"], 1, r"conflicting rows",
          setup=_conflicting_rows, target="s.csv"),
-    Case("score-out-parquet", [*_SCORE, "--out", "{ws}/s.parquet"], 1, r"must end in \.csv",
-         target="s.parquet"),
-    Case("score-out-nc", [*_SCORE, "--out", "{ws}/s.nc"], 1, r"must end in \.csv",
+    # scores are written by extension (.csv, .json, .parquet); any other is a usage error
+    Case("score-out-txt", [*_SCORE, "--out", "{ws}/s.txt"], 2, r"unknown extension '\.txt'",
+         target="s.txt"),
+    Case("score-out-nc", [*_SCORE, "--out", "{ws}/s.nc"], 2, r"unknown extension '\.nc'",
          target="s.nc"),
     Case("roc-constant-marker", [*_ROC[:-1], "flat"], 1, r"'flat'.*constant"),
     Case("roc-constant-second-marker", [*_ROC, "--marker", "flat"], 1, r"'flat'.*constant"),
@@ -386,7 +394,8 @@ CASES = [
       for how in ("dotdot", "absolute", "symlink")],
     Case("clinical-sheet-not-a-sheet",
          ["ingest", "--manifest", "{ws}/study/manifest.toml", "--out", "{ws}/c.csv",
-          "--allow-outside-paths"], 1, r"unknown sheet type|no subject_id column",
+          "--allow-outside-paths"], 1,
+         r"unknown sheet type|required clinical columns? missing: subject_id",
          setup=lambda ws: _manifest_outside(ws, "symlink"), target="c.csv", forbidden="root:"),
     # -- unclear messages -----------------------------------------------------------------
     Case("roc-not-utf8", ["roc", "{ws}/latin1.csv", "--outcome", "y", "--marker", "a"], 1,

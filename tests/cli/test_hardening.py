@@ -39,7 +39,7 @@ def test_seed_is_printed_and_stored_when_none_is_given(table, capsys):
 
 
 def test_unexpected_error_is_one_line_with_debug_hint(table, capsys, monkeypatch):
-    from alsstats.cli import validation
+    from alsstats import validation  # the CLI imports it on use (lazy heavy imports)
 
     def boom(*args, **kwargs):
         raise RuntimeError("internal state broken\nsecond line")
@@ -58,7 +58,7 @@ def test_unexpected_error_is_one_line_with_debug_hint(table, capsys, monkeypatch
 
 
 def test_numpy_scalars_are_plain_in_messages(table, capsys, monkeypatch):
-    from alsstats.cli import validation
+    from alsstats import validation  # the CLI imports it on use (lazy heavy imports)
 
     def bad(*args, **kwargs):
         raise ValueError(f"value {np.float64(-3.0)!r} is negative")

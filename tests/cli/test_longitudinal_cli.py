@@ -83,8 +83,8 @@ def test_strict_exits_3_when_the_fit_did_not_converge(tmp_path, capsys, monkeypa
     real = longitudinal_model.fit_reml
 
     def unconverged(*args, **kwargs):
-        fit, layout, choice = real(*args, **kwargs)
-        return dataclasses.replace(fit, converged=False, message="forced"), layout, choice
+        fit, *rest = real(*args, **kwargs)   # (fit, layout, covariance choice)
+        return (dataclasses.replace(fit, converged=False, message="forced"), *rest)
 
     monkeypatch.setattr(longitudinal_model, "fit_reml", unconverged)
     rng = np.random.default_rng(0)

@@ -80,3 +80,32 @@ def test_fit_cli_rejects_bad_spec_before_sampling(tmp_path, capsys):
     assert main(["fit", "diagnostic", "--data", str(data), "--spec", str(spec),
                  "--out", str(out)]) == 1
     assert "unknown marker" in capsys.readouterr().err and not out.exists()
+
+
+@pytest.mark.sampling
+def test_score_explains_interval_markers_prior_only_and_unseen_site(saved_fit, diag_fit,
+                                                                     diag_test, tmp_path,
+                                                                     capsys):
+    patients = diag_test.head(6).copy().reset_index(drop=True)
+    markers = list(diag_fit.spec_.marker_names)
+    patients.loc[0, markers] = np.nan              # no marker: the prior alone
+    patients.loc[1, "site"] = "NEW-SITE"           # a site the model never saw
+    data = tmp_path / "patients.csv"
+    patients.to_csv(data, index=False)
+    out = tmp_path / "scores.csv"
+    assert main(["score", "--model", str(saved_fit), "--data", str(data), "--prevalence",
+                 "0.3:uniform", "--interval", "credible", "--level", "0.9", "--out", str(out),
+                 "--json"]) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert report["prior_only"] == 1 and report["unseen_site"] == 1
+    assert "scored on the prior alone" in captured.err and "not fitted on" in captured.err
+    scores = pd.read_csv(out, keep_default_na=False)
+    assert set(scores["interval"]) == {"credible"} and set(scores["level"]) == {0.9}
+    assert scores["prior_only"].tolist() == [True] + [False] * 5
+    assert scores.loc[0, "markers_used"] == ""
+    assert scores.loc[2, "markers_used"] == ";".join(
+        m for m in markers if pd.notna(patients.loc[2, m]))
+    want = diag_fit.predict_posterior(patients, prevalence="0.3:uniform", interval=0.9,
+                                      interval_kind="credible")
+    np.testing.assert_allclose(scores["p_als_low"], want["p_als_low"], rtol=1e-5)

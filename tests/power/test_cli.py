@@ -49,10 +49,14 @@ def test_cli_error_is_one_line_without_traceback(capsys):
 def test_diagnostic_and_prediction_cli(capsys):
     d = run_json(capsys, ["power", "diagnostic", "ci-width", "--p", "0.15", "--conf-width",
                           "0.05"])
-    assert round(d["n"], 4) == 783.4897
+    assert round(d["n_exact"], 4) == 783.4897 and d["n"] == 784
     d = run_json(capsys, ["power", "diagnostic", "buderer", "--sensitivity", "0.9",
-                          "--half-width", "0.05", "--prevalence", "0.2"])
-    assert round(d["n_total"], 2) == 691.46
+                          "--conf-width", "0.1", "--prevalence", "0.2"])
+    assert round(d["n_total_exact"], 2) == 691.46 and d["n_total"] == 692
+    assert (d["n_diseased"], round(d["n_diseased_exact"], 2)) == (139, 138.29)
+    old = run_json(capsys, ["power", "diagnostic", "buderer", "--sensitivity", "0.9",
+                            "--half-width", "0.05", "--prevalence", "0.2"])
+    assert old["n_total"] == 692   # deprecated spelling, same study
     d = run_json(capsys, ["power", "diagnostic", "sensitivity-test", "--null", "0.8", "--alt",
                           "0.9"])
     assert d["n"] >= d["n_first"]
@@ -63,7 +67,8 @@ def test_diagnostic_and_prediction_cli(capsys):
                           "--parameters", "25", "--intercept", "1.9", "--sd", "0.6"])
     assert d["n"] == 918
     d = run_json(capsys, ["power", "ttest", "--d", "0.5", "--power", "0.8"])
-    assert d["n_per_group"] == pytest.approx(63.76561044, abs=1e-6)
+    assert d["n_per_group_exact"] == pytest.approx(63.76561044, abs=1e-6)
+    assert d["n_per_group"] == 64
 
 
 def test_simulate_cli_with_out_and_checkpoint(capsys, tmp_path):

@@ -105,12 +105,14 @@ def test_auc_test_sample_size_formula():
     assert v0 == pytest.approx(1 / (2 * math.pi))   # 0.0796 (1 + 1) at a = 0
     z = stats.norm.isf(0.05) * math.sqrt(v0) + stats.norm.ppf(0.8) * math.sqrt(
         binormal_auc_variance(0.7))
-    assert res["n_diseased"] == pytest.approx(z * z / 0.04)
+    assert res.n_diseased_exact == pytest.approx(z * z / 0.04)
+    assert res.n_diseased == math.ceil(res.n_diseased_exact)
+    assert res.n_total == res.n_diseased + res.n_non_diseased
 
 
 def test_auc_ci_sample_size_reaches_width():
     res = auc_ci_sample_size(0.8, 0.1, prevalence=0.3)
-    se = hanley_mcneil_se(0.8, res["n_diseased"], res["n_healthy"])
+    se = hanley_mcneil_se(0.8, res.n_diseased_exact, res.n_non_diseased_exact)
     assert 2 * stats.norm.isf(0.025) * se == pytest.approx(0.1, abs=1e-9)
 
 

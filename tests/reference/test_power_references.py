@@ -115,9 +115,10 @@ def test_presize_wilson_sample_size():
 
 def test_buderer_example():
     # Buderer (1996): sensitivity 0.9 +/- 0.05 (95%): 138.29 diseased; prevalence 0.2: 691.46.
-    res = buderer_sample_size(sensitivity=0.9, half_width=0.05, prevalence=0.2)
-    assert round(res["n_diseased"], 2) == 138.29
-    assert round(res["n_total"], 2) == 691.46
+    res = buderer_sample_size(sensitivity=0.9, conf_width=0.1, prevalence=0.2)
+    assert round(res.n_diseased_exact, 2) == 138.29
+    assert round(res.n_total_exact, 2) == 691.46
+    assert (res.n_diseased, res.n_total) == (139, 692)   # whole subjects, rounded up
 
 
 def test_pmsampsize_binary():

@@ -22,13 +22,13 @@ def asah(reference_path) -> pd.DataFrame:
 
 
 def test_auc_matches_proc(asah):
-    assert auc(asah["s100b"], asah["outcome"]) == pytest.approx(PROC_AUC, abs=1e-10)
+    assert auc(asah["outcome"], asah["s100b"]) == pytest.approx(PROC_AUC, abs=1e-10)
 
 
 def test_delong_ci_matches_proc(asah):
     # pROC's values are printed to 11 decimals (rounding <= 5e-12); measured differences
     # 4.4e-12 (AUC), 1.6e-12 and 3.5e-13 (CI bounds).
-    res = delong_ci(asah["s100b"], asah["outcome"])
+    res = delong_ci(asah["outcome"], asah["s100b"])
     assert res.auc == pytest.approx(PROC_AUC, abs=1e-11)
     assert res.lower == pytest.approx(PROC_CI[0], abs=1e-11)
     assert res.upper == pytest.approx(PROC_CI[1], abs=1e-11)
@@ -37,7 +37,7 @@ def test_delong_ci_matches_proc(asah):
 
 
 def test_reversed_marker_gives_same_auc_with_detected_direction(asah):
-    res = delong_ci(-asah["s100b"], asah["outcome"])
+    res = delong_ci(asah["outcome"], -asah["s100b"])
     assert res.direction == "<"
     assert res.lower == pytest.approx(PROC_CI[0], abs=1e-11)
 
@@ -45,7 +45,7 @@ def test_reversed_marker_gives_same_auc_with_detected_direction(asah):
 def test_curve_area_equals_auc(asah):
     import numpy as np
 
-    c = roc_curve(asah["s100b"], asah["outcome"])
+    c = roc_curve(asah["outcome"], asah["s100b"])
     assert np.trapezoid(c.sensitivity, c.fpr) == pytest.approx(PROC_AUC, abs=1e-10)
 
 
@@ -55,7 +55,7 @@ def test_youden_cutoff_matches_proc_coords_best(asah):
     # (not listed in references.md; quoted from pROC's documentation).
     from alsstats.validation import optimal_cutoff
 
-    r = optimal_cutoff(asah["s100b"], asah["outcome"])
+    r = optimal_cutoff(asah["outcome"], asah["s100b"])
     assert r.cutoff == pytest.approx(0.205, abs=1e-9)
     assert r.specificity == pytest.approx(0.8055556, abs=1e-7)
     npv = r.performance.get("npv")[0]

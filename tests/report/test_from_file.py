@@ -65,7 +65,7 @@ def test_bad_inputs_fail_cleanly(tmp_path, capsys):
     assert "cannot tell the result kind" in capsys.readouterr().err
     odd = tmp_path / "x.json"
     odd.write_text('{"a": 1}')
-    with pytest.raises(AlsStatsError, match="neither"):
+    with pytest.raises(AlsStatsError, match="not an alsstats result"):
         detect_kind(odd)
     fake = tmp_path / "x.nc"
     fake.write_bytes(b"not netcdf")

@@ -46,7 +46,7 @@ def test_roc_reports_excluded_rows_and_matches_api(table, capsys):
     assert reasons["outcome in neither --positive nor --negative"] == (df["group"] == "MIMIC").sum()
     assert reasons["missing value of marker 'ratio'"] == 1
     kept = df[df["group"].isin(["ALS", "HC"]) & df["ratio"].notna()]
-    ref = delong_ci(kept["ratio"], kept["group"] == "ALS")
+    ref = delong_ci(kept["group"] == "ALS", kept["ratio"])
     m = d["markers"][0]
     assert m["auc"] == pytest.approx(ref.auc) and m["direction"] == "<"
     assert m["direction_detected"] is True
@@ -122,3 +122,24 @@ def test_bad_input_one_line_error_and_no_output(table, tmp_path, capsys, argv, m
     err = capsys.readouterr().err
     assert code == 1 and message in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_cv_is_per_subject_and_missing_values_are_per_marker(tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    n = 60
+    y = np.arange(n) % 2 == 0
+    a = rng.normal(size=n) + y
+    b = rng.normal(size=n) + y
+    b[:20] = np.nan                                   # marker b missing in 20 subjects
+    first = pd.DataFrame({"pid": np.arange(n), "als": y.astype(int), "a": a, "b": b})
+    later = first.assign(a=first["a"] + 5.0)          # a second visit that must be ignored
+    path = tmp_path / "t.csv"
+    pd.concat([first, later]).to_csv(path, index=False)
+    code, d = _json(capsys, ["cv", str(path), "--outcome", "als", "--marker", "a",
+                             "--marker", "b", "--subject", "pid", "--folds", "3",
+                             "--repeats", "1", "--seed", "1", "--workers", "1"])
+    assert code == 0
+    m = d["models"]
+    assert m["a"]["n_positive"] + m["a"]["n_negative"] == n        # every subject, once
+    assert m["b"]["n_positive"] + m["b"]["n_negative"] == n - 20   # only where measured
+    assert m["logistic(a+b)"]["n_positive"] + m["logistic(a+b)"]["n_negative"] == n - 20

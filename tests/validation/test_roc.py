@@ -45,20 +45,20 @@ def _brute_delong(score_rows, y):
 def test_auc_is_mann_whitney_with_ties():
     s, y = _tied_data()
     u = stats.mannwhitneyu(s[y], s[~y]).statistic
-    assert auc(s, y, direction=">") == pytest.approx(u / (y.sum() * (~y).sum()), abs=1e-12)
-    assert auc(s, y, direction="<") == pytest.approx(1 - u / (y.sum() * (~y).sum()), abs=1e-12)
+    assert auc(y, s, direction=">") == pytest.approx(u / (y.sum() * (~y).sum()), abs=1e-12)
+    assert auc(y, s, direction="<") == pytest.approx(1 - u / (y.sum() * (~y).sum()), abs=1e-12)
 
 
 def test_weighted_auc_equals_auc_of_replicated_rows():
     s, y = _tied_data(1)
     w = np.random.default_rng(2).integers(1, 4, size=s.size)
-    assert auc(s, y, direction=">", weights=w) == pytest.approx(
-        auc(np.repeat(s, w), np.repeat(y, w), direction=">"), abs=1e-12)
+    assert auc(y, s, direction=">", weights=w) == pytest.approx(
+        auc(np.repeat(y, w), np.repeat(s, w), direction=">"), abs=1e-12)
 
 
 def test_roc_curve_area_and_midpoints():
     s, y = _tied_data(3)
-    c = roc_curve(s, y, direction=">")
+    c = roc_curve(y, s, direction=">")
     assert np.trapezoid(c.sensitivity, c.fpr) == pytest.approx(c.auc, abs=1e-12)
     inner = np.sort(c.thresholds[1:-1])
     values = np.unique(s)
@@ -66,18 +66,18 @@ def test_roc_curve_area_and_midpoints():
     # each threshold's sensitivity is the share of positives called positive (score >= t)
     for t, se in zip(c.thresholds[1:-1], c.sensitivity[1:-1], strict=True):
         assert se == pytest.approx(np.mean(s[y] >= t))
-    c2 = roc_curve(s, y, direction="<")
+    c2 = roc_curve(y, s, direction="<")
     for t, sp in zip(c2.thresholds[1:-1], c2.specificity[1:-1], strict=True):
         assert sp == pytest.approx(np.mean(s[~y] >= t))
 
 
 def test_delong_variance_equals_brute_force():
     s, y = _tied_data(4)
-    aucs, cov = delong_covariance([s], y, direction=">")
+    aucs, cov = delong_covariance(y, [s], direction=">")
     b_auc, b_cov = _brute_delong([s], y)
     assert aucs[0] == pytest.approx(b_auc[0], abs=1e-12)
     assert cov[0, 0] == pytest.approx(b_cov[0, 0], rel=1e-10)
-    res = delong_ci(s, y, direction=">")
+    res = delong_ci(y, s, direction=">")
     z = stats.norm.ppf(0.975)
     assert res.lower == pytest.approx(b_auc[0] - z * np.sqrt(b_cov[0, 0]), abs=1e-12)
 
@@ -86,7 +86,7 @@ def test_delong_covariance_matrix_equals_brute_force():
     s, y = _tied_data(5)
     rng = np.random.default_rng(6)
     rows = [s, np.round(s + rng.normal(size=s.size), 1), rng.integers(0, 3, size=s.size) + 0.0]
-    aucs, cov = delong_covariance(rows, y, direction=">")
+    aucs, cov = delong_covariance(y, rows, direction=">")
     b_auc, b_cov = _brute_delong(rows, y)
     np.testing.assert_allclose(aucs, b_auc, atol=1e-12)
     np.testing.assert_allclose(cov, b_cov, rtol=1e-10, atol=1e-15)
@@ -94,21 +94,21 @@ def test_delong_covariance_matrix_equals_brute_force():
 
 def test_paired_test_marker_vs_itself_and_monotone_transform():
     s, y = _tied_data(7)
-    res = delong_test(s, s, y)
+    res = delong_test(y, s, s)
     assert res.difference == 0 and res.z == 0 and res.p_value == 1
-    res2 = delong_test(s, np.exp(s), y)  # same ranking -> identical placement values
+    res2 = delong_test(y, s, np.exp(s))  # same ranking -> identical placement values
     assert res2.difference == pytest.approx(0, abs=1e-14) and res2.p_value == pytest.approx(1)
 
 
 def test_paired_test_is_antisymmetric_and_matches_covariance():
     s, y = _tied_data(8)
     s2 = s + np.random.default_rng(9).normal(size=s.size)
-    a, b = delong_test(s, s2, y, direction=">"), delong_test(s2, s, y, direction=">")
+    a, b = delong_test(y, s, s2, direction=">"), delong_test(y, s2, s, direction=">")
     assert a.z == pytest.approx(-b.z) and a.p_value == pytest.approx(b.p_value)
     _, cov = _brute_delong([s, s2], y)
     assert a.se == pytest.approx(np.sqrt(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1]), rel=1e-10)
     # k = 2 joint chi-square equals the paired z squared
-    comp = compare_aucs({"a": s, "b": s2}, y, direction=">")
+    comp = compare_aucs(y, {"a": s, "b": s2}, direction=">")
     assert comp.chi2 == pytest.approx(a.z**2, rel=1e-10) and comp.df == 1
 
 
@@ -117,7 +117,7 @@ def test_compare_three_aucs_holm():
     n = 300
     y = rng.random(n) < 0.5
     markers = {f"m{d}": rng.normal(size=n) + d * y for d in (0.0, 0.5, 1.0)}
-    comp = compare_aucs(markers, y, direction=">")
+    comp = compare_aucs(y, markers, direction=">")
     assert comp.df == 2 and comp.p_value < 1e-6
     assert list(comp.contrasts["contrast"]) == ["m0.0 - m0.5", "m0.0 - m1.0", "m0.5 - m1.0"]
     np.testing.assert_allclose(comp.contrasts["p_holm"], holm_adjust(comp.contrasts["p_value"]))
@@ -129,10 +129,10 @@ def test_joint_test_invariant_to_contrast_basis():
     rng = np.random.default_rng(14)
     y = rng.random(200) < 0.5
     rows = [rng.normal(size=200) + d * y for d in (0.3, 0.6, 0.9)]
-    default = compare_aucs(rows, y, direction=">")
-    vs_first = compare_aucs(rows, y, direction=">", contrasts=[[1, -1, 0], [1, 0, -1]])
+    default = compare_aucs(y, rows, direction=">")
+    vs_first = compare_aucs(y, rows, direction=">", contrasts=[[1, -1, 0], [1, 0, -1]])
     assert vs_first.chi2 == pytest.approx(default.chi2, rel=1e-10) and vs_first.df == 2
-    aucs, cov = delong_covariance(rows, y, direction=">")
+    aucs, cov = delong_covariance(y, rows, direction=">")
     d = np.array([aucs[0] - aucs[1], aucs[0] - aucs[2]])
     L = np.array([[1, -1, 0], [1, 0, -1.0]])
     assert vs_first.chi2 == pytest.approx(d @ np.linalg.solve(L @ cov @ L.T, d), rel=1e-10)
@@ -145,25 +145,25 @@ def test_holm_values():
 
 def test_partial_auc():
     s, y = _tied_data(11)
-    full = partial_auc(s, y, specificity=(0.0, 1.0), direction=">")
-    assert full.pauc == pytest.approx(auc(s, y, direction=">"), abs=1e-12)
+    full = partial_auc(y, s, specificity=(0.0, 1.0), direction=">")
+    assert full.pauc == pytest.approx(auc(y, s, direction=">"), abs=1e-12)
     # additivity over adjacent specificity ranges
-    low = partial_auc(s, y, specificity=(0.0, 0.8), direction=">")
-    high = partial_auc(s, y, specificity=(0.8, 1.0), direction=">")
+    low = partial_auc(y, s, specificity=(0.0, 0.8), direction=">")
+    high = partial_auc(y, s, specificity=(0.8, 1.0), direction=">")
     assert low.pauc + high.pauc == pytest.approx(full.pauc, abs=1e-12)
     # by hand: positives (3, 2), negatives (1, 2) -> ROC (0,0), (0,.5), (.5,1), (1,1);
     # over FPR [0, 0.2] TPR = 0.5 + f, area 0.1 + 0.02 = 0.12
-    hand = partial_auc([3.0, 2.0, 1.0, 2.0], [1, 1, 0, 0], specificity=(0.8, 1.0))
+    hand = partial_auc([1, 1, 0, 0], [3.0, 2.0, 1.0, 2.0], specificity=(0.8, 1.0))
     assert hand.pauc == pytest.approx(0.12, abs=1e-12)
     # McClish: min = (0.2² − 0)/2 = 0.02, max = 0.2 -> 0.5 (1 + 0.1/0.18)
     assert hand.standardized == pytest.approx(0.5 * (1 + 0.10 / 0.18), abs=1e-12)
-    perfect = partial_auc([0, 0, 1, 1.0], [0, 0, 1, 1], specificity=(0.8, 1.0))
+    perfect = partial_auc([0, 0, 1, 1], [0, 0, 1, 1.0], specificity=(0.8, 1.0))
     assert perfect.standardized == pytest.approx(1.0)
     with pytest.raises(DataValidationError):
-        partial_auc(s, y, specificity=(0.9, 0.8))
-    boot = partial_auc(s, y, specificity=(0.8, 1.0), direction=">", n_boot=300, seed=1)
+        partial_auc(y, s, specificity=(0.9, 0.8))
+    boot = partial_auc(y, s, specificity=(0.8, 1.0), direction=">", n_boot=300, seed=1)
     assert boot.lower < high.pauc < boot.upper and boot.n_boot == 300
-    assert boot == partial_auc(s, y, specificity=(0.8, 1.0), direction=">", n_boot=300, seed=1)
+    assert boot == partial_auc(y, s, specificity=(0.8, 1.0), direction=">", n_boot=300, seed=1)
 
 
 def test_bootstrap_replicates_equal_explicit_resampling():
@@ -180,29 +180,29 @@ def test_bootstrap_replicates_equal_explicit_resampling():
 
 def test_bootstrap_reproducible_and_sane():
     s, y = _tied_data(13)
-    a = bootstrap_auc_ci(s, y, n_boot=500, seed=5)
-    b = bootstrap_auc_ci(s, y, n_boot=500, seed=5)
+    a = bootstrap_auc_ci(y, s, n_boot=500, seed=5)
+    b = bootstrap_auc_ci(y, s, n_boot=500, seed=5)
     assert a == b and a.lower < a.auc < a.upper
-    d = delong_ci(s, y)
+    d = delong_ci(y, s)
     assert a.se == pytest.approx(d.se, rel=0.25)  # two estimates of the same SE
 
 
 def test_bad_input():
     with pytest.raises(DataValidationError, match="each class"):
-        auc([1.0, 2.0, 3.0], [1, 1, 1])
+        auc([1, 1, 1], [1.0, 2.0, 3.0])
     with pytest.raises(DataValidationError, match="missing"):
-        auc([1.0, np.nan, 3.0], [1, 0, 1])
+        auc([1, 0, 1], [1.0, np.nan, 3.0])
     with pytest.raises(DataValidationError, match="numeric"):
-        auc(np.array(["a", "b"], dtype=object), [1, 0])
+        auc([1, 0], np.array(["a", "b"], dtype=object))
     with pytest.raises(DataValidationError, match="labels"):
-        auc([1.0, 2.0, 3.0], [0, 1, 2])
+        auc([0, 1, 2], [1.0, 2.0, 3.0])
     with pytest.raises(DataValidationError, match="missing label"):
-        auc([1.0, 2.0, 3.0], np.array([0, 1, None], dtype=object))
+        auc(np.array([0, 1, None], dtype=object), [1.0, 2.0, 3.0])
     with pytest.raises(DataValidationError, match="missing"):
-        auc(pd.array([1.0, None, 3.0, 4.0], dtype="Float64"), [0, 1, 1, 0])
-    assert auc(pd.array([1.0, 2.0], dtype="Float64"), pd.array([0, 1], dtype="Int64")) == 1
+        auc([0, 1, 1, 0], pd.array([1.0, None, 3.0, 4.0], dtype="Float64"))
+    assert auc(pd.array([0, 1], dtype="Int64"), pd.array([1.0, 2.0], dtype="Float64")) == 1
     with pytest.raises(DataValidationError, match="direction"):
-        auc([1.0, 2.0], [0, 1], direction="up")
+        auc([0, 1], [1.0, 2.0], direction="up")
 
 
 def _coverage(method: str, n_rep: int, n_per_class: int, seed: int, n_boot: int = 400):
@@ -215,9 +215,9 @@ def _coverage(method: str, n_rep: int, n_per_class: int, seed: int, n_boot: int 
     for _ in range(n_rep):
         s = rng.normal(size=y.size) + d * y
         if method == "delong":
-            r = delong_ci(s, y, direction=">")
+            r = delong_ci(y, s, direction=">")
         else:
-            r = bootstrap_auc_ci(s, y, direction=">", n_boot=n_boot, seed=rng)
+            r = bootstrap_auc_ci(y, s, direction=">", n_boot=n_boot, seed=rng)
         hits += r.lower <= truth <= r.upper
     return hits / n_rep
 

@@ -13,8 +13,8 @@ def test_band_centre_is_the_empirical_step_roc():
     rng = np.random.default_rng(1)
     y = np.r_[np.ones(40, bool), np.zeros(60, bool)]
     s = np.where(y, rng.normal(1, 1, 100), rng.normal(0, 1, 100))
-    band = roc_band(s, y, n_boot=100, seed=1)
-    curve = roc_curve(s, y)
+    band = roc_band(y, s, n_boot=100, seed=1)
+    curve = roc_curve(y, s)
     # at each grid FPR the band's centre is the highest sensitivity with FPR <= f
     for f, tpr in zip(band.fpr, band.tpr, strict=True):
         assert tpr == pytest.approx(curve.sensitivity[curve.fpr <= f + 1e-12].max())
@@ -25,8 +25,8 @@ def test_direction_less_than_flips_scores():
     rng = np.random.default_rng(2)
     y = np.r_[np.ones(30, bool), np.zeros(30, bool)]
     s = np.where(y, rng.normal(0, 1, 60), rng.normal(1, 1, 60))
-    a = roc_band(s, y, direction="<", n_boot=100, seed=3)
-    b = roc_band(-s, y, direction=">", n_boot=100, seed=3)
+    a = roc_band(y, s, direction="<", n_boot=100, seed=3)
+    b = roc_band(y, -s, direction=">", n_boot=100, seed=3)
     assert np.allclose(a.tpr, b.tpr) and np.allclose(a.tpr_low, b.tpr_low)
 
 
@@ -42,7 +42,7 @@ def test_pointwise_coverage_of_true_binormal_roc():
     for _ in range(n_sets):
         y = np.r_[np.ones(60, bool), np.zeros(60, bool)]
         s = np.where(y, rng.normal(d, 1, 120), rng.normal(0, 1, 120))
-        band = roc_band(s, y, fpr=grid, n_boot=300, seed=rng, direction=">")
+        band = roc_band(y, s, fpr=grid, n_boot=300, seed=rng, direction=">")
         hits += (band.tpr_low <= truth) & (truth <= band.tpr_high)
     coverage = hits / n_sets
     assert np.all(np.abs(coverage - 0.95) < 3 * np.sqrt(0.95 * 0.05 / n_sets) + 0.01)

@@ -45,7 +45,7 @@ def population_aucs():
     out = {}
     for m in MARKERS:
         ok = big[m].notna()
-        out[m] = delong_ci(big.loc[ok, m], big.loc[ok, "y"]).auc
+        out[m] = delong_ci(big.loc[ok, "y"], big.loc[ok, m]).auc
     return out
 
 
@@ -60,7 +60,7 @@ def test_prespecified_ratio_cutoff_covers_true_accuracy(cohort):
     df, truth = cohort
     (mu1, sd1), (mu0, sd0) = _ratio_truth(truth)
     ok = df["m1_precuneus_ratio"].notna()
-    v = validate_cutoff(df.loc[ok, "m1_precuneus_ratio"], df.loc[ok, "y"], 1.00, direction="<",
+    v = validate_cutoff(df.loc[ok, "y"], df.loc[ok, "m1_precuneus_ratio"], 1.00, direction="<",
                         delta=0.05, n_boot=400, seed=3, sites=df.loc[ok, "site"],
                         name="m1_precuneus_ratio")
     assert v.rule == "positive if m1_precuneus_ratio < 1"
@@ -87,7 +87,7 @@ def test_youden_cutoff_bootstrap_covers_true_optimum(cohort):
 
     true_cut = optimize.minimize_scalar(neg_j, bounds=(mu1, mu0), method="bounded").x
     ok = df["m1_precuneus_ratio"].notna()
-    v = validate_cutoff(df.loc[ok, "m1_precuneus_ratio"], df.loc[ok, "y"], 1.00, direction="<",
+    v = validate_cutoff(df.loc[ok, "y"], df.loc[ok, "m1_precuneus_ratio"], 1.00, direction="<",
                         n_boot=400, seed=4, n_folds=None)
     boot = v.stability.summary.set_index("quantity").loc["cutoff"]
     assert boot["lower"] < true_cut < boot["upper"]
@@ -110,7 +110,7 @@ def test_cross_validated_auc_of_each_marker_near_population_value(cohort, popula
     res = cross_validate(CutoffClassifier(), sub[[marker]], sub["y"],
                          groups=sub["subject_id"], n_folds=4, n_repeats=5, seed=7)
     cv_auc = res.summary.set_index("quantity").loc["auc", "mean"]
-    se = delong_ci(sub[marker], sub["y"]).se  # sampling SE of this one cohort's AUC
+    se = delong_ci(sub["y"], sub[marker]).se  # sampling SE of this one cohort's AUC
     assert abs(cv_auc - population_aucs[marker]) < 3 * se + 0.02, (cv_auc,
                                                                    population_aucs[marker])
 

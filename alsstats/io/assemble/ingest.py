@@ -44,7 +44,7 @@ from alsstats.io.assemble.sources import (
 from alsstats.io.clinical import read_clinical
 from alsstats.io.ids import IdRules, collision_key
 from alsstats.io.lcmodel.mrs import MrsOptions
-from alsstats.schema import validate_cohort
+from alsstats.schema import COLUMNS, validate_cohort
 
 __all__ = ["IngestResult", "ingest", "ingest_source", "output_paths", "write_ingest"]
 
@@ -142,8 +142,9 @@ def ingest(manifest: Manifest | str | os.PathLike, *, skip_bad: bool = False,
     if crlb_max is not None:
         man = man.with_crlb_max(float(crlb_max))
     sheet = man.clinical.file
-    clinical, id_map, notes = read_clinical(sheet, man.ids, sheet=man.clinical.sheet,
-                                            columns=man.clinical.columns)
+    clinical, id_map, notes = read_clinical(
+        sheet, man.ids, sheet=man.clinical.sheet, columns=man.clinical.columns,
+        required=tuple(c.name for c in COLUMNS if c.required))
     qc = [QCItem("note", "clinical", n, file=str(sheet)) for n in notes]
     records = []
     if man.freesurfer is not None:
@@ -199,8 +200,22 @@ def ingest(manifest: Manifest | str | os.PathLike, *, skip_bad: bool = False,
         cohort = validate_cohort(frame)
     except DataValidationError as exc:
         raise DataValidationError([_locate(p, frame, sheet) for p in exc.problems]) from None
+    if cohort.empty:
+        raise DataValidationError([problem(sheet, "the assembled cohort has 0 rows: "
+                                           + _why_empty(qc, "the clinical sheet has no "
+                                                             "rows"))])
     provenance = _provenance(man, sheet, id_map, records, skip_bad, fmri_info)
     return IngestResult(cohort, qc, provenance)
+
+
+def _why_empty(qc: list[QCItem], nothing_read: str) -> str:
+    """Why a run ended with no rows: the subjects skipped as bad input, or ``nothing_read``."""
+    skipped = [q for q in qc if q.kind == "skipped"]
+    if not skipped:
+        return nothing_read
+    shown = "; ".join(f"{q.subject or q.file}: {q.reason}" for q in skipped[:3])
+    more = f" (and {len(skipped) - 3} more)" if len(skipped) > 3 else ""
+    return f"every subject was skipped as bad input: {shown}{more}"
 
 
 def ingest_source(source: str, path: str | os.PathLike, *, skip_bad: bool = False,
@@ -233,7 +248,11 @@ def ingest_source(source: str, path: str | os.PathLike, *, skip_bad: bool = Fals
           for f in rec.failures] + rec.qc
     rows = [{"subject_id": k[0], "visit": k[1], "name": rec.raw_names[k], **v}
             for k, v in sorted(rec.values.items())]
-    table = pd.DataFrame(rows, columns=["subject_id", "visit", "name"] if not rows else None)
+    if not rows:
+        raise DataValidationError([problem(root, f"no {source} subject was read: "
+                                           + _why_empty(qc, "the folder holds no readable "
+                                                             "outputs"))])
+    table = pd.DataFrame(rows)
     _add_ratios(table, {r for r, _, _ in _RATIOS})
     inputs = [dict(f, sha256=file_sha256(f["path"])) for f in rec.files]
     provenance = {"alsstats_version": __version__,

@@ -37,6 +37,7 @@ optimiser's (:class:`~alsstats.inference.convergence.OptimizerConvergence`).
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 
@@ -324,6 +325,8 @@ class LongitudinalModel(BayesianEstimator):
     def save(self, path: str | os.PathLike) -> None:
         """Write the fit as NetCDF (ArviZ InferenceData) with provenance; never pickle."""
         self._check_fitted()
+        # meta_ can gain entries after the fit (the CLI records the time unit): save them
+        self.idata_[self._provenance_group].attrs["meta"] = json.dumps(self.meta_)
         write_fit(self.idata_, path, group=self._provenance_group)
 
     @classmethod

@@ -1,0 +1,7 @@
+"""The result kinds ``alsstats report --from`` renders (light: the CLI lists them in --help).
+
+``result`` is any JSON result a command writes (``--out x.json`` or ``--json``), recognized
+by its ``kind`` field and rendered as its inputs, values and tables.
+"""
+
+KINDS = ("cohort", "longitudinal", "diagnostic", "cv", "power", "result")
