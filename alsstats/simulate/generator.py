@@ -104,6 +104,7 @@ def _child_generators(seed: SeedLike, n: int) -> list[np.random.Generator]:
 
 def simulate_cohort(scenario: str | Scenario | dict = "default", seed: SeedLike = None, *,
                     n_per_group: int | dict[str, int] | None = None,
+                    site_offsets: pd.DataFrame | None = None,
                     validate: bool = True) -> tuple[pd.DataFrame, SimulationTruth]:
     """Simulate a cohort table and return it with the truth that generated it.
 
@@ -119,6 +120,13 @@ def simulate_cohort(scenario: str | Scenario | dict = "default", seed: SeedLike 
     n_per_group
         Override stratum sizes: one number for every stratum, or a mapping of
         stratum (or group) names to sizes.
+    site_offsets
+        The sites' offsets of an earlier cohort (its ``truth.site_offsets``): new
+        patients at the *same* sites, e.g. a test cohort for a model fitted on that
+        cohort.  By default each seed draws its own offsets, so two cohorts share
+        site names (``S01``...) but not their scanners' offsets; scoring one with a
+        model fitted on the other then applies the wrong offsets (score it as unseen
+        sites instead).  Must have the scenario's sites and marker columns.
     validate
         Check the table with :func:`alsstats.schema.validate_cohort` (on by
         default; the check is a guarantee of the generator, not of the user).
@@ -138,8 +146,8 @@ def simulate_cohort(scenario: str | Scenario | dict = "default", seed: SeedLike 
     site_ids = [f"S{j + 1:02d}" for j in range(sc.n_sites)]
     offsets = np.column_stack([site_rng.normal(0.0, sc.site_sd[k], sc.n_sites)
                                for k in site_keys])
-    site_offsets = pd.DataFrame(offsets, index=pd.Index(site_ids, name="site"),
-                                columns=site_keys)
+    drawn = pd.DataFrame(offsets, index=pd.Index(site_ids, name="site"), columns=site_keys)
+    site_offsets = drawn if site_offsets is None else _same_sites(site_offsets, drawn)
     subject_parts, row_parts = [], []
     first_id = 0
     width = max(6, len(str(sum(s.n for s in sc.strata.values()))))
@@ -164,6 +172,23 @@ def simulate_cohort(scenario: str | Scenario | dict = "default", seed: SeedLike 
         index=pd.Index(names, name="stratum"))
     truth = SimulationTruth(sc, seed, subjects, site_offsets, locations)
     return data, truth
+
+
+def _same_sites(given: pd.DataFrame, drawn: pd.DataFrame) -> pd.DataFrame:
+    """``given`` checked against the scenario's sites and offset columns."""
+    if not isinstance(given, pd.DataFrame):
+        raise ScenarioError("site_offsets must be a DataFrame (a cohort's truth.site_offsets), "
+                            f"got {type(given).__name__}")
+    if list(given.index) != list(drawn.index):
+        raise ScenarioError(f"site_offsets has sites {list(given.index)}; the scenario has "
+                            f"{list(drawn.index)}")
+    missing = [c for c in drawn.columns if c not in given.columns]
+    if missing:
+        raise ScenarioError(f"site_offsets lacks the offset columns {missing}")
+    values = given[list(drawn.columns)].to_numpy(float)
+    if not np.isfinite(values).all():
+        raise ScenarioError("site_offsets must be finite numbers")
+    return pd.DataFrame(values, index=drawn.index, columns=drawn.columns)
 
 
 def _location(sc: Scenario, st: Stratum, marker: str) -> float:

@@ -54,6 +54,32 @@ def test_changing_one_stratum_size_leaves_others_unchanged():
                        equal_nan=True)
 
 
+def test_site_offsets_of_an_earlier_cohort_give_new_patients_at_the_same_sites():
+    data_a, truth_a = simulate_cohort("default", seed=3)
+    data_b, truth_b = simulate_cohort("default", seed=4, site_offsets=truth_a.site_offsets)
+    _, own_b = simulate_cohort("default", seed=4)
+    assert truth_b.site_offsets.equals(truth_a.site_offsets)
+    assert not own_b.site_offsets.equals(truth_a.site_offsets)
+    # Only the offsets are shared: seed 4's patients are otherwise those of seed 4 (the
+    # site stream is still consumed), and differ from seed 3's.
+    latent = [c for c in truth_b.subjects.columns if c.startswith("latent_")]
+    assert np.allclose(truth_b.subjects[latent], own_b.subjects[latent], equal_nan=True)
+    assert not np.allclose(truth_b.subjects[latent], truth_a.subjects[latent], equal_nan=True)
+    assert not data_b["nfl_pg_ml"].equals(data_a["nfl_pg_ml"])
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda o: o.drop(index="S08"), "has sites"),
+    (lambda o: o.drop(columns="nfl"), "lacks the offset columns"),
+    (lambda o: o.assign(nfl=np.nan), "finite"),
+    (lambda o: o.to_numpy(), "must be a DataFrame"),
+])
+def test_bad_site_offsets_rejected(edit, message):
+    _, truth = simulate_cohort("default", seed=3, n_per_group=1)
+    with pytest.raises(ScenarioError, match=message):
+        simulate_cohort("default", seed=4, n_per_group=1, site_offsets=edit(truth.site_offsets))
+
+
 def test_group_override_splits_als_proportionally():
     _, truth = simulate_cohort("default", seed=1, n_per_group={"ALS": 50, "HC": 5})
     counts = truth.subjects["stratum"].value_counts()
