@@ -36,6 +36,8 @@ def _row(what: str, seed: int, n: int, model, seconds: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[2026, 1, 2])
+    parser.add_argument("--models", nargs="+", choices=["diagnostic", "longitudinal"],
+                        default=["diagnostic", "longitudinal"])
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f}")
     print("| model | seed | subjects | chains x draws | max R-hat | min bulk ESS | "
@@ -46,16 +48,18 @@ def main() -> None:
         base = data[data["visit"] == 0]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")     # the verdict column reports it
-            start = time.perf_counter()
-            diag = DiagnosticModel(seed=seed).fit(base)
-            print(_row("diagnostic", seed, len(base), diag, time.perf_counter() - start),
-                  flush=True)
-            start = time.perf_counter()
-            long = LongitudinalModel(method="bayes", outcome="total_gm_cm3",
-                                     covariates=("age", "sex", "etiv_mm3"), seed=seed)
-            long.fit(data.assign(total_gm_cm3=data["total_gm_volume_mm3"] / 1000.0))
-            print(_row("longitudinal", seed, data["subject_id"].nunique(), long,
-                       time.perf_counter() - start), flush=True)
+            if "diagnostic" in args.models:
+                start = time.perf_counter()
+                diag = DiagnosticModel(seed=seed).fit(base)
+                print(_row("diagnostic", seed, len(base), diag, time.perf_counter() - start),
+                      flush=True)
+            if "longitudinal" in args.models:
+                start = time.perf_counter()
+                long = LongitudinalModel(method="bayes", outcome="total_gm_cm3",
+                                         covariates=("age", "sex", "etiv_mm3"), seed=seed)
+                long.fit(data.assign(total_gm_cm3=data["total_gm_volume_mm3"] / 1000.0))
+                print(_row("longitudinal", seed, data["subject_id"].nunique(), long,
+                           time.perf_counter() - start), flush=True)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

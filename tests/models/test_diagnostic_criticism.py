@@ -51,6 +51,21 @@ def test_ppc_means_fit_and_a_shifted_cohort_is_flagged(diag_fit, diag_train):
     assert (nfl["p_mean"] == 0.0).all()    # observed far above every replicate
 
 
+def test_ppc_kurtosis_flags_heavy_tails_at_the_same_sd(diag_fit, diag_train):
+    """HC log-NfL replaced by a heavy-tailed sample with the observed mean and SD."""
+    hc = ((diag_train["group"] == "HC") & diag_train["nfl_pg_ml"].notna()).to_numpy()
+    log_nfl = np.log(diag_train.loc[hc, "nfl_pg_ml"].to_numpy())
+    t = stats.t(df=2.5).rvs(size=hc.sum(), random_state=np.random.default_rng(4))
+    heavy = log_nfl.mean() + (t - t.mean()) / t.std(ddof=1) * log_nfl.std(ddof=1)
+    table = diag_train.copy()
+    table.loc[hc, "nfl_pg_ml"] = np.exp(heavy)
+    ppc = posterior_predictive_check(diag_fit, table, n_draws=400, seed=1)
+    row = ppc[(ppc["class"] == "HC") & (ppc["marker"] == "nfl_pg_ml")].iloc[0]
+    assert row["observed_kurtosis"] > 2.0, row
+    assert row["p_kurtosis"] < 0.02, row
+    assert 0.02 < row["p_sd"] < 0.98, row      # the SD alone would not show it
+
+
 def test_loo_and_classification_loo(diag_fit, diag_train):
     res = loo(diag_fit, diag_train)
     assert np.isfinite(res.elpd_loo) and res.n_data_points == len(diag_train)

@@ -21,6 +21,7 @@ from alsstats.models.diagnostic.data import (
     modality_available,
     pattern_log_likelihood,
 )
+from alsstats.models.diagnostic.model import DiagnosticModel
 from alsstats.simulate import simulate_cohort
 from alsstats.simulate.scenario import load_scenario
 from alsstats.validation.calibration import calibration_summary
@@ -39,6 +40,9 @@ def test_default_spec_passes_its_own_ppc(diag_fit, diag_train):
     # fails this on the same data (HC NfL SD p = 1.000; benchmarks/RESULTS.md).
     assert ppc["p_sd"].between(0.02, 0.98).all(), ppc
     assert ppc["p_mean"].between(0.02, 0.98).all(), ppc
+    # Tails: no class/marker has heavier tails than its normal allows (measured p_kurtosis
+    # 0.085-0.923), so a multivariate-t class model has nothing to fix here.
+    assert ppc["p_kurtosis"].between(0.02, 0.98).all(), ppc
 
 
 def test_class_sds_recovered_on_the_realistic_generator(diag_fit):
@@ -59,30 +63,49 @@ def test_class_sds_recovered_on_the_realistic_generator(diag_fit):
         assert low < np.sqrt(total**2 - 0.05**2) < high, (cls, marker, low, high)
 
 
-def test_calibration_in_the_large_on_a_clinic_mix(diag_fit):
-    """Stating the clinic's mix as the prevalence removes most of the training-balance leak.
+def clinic_cohort(seed: int, train_seed: int = 101, train_n: int = 60):
+    """About 2,000 new patients at the training cohort's sites, in a clinic's mix.
 
-    About 2,000 patients (ALS 30%, MIMIC 60%, HC 10%, plus the scenario's PMA stratum)
-    of the realistic generator; the calibration intercept (logit P(ALS) = a + logit p)
-    has SE about 0.08 here.  Measured: -0.68 with the mix stated (2 x 500-draw fit).
-    The issue's target |a| <= 0.2 is NOT reached by the class-SD default (the shared
-    covariance gets -0.01 but fails its PPC; benchmarks/RESULTS.md): non-ALS patients
-    get mean P(ALS) 0.25 (MIMIC) and 0.12 (HC) because the wide ALS mixture class
-    absorbs their tails.  This test pins the measured state, not the target.
+    The clinic's classes are ALS 30%, MIMIC 60%, HC 10%; within ALS the strata keep the
+    training cohort's composition (PMA, early, established equally), so only the class
+    mix differs from training (label shift: the setting in which stating the mix as the
+    prevalence is exactly right).  ``site_offsets`` puts the patients at the same
+    scanners as the training subjects: a cohort simulated with another seed has its
+    own offsets under the same site names, and scoring it with the training offsets
+    shifts the MRS ratios by up to 0.6 SD (calibration intercept about 0.15 logits
+    worse, measured).
     """
-    sizes = {g: round(p * 2000) for g, p in CLINIC_MIX.items()}
-    test = baseline(simulate_cohort("default", seed=404, n_per_group=sizes)[0])
+    _, truth = simulate_cohort("default", seed=train_seed, n_per_group=train_n)
+    sizes = {"HC": 200, "MIMIC": 1200, "PMA": 200, "ALS_early": 200, "ALS_established": 200}
+    data, _ = simulate_cohort("default", seed=seed, n_per_group=sizes,
+                              site_offsets=truth.site_offsets)
+    return baseline(data)
+
+
+def test_calibration_in_the_large_on_a_clinic_mix(diag_fit):
+    """Stating the clinic's mix as the prevalence removes the training-balance leak.
+
+    The calibration intercept a (logit P(ALS) = a + logit p) has SE about 0.065 here.
+    Measured with this 300-subject fit: a = -0.26 (test seed 404), -0.21 (405), -0.28
+    (406); the issue's |a| <= 0.2 is reached with 3,000 training subjects (-0.015 and
+    +0.025, the slow test in test_diagnostic_recovery.py).  At 300 subjects the
+    estimation error of the MIMIC and HC classes (60 subjects each), which the clinic
+    mix up-weights, moves a by about 0.2 from one training cohort to the next, so the
+    bound here is 0.4: a fit whose scores ignore the stated mix misses it by far
+    (the training frequencies give a = -1.7).
+    """
+    test = clinic_cohort(seed=404)
     y = test["group"].isin(["ALS", "PMA"]).to_numpy()
     scores = diag_fit.predict_posterior(test, prevalence=CLINIC_MIX, interval_kind="credible")
     assert scores[["prior_als", "prior_mimic", "prior_hc"]].iloc[0].tolist() == \
         pytest.approx([0.3, 0.6, 0.1])
     stated = calibration_summary(y, np.clip(scores["p_als"], 1e-9, 1 - 1e-9))
-    assert abs(stated.intercept) < 0.8, stated.intercept
+    assert abs(stated.intercept) < 0.4, stated.intercept
     # The training class balance (ALS 60%) leaks into scores when no prevalence is given.
     with pytest.warns(PrevalenceWarning, match="training class frequencies"):
         leaked = diag_fit.predict_posterior(test, interval_kind="credible")
     off = calibration_summary(y, np.clip(leaked["p_als"], 1e-9, 1 - 1e-9)).intercept
-    assert off < stated.intercept - 0.8, (off, stated.intercept)
+    assert off < stated.intercept - 1.0, (off, stated.intercept)
 
 
 def test_prevalence_forms(diag_fit, diag_test):
@@ -159,3 +182,23 @@ def test_missingness_model_under_severity_dependent_missingness(diag_fit):
         assert rows.sum() > 300
         assert abs(aware["p_als"][rows].mean() - y[rows].mean()) < 0.05
     assert pattern_log_likelihood(np.ones((1, 4), bool), counts, sizes).shape == (1, 3)
+
+
+@pytest.mark.slow
+def test_calibration_in_the_large_on_a_clinic_mix_with_3000_training_subjects():
+    """The issue's target: |a| <= 0.2 on the clinic mix stated as the prevalence.
+
+    Default spec and sampler on 3,000 baseline subjects of the realistic generator
+    (600 per stratum, seed 101); two independent clinic cohorts of 2,000 at the
+    training sites (SE of a about 0.065 each).  Measured with 2 chains: a = -0.015 and
+    +0.025, calibration slope 0.95 and 0.97.
+    """
+    data, _ = simulate_cohort("default", seed=101, n_per_group=600)
+    model = DiagnosticModel(seed=7).fit(baseline(data))
+    for seed in (404, 405):
+        test = clinic_cohort(seed=seed, train_n=600)
+        y = test["group"].isin(["ALS", "PMA"]).to_numpy()
+        p = model.predict_posterior(test, prevalence=CLINIC_MIX, interval_kind="credible")
+        cal = calibration_summary(y, np.clip(p["p_als"], 1e-9, 1 - 1e-9))
+        assert abs(cal.intercept) <= 0.2, (seed, cal.intercept)
+        assert 0.85 <= cal.slope <= 1.15, (seed, cal.slope)

@@ -25,7 +25,7 @@ def sleepstudy_df(reference_path):
 
 @pytest.fixture(scope="session")
 def bayes_fit(sleepstudy_df):
-    # The default spec and sampler settings (2 chains x 1500 draws, 1000 tuning steps).
+    # The default spec and sampler settings (4 chains x 1000 draws, 1000 tuning steps).
     return LongitudinalModel(method="bayes", seed=11, **SLEEP).fit(sleepstudy_df)
 
 
@@ -50,7 +50,7 @@ def test_convergence_is_checked_and_stored(bayes_fit):
     # The shared policy (R-hat <= 1.01, bulk and tail ESS >= 400 in total, no divergences)
     # from the spec's [convergence] table; this default-settings fit must meet it.
     c = bayes_fit.convergence_
-    assert c.policy == ConvergencePolicy() and c.chains == 2 and c.draws == 1500
+    assert c.policy == ConvergencePolicy() and c.chains == 4 and c.draws == 1000
     assert c.ok and bayes_fit.converged_, c.problems()
     assert c.max_rhat <= 1.01 and min(c.min_ess_bulk, c.min_ess_tail) >= 400
     assert c.divergences == 0

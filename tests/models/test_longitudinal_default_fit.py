@@ -1,6 +1,6 @@
 """The longitudinal model's default small fit must meet the convergence policy (default tier).
 
-Default spec and sampler settings (2 chains x 1500 draws after 1000 tuning steps,
+Default spec and sampler settings (4 chains x 1000 draws after 1000 tuning steps,
 target_accept 0.95) on a default-scenario cohort of 30 HC and 30 ALS (early and established)
 subjects with their visits, total gray matter in cm3, covariates age, sex and eTIV,
 partially pooled sites: the design of ``alsstats demo``'s decline step, smaller.  Needs no
@@ -33,7 +33,7 @@ def test_default_fit_meets_the_convergence_policy(default_fit):
     assert c.policy == ConvergencePolicy(1.01, 400, 400, 0)
     assert c.ok, c.message("default longitudinal fit")
     assert c.max_rhat <= 1.01 and c.min_ess_bulk >= 400 and c.min_ess_tail >= 400
-    assert c.divergences == 0 and c.chains == 2 and c.draws == 1500
+    assert c.divergences == 0 and c.chains == 4 and c.draws == 1000
 
 
 def test_default_fit_recovers_the_decline_ordering(default_fit):

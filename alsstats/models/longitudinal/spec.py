@@ -28,7 +28,7 @@ DEFAULT_PRIORS: dict[str, float] = {
     "sd_slope_scale": 1.0, "lkj_eta": 2.0, "sigma_scale": 1.0, "site_sd_scale": 0.5,
     "nu_rate": 0.1,
 }
-DEFAULT_SAMPLING: dict[str, float] = {"draws": 1500, "tune": 1000, "chains": 2,
+DEFAULT_SAMPLING: dict[str, float] = {"draws": 1000, "tune": 1000, "chains": 4,
                                       "target_accept": 0.95}
 RANDOM_EFFECTS = ("intercept_slope", "intercept")
 RESIDUALS = ("normal", "student_t")
