@@ -156,6 +156,9 @@ def compile_nutpie(model: pm.Model, backend: str = "numba", **kwargs):
     with single_threaded_blas(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
         if backend == "jax":
+            # PyTensor drops its shape assertions when tracing for JAX; nutpie checks
+            # the data shapes itself, so the notice only confuses users.
+            warnings.filterwarnings("ignore", message=".*as JAX tracing would remove it.*")
             _enable_jax_cache()
             return nutpie.compile_pymc_model(model, backend="jax",
                                              gradient_backend="pytensor", **kwargs)
