@@ -1,5 +1,6 @@
 # Quick start: `make demo` runs the main job, `make test` the test suite.
-# Both create .venv (idempotently) with Python 3.11 and install alsstats into it.
+# Both create .venv (idempotently) with Python 3.11 and install alsstats into it, with
+# the jax extra (quick first compile of the Bayesian models, see docs/index.md).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,jax]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -6,3 +6,4 @@ neither NumPy nor pandas nor PyMC.
 
 CUTOFF_METHODS = ("youden", "fixed-spec", "fixed-sens", "cost")
 SAMPLERS = ("nutpie", "pymc", "advi")
+BACKENDS = ("auto", "numba", "jax")

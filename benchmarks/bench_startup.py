@@ -12,11 +12,16 @@ imports (PyMC, PyTensor, ArviZ, nutpie), before any data is read or model compil
 3. ``alsstats roc`` on a 400-row table (one marker, DeLong interval)
 4. ``alsstats fit diagnostic`` start-up: the CLI and everything a fit imports (reported,
    no target)
+
+For scale, the floors every command pays are reported too: the interpreter alone, NumPy,
+and NumPy with pandas (which ``roc`` needs to read and check its table).  The load
+average at the start is printed: on the shared 2-core machine it moves every number.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import subprocess
@@ -55,7 +60,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     runs = parser.parse_args().runs
-    print(f"python {platform.python_version()}, {platform.machine()}; median of {runs} runs")
+    print(f"python {platform.python_version()}, {platform.machine()}; median of {runs} runs; "
+          f"load average {os.getloadavg()[0]:.1f} (2 cores)")
     exe = [sys.executable, "-m", "alsstats"]
     with tempfile.TemporaryDirectory() as tmp:
         table = _table(Path(tmp))
@@ -69,6 +75,10 @@ def main() -> None:
             ("alsstats fit diagnostic (start-up)",
              [sys.executable, "-c", "import alsstats.cli, alsstats.models.diagnostic.model, "
               "nutpie"], False),
+            ("floor: python -c pass", [sys.executable, "-c", "pass"], False),
+            ("floor: import numpy", [sys.executable, "-c", "import numpy"], False),
+            ("floor: import numpy, pandas", [sys.executable, "-c", "import numpy, pandas"],
+             False),
         ]
         for name, cmd, targeted in cases:
             median, times, code = _time(cmd, runs)

@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
             outcome = args.func(args)
-            if hasattr(args, "seed") and isinstance(outcome.data, dict):
+            if getattr(args, "seed", None) is not None and isinstance(outcome.data, dict):
                 outcome.data.setdefault("seed", args.seed)
             outcome.data = envelope(args, outcome.data)
             if getattr(args, "out_formats", None) and args.out \

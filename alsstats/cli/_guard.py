@@ -56,9 +56,13 @@ def prepare_run(args: argparse.Namespace) -> int | None:
 
 
 def _seed(args: argparse.Namespace) -> int | None:
+    """Draw a seed when none is given and the run uses one (``args.seed_needed``, a
+    predicate a command may set; default: always); returns the drawn seed."""
     if not hasattr(args, "seed"):
         return None
     if args.seed is None:
+        if not getattr(args, "seed_needed", lambda _: True)(args):
+            return None
         args.seed = secrets.randbelow(2**31)
         return args.seed
     if args.seed < 0:

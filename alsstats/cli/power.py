@@ -181,15 +181,17 @@ def _run_slope(args) -> Outcome:
             complete = _run_slope_complete(args, delta)
             d["n_control_complete_data"] = complete
             d["n_control_simple_inflation"] = retention.simple_inflation(complete)
+            simple = d["n_control_simple_inflation"]
             extra = (f"\ndropout ({retention.shape}; retention "
                      f"{', '.join(f'{r:.3f}' for r in retention.retention)}): exact GLS n per "
-                     f"arm {res.n_control:.2f} (control) vs {complete:.2f} with complete data; "
-                     f"the simple n/(1 - {retention.lost:.3f}) inflation gives "
-                     f"{d['n_control_simple_inflation']:.2f}")
-    text = (f"{res.method}: n per arm {res.n_control:.6f} (control) / {res.n_treatment:.6f} "
-            f"(treatment), total {res.n_total:.4f}; delta {res.delta:.6g}; power {res.power:.4f}"
-            f"; {res.alternative} alpha {res.alpha:g}; SE {res.se:.6g}\n"
-            f"round up: {d['n_control_ceiling']} + {d['n_treatment_ceiling']} subjects" + extra)
+                     f"control arm {res.n} ({res.n_exact:.2f}) vs {math.ceil(complete - 1e-9)} "
+                     f"({complete:.2f}) with complete data; the simple "
+                     f"n/(1 - {retention.lost:.3f}) inflation gives "
+                     f"{math.ceil(simple - 1e-9)} ({simple:.2f})")
+    text = (f"{res.method}: n {d['n']} per control arm ({d['n_exact']:.4f} unrounded), "
+            f"{d['n_treatment_ceiling']} treatment ({res.n_treatment:.4f}), total "
+            f"{d['n_total_ceiling']} subjects; delta {res.delta:.6g}; power {res.power:.4f}"
+            f"; {res.alternative} alpha {res.alpha:g}; SE {res.se:.6g}" + extra)
     return Outcome(d, text)
 
 
@@ -240,18 +242,16 @@ def _register_ttest(psub) -> None:
 
 
 def _run_ttest(args) -> Outcome:
-    import math
-
     from alsstats.power.ttest import t_test_power, t_test_sample_size
 
     if args.n is None:
-        exact = t_test_sample_size(args.d, args.power, args.alpha, args.alternative)
-        n = math.ceil(exact - 1e-9)
+        size = t_test_sample_size(args.d, args.power, args.alpha, args.alternative)
+        n, exact = size.n, size.n_exact
         power = args.power
         text = f"two-sample t test: n per group {n} ({exact:.4f} unrounded) for power {power:g}"
     else:
         exact = n = args.n
-        power = t_test_power(args.d, args.n, args.alpha, args.alternative)
+        power = t_test_power(args.d, args.n, args.alpha, args.alternative).power
         text = f"two-sample t test: power {power:.6f} with {n:g} per group"
     data = {"d": args.d, "n_per_group": n, "n_per_group_exact": exact, "power": power,
             "alpha": args.alpha, "alternative": args.alternative}
@@ -362,8 +362,8 @@ def _run_ci_width(args) -> Outcome:
 
     from alsstats.power.diagnostic import proportion_ci, proportion_ci_sample_size
 
-    exact = proportion_ci_sample_size(args.p, args.conf_width, args.method, args.conf_level)
-    n = math.ceil(exact - 1e-9)
+    size = proportion_ci_sample_size(args.p, args.conf_width, args.method, args.conf_level)
+    n, exact = size.n, size.n_exact
     lo, hi = proportion_ci(args.p, n, args.method, args.conf_level)
     data = {"p": args.p, "conf_width": args.conf_width, "method": args.method,
             "conf_level": args.conf_level, "n": n, "n_exact": exact, "lower": lo, "upper": hi}

@@ -25,7 +25,8 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, metavar="FILE.html|DIR",
                    help="the report: a self-contained .html file, or a folder (index.html and "
                         "the CSV of every table are written there)")
-    p.add_argument("--kind", choices=KINDS, default=None,
+    # dest differs from "kind", the command's own result kind (report) in its JSON.
+    p.add_argument("--kind", dest="source_kind", choices=KINDS, default=None,
                    help="result kind (default: recognized from the file)")
     p.add_argument("--seed", type=int, default=2026,
                    help="seed for analyses a cohort report runs (bootstrap, CV)")
@@ -44,6 +45,6 @@ def _run_demo(args: argparse.Namespace) -> Outcome:
 def _run_report(args: argparse.Namespace) -> Outcome:
     from alsstats.pipeline.from_file import report_from
 
-    index, kind = report_from(args.source, args.out, seed=args.seed, kind=args.kind)
-    return Outcome({"report": str(index), "kind": kind, "source": str(args.source)},
+    index, kind = report_from(args.source, args.out, seed=args.seed, kind=args.source_kind)
+    return Outcome({"report": str(index), "source_kind": kind, "source": str(args.source)},
                    f"{kind} report written to {index}")

@@ -61,6 +61,9 @@ def register(sub) -> None:
     p.add_argument("--partial", type=float, nargs=2, metavar=("SPEC_LOW", "SPEC_HIGH"),
                    help="also the partial AUC over this specificity range, e.g. 0.8 1.0 "
                         "(with a bootstrap interval under --method bootstrap)")
+    # DeLong intervals involve no randomness: the seed is drawn (and reported) only
+    # for bootstrap intervals.
+    p.set_defaults(seed_needed=lambda args: args.method == "bootstrap")
 
     p = add_command(sub, "cutoff", "optimal cutoff of a marker with intervals and bootstrap "
                     "stability, or validation of a pre-specified --cutoff", _run_cutoff,

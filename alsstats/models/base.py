@@ -99,16 +99,19 @@ class BayesianEstimator(BaseEstimator):
         """The sampler compiled for structure ``key`` (``build()`` gives the PyMC model).
 
         Kept on the estimator (``clone`` starts afresh).  A refit with the same ``key``
-        and backend reuses the compiled model with ``config``'s draws, tuning and
+        and sampler reuses the compiled model with ``config``'s draws, tuning and
         target acceptance; so does a fit given ``reuse``, another estimator of the same
-        class already fitted to the same structure.  Any other ``key`` compiles anew.
+        class already fitted to the same structure.  Any other ``key``, or a compile
+        backend other than the cached one named in ``config.backend`` (``"auto"``
+        accepts either), compiles anew.
         """
         if reuse is not None and type(reuse) is not type(self):
             raise AlsStatsError(f"reuse must be a {type(self).__name__}; got "
                                 f"{type(reuse).__name__}")
         for source in (self, reuse):
             cached = getattr(source, "_sampler_cache", None)
-            if cached is not None and cached[0] == (key, config.sampler):
+            if (cached is not None and cached[0] == (key, config.sampler)
+                    and config.backend in ("auto", cached[1].backend)):
                 self._sampler_cache = cached
                 return cached[1].with_config(config)
         sampler = CompiledSampler(build(), config)

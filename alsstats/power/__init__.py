@@ -19,6 +19,9 @@ from alsstats._lazy import lazy_exports
 
 _WHERE = {
     "DeclinePower": "decline",
+    "Power": "_results",
+    "PowerCurve": "_results",
+    "SampleSize": "_results",
     "TrialScenario": "scenario",
     "analytic_power": "simulate",
     "auc_ci_sample_size": "diagnostic",

@@ -53,6 +53,7 @@ from scipy import optimize, stats
 
 from alsstats.errors import AlsStatsError
 from alsstats.power._normal import check_alternative, check_positive, check_probability
+from alsstats.power._results import SampleSize
 from alsstats.validation.intervals import clopper_pearson_interval, wilson_interval
 
 __all__ = [
@@ -112,8 +113,14 @@ _MAX_N = 1e9
 
 
 def proportion_ci_sample_size(p: float, width: float, method: str = "wilson",
-                              conf_level: float = 0.95) -> float:
-    """Continuous ``n`` whose ``method`` interval for ``p`` has total width ``width``."""
+                              conf_level: float = 0.95) -> SampleSize:
+    """The ``n`` whose ``method`` interval for ``p`` has total width ``width``.
+
+    Returns
+    -------
+    SampleSize
+        The continuous solution (a float; ``.n_exact``) and ``.n`` rounded up.
+    """
     p = check_probability("p", p)
     width = check_probability("width", width)
     method = _method(method)
@@ -127,7 +134,10 @@ def proportion_ci_sample_size(p: float, width: float, method: str = "wilson",
     if gap(_MAX_N) > 0:
         raise AlsStatsError(f"width {width:g} needs more than {_MAX_N:.0e} subjects with the "
                             f"{method} interval; give a wider --conf-width")
-    return float(optimize.brentq(gap, 1.0, _MAX_N, xtol=1e-10, rtol=1e-14))
+    exact = float(optimize.brentq(gap, 1.0, _MAX_N, xtol=1e-10, rtol=1e-14))
+    return SampleSize(exact, design=f"{method} interval of a proportion, width {width:g}",
+                      settings={"p": p, "conf_width": width, "method": method,
+                                "conf_level": float(conf_level)})
 
 
 def _whole(x: float | None) -> int | None:

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from alsstats.errors import AlsStatsError
+from alsstats.power._results import PowerCurve
 from alsstats.power.engine import RunInfo, map_replicates
 from alsstats.power.scenario import TrialScenario
 from alsstats.power.slope import random_effects_covariance, slope_sample_size
@@ -150,19 +151,24 @@ def simulate_power(scenario: TrialScenario, replicates: int = 1000, seed: int = 
 
 def power_curve(scenario: TrialScenario, *, n_control: list[int] | None = None,
                 slowing: list[float] | None = None, replicates: int = 1000, seed: int = 0,
-                checkpoint: str | os.PathLike | None = None, **run) -> list[dict]:
+                checkpoint: str | os.PathLike | None = None, **run) -> PowerCurve:
     """Simulated (and analytic) power over a grid of control-arm sizes × slowings.
 
     Other arms keep their size ratio to control.  Grid point ``j`` (row-major over
     ``n_control`` then ``slowing``) uses the integer seed drawn from child ``j`` of
     ``SeedSequence(seed)``; with ``checkpoint`` each point gets the subfolder
     ``point_JJJ``.  ``run`` is passed to :func:`simulate_power`.
+
+    Returns
+    -------
+    PowerCurve
+        A list of grid points (dicts), with ``to_dict()`` and ``to_frame()``.
     """
     ns = list(n_control) if n_control else [scenario.arms[0].n]
     effects = list(slowing) if slowing else [scenario.arms[1].slowing]
     grid = [(n, e) for n in ns for e in effects]
     children = np.random.SeedSequence(int(seed)).spawn(len(grid))
-    rows = []
+    rows = PowerCurve()
     for j, ((n, e), child) in enumerate(zip(grid, children, strict=True)):
         point = scenario.with_changes(n_control=int(n), slowing=float(e))
         sub_seed = int(child.generate_state(1, np.uint32)[0])

@@ -64,6 +64,7 @@ from alsstats.power._normal import (
     critical_z,
     exactly_one_missing,
 )
+from alsstats.power._results import SampleSize
 
 __all__ = [
     "ArmDesign",
@@ -240,7 +241,13 @@ def slope_difference_variance(times: Sequence[float], covariance: np.ndarray, *,
 
 @dataclass(frozen=True)
 class SlopePowerResult:
-    """Answer of :func:`slope_sample_size` (``n_*`` unrounded; round up for planning)."""
+    """Answer of :func:`slope_sample_size` and :func:`edland_sample_size`.
+
+    The fields ``n_control``, ``n_treatment`` and ``n_total`` are the continuous
+    solutions (unrounded; kept for backward compatibility).  :attr:`n` is the control
+    arm in whole subjects (rounded up) and :attr:`n_exact` its unrounded value, as in
+    every other sizing result; :meth:`to_dict` also carries each arm rounded up.
+    """
 
     n_control: float
     n_treatment: float
@@ -258,11 +265,24 @@ class SlopePowerResult:
         """Standard error of the estimated slope difference at ``n_control``."""
         return math.sqrt(self.variance_unit / self.n_control)
 
+    @property
+    def n(self) -> int:
+        """Control-arm subjects, rounded up (whole subjects to recruit per control arm)."""
+        return math.ceil(self.n_control - 1e-9)
+
+    @property
+    def n_exact(self) -> float:
+        """The unrounded control-arm n (``n_control``)."""
+        return self.n_control
+
     def to_dict(self) -> dict:
-        d = asdict(self)
+        """Inputs and answer as a JSON-ready dict: ``n``/``n_exact`` (control arm, rounded
+        up / unrounded), each arm rounded up, the continuous fields and ``se``."""
+        d = {"n": self.n, "n_exact": self.n_exact, **asdict(self)}
         d["se"] = self.se
-        d["n_control_ceiling"] = math.ceil(self.n_control - 1e-9)
+        d["n_control_ceiling"] = self.n
         d["n_treatment_ceiling"] = math.ceil(self.n_treatment - 1e-9)
+        d["n_total_ceiling"] = d["n_control_ceiling"] + d["n_treatment_ceiling"]
         return d
 
 
@@ -399,7 +419,7 @@ def liu_liang_sample_size(u: Sequence[np.ndarray], v: Sequence[np.ndarray],
                           covariance: np.ndarray, *, delta: float,
                           power: float = 0.8, alpha: float = 0.05,
                           alternative: str = "two-sided",
-                          fractions: Sequence[float] | None = None) -> float:
+                          fractions: Sequence[float] | None = None) -> SampleSize:
     r"""Liu & Liang (1997) total sample size for the first covariate of interest.
 
     Arm ``g`` has design :math:`[u_g, v_g]` (visits × (q + r): covariates of interest
@@ -407,6 +427,11 @@ def liu_liang_sample_size(u: Sequence[np.ndarray], v: Sequence[np.ndarray],
     ``fractions`` of the ``N`` subjects (default equal).  For one tested coefficient
     the score test of Liu & Liang reduces to the GLS information engine:
     :math:`N = (z_{1-\alpha/s} + z_{1-\beta})^2\, c^\top \mathcal I^{-1} c / \delta^2`.
+
+    Returns
+    -------
+    SampleSize
+        The total ``N`` (a float; ``.n_exact``) and ``.n`` rounded up.
     """
     if len(u) != len(v) or len(u) < 1:
         raise AlsStatsError("u and v must list one matrix per arm, the same number of arms")
@@ -425,4 +450,8 @@ def liu_liang_sample_size(u: Sequence[np.ndarray], v: Sequence[np.ndarray],
     var_unit = gls_contrast_variance(arms, contrast)
     z_a = critical_z(alpha, alternative)
     z_b = _gauss.ppf(check_probability("power", power))
-    return float((z_a + z_b) ** 2 * var_unit / check_positive("delta", abs(delta)) ** 2)
+    n = (z_a + z_b) ** 2 * var_unit / check_positive("delta", abs(delta)) ** 2
+    return SampleSize(float(n), design="Liu-Liang total sample size",
+                      settings={"delta": float(delta), "power": float(power),
+                                "alpha": float(alpha), "alternative": alternative,
+                                "fractions": [float(f) for f in fr]})

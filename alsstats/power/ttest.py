@@ -21,13 +21,27 @@ from scipy import optimize, stats
 
 from alsstats.errors import AlsStatsError
 from alsstats.power._normal import check_alternative, check_positive, check_probability
+from alsstats.power._results import Power, SampleSize
 
 __all__ = ["t_test_power", "t_test_sample_size"]
 
 
 def t_test_power(d: float, n: float, alpha: float = 0.05,
-                 alternative: str = "two-sided") -> float:
-    """Power of the two-sample t test with ``n`` per group for effect size ``d``."""
+                 alternative: str = "two-sided") -> Power:
+    """Power of the two-sample t test with ``n`` per group for effect size ``d``.
+
+    Returns
+    -------
+    Power
+        The power (a float) with ``to_dict()`` giving it with the inputs.
+    """
+    power = _power(d, n, alpha, alternative)
+    return Power(power, design="two-sample t test",
+                 settings={"d": float(d), "n_per_group": float(n), "alpha": float(alpha),
+                           "alternative": alternative})
+
+
+def _power(d: float, n: float, alpha: float, alternative: str) -> float:
     d = check_positive("d", abs(d))
     n = float(n)
     if not n > 1:
@@ -42,18 +56,27 @@ def t_test_power(d: float, n: float, alpha: float = 0.05,
 
 
 def t_test_sample_size(d: float, power: float = 0.8, alpha: float = 0.05,
-                       alternative: str = "two-sided") -> float:
-    """Continuous ``n`` per group at which :func:`t_test_power` reaches ``power``."""
+                       alternative: str = "two-sided") -> SampleSize:
+    """The ``n`` per group at which :func:`t_test_power` reaches ``power``.
+
+    Returns
+    -------
+    SampleSize
+        The continuous solution (a float; ``.n_exact``) and ``.n`` rounded up.
+    """
     target = check_probability("power", power)
     if target <= check_probability("alpha", alpha):
         raise AlsStatsError("power must exceed alpha")
 
     def gap(n: float) -> float:
-        return t_test_power(d, n, alpha, alternative) - target
+        return _power(d, n, alpha, alternative) - target
 
     low, high = 1.0 + 1e-6, 4.0
     while gap(high) < 0:
         low, high = high, high * 2
         if high > 1e10:
             raise AlsStatsError(f"effect size d={d} is too small to reach power {power}")
-    return float(optimize.brentq(gap, low, high, xtol=1e-12, rtol=1e-14))
+    exact = float(optimize.brentq(gap, low, high, xtol=1e-12, rtol=1e-14))
+    return SampleSize(exact, design="two-sample t test, n per group",
+                      settings={"d": float(d), "power": float(power), "alpha": float(alpha),
+                                "alternative": alternative})

@@ -43,6 +43,7 @@ from alsstats.validation.delong import (
 )
 from alsstats.validation.folds import grouped_stratified_folds
 from alsstats.validation.intervals import (
+    LikelihoodRatios,
     clopper_pearson_interval,
     likelihood_ratio_interval,
     wilson_interval,
@@ -69,6 +70,7 @@ __all__ = [
     "CutoffStability",
     "CutoffValidation",
     "DecisionCurve",
+    "LikelihoodRatios",
     "OptimalCutoff",
     "PairedAUCTest",
     "PartialAUC",

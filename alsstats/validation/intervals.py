@@ -24,13 +24,15 @@ result says so).
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+
 import numpy as np
 
 from alsstats import _gauss
 from alsstats.errors import DataValidationError, Problem
 
-__all__ = ["clopper_pearson_interval", "likelihood_ratio_interval", "proportion_interval",
-           "wilson_interval", "z_value"]
+__all__ = ["LikelihoodRatios", "clopper_pearson_interval", "likelihood_ratio_interval",
+           "proportion_interval", "wilson_interval", "z_value"]
 
 
 def z_value(conf_level: float) -> float:
@@ -78,13 +80,45 @@ def proportion_interval(x, n, conf_level: float = 0.95, method: str = "wilson"):
                                        value=method)])
 
 
+@dataclass(frozen=True)
+class LikelihoodRatios:
+    """LR+ and LR− with their intervals (:func:`likelihood_ratio_interval`).
+
+    ``continuity_corrected`` is True when 0.5 was added to every cell because a count
+    was zero.  Item access (``result["lr_pos"]``) works as on the dict this function
+    returned before.
+    """
+
+    lr_pos: float
+    lr_pos_lower: float
+    lr_pos_upper: float
+    lr_neg: float
+    lr_neg_lower: float
+    lr_neg_upper: float
+    continuity_corrected: bool
+    conf_level: float
+
+    def __getitem__(self, name: str):
+        if name not in self.__dataclass_fields__:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def to_dict(self) -> dict:
+        """Every field as a JSON-ready value (infinite ratios become ``None``)."""
+        return {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+                for k, v in asdict(self).items()}
+
+
 def likelihood_ratio_interval(tp: float, fn: float, tn: float, fp: float,
-                              conf_level: float = 0.95) -> dict[str, float | bool]:
+                              conf_level: float = 0.95) -> LikelihoodRatios:
     """LR+ and LR− with Simel's log-method intervals from the 2×2 counts.
 
-    Returns ``lr_pos``, ``lr_pos_lower``, ``lr_pos_upper``, ``lr_neg``,
-    ``lr_neg_lower``, ``lr_neg_upper`` and ``continuity_corrected`` (True when
-    0.5 was added to every cell because a count was zero).
+    Returns
+    -------
+    LikelihoodRatios
+        ``lr_pos``, ``lr_pos_lower``, ``lr_pos_upper``, ``lr_neg``, ``lr_neg_lower``,
+        ``lr_neg_upper`` and ``continuity_corrected`` (True when 0.5 was added to every
+        cell because a count was zero).
     """
     z = z_value(conf_level)
     tp, fn, tn, fp = (np.float64(v) for v in (tp, fn, tn, fp))
@@ -101,10 +135,9 @@ def likelihood_ratio_interval(tp: float, fn: float, tn: float, fp: float,
         ln = np.log((fn / n1) / (tn / n0))
     se_p = np.sqrt(1 / tp - 1 / n1 + 1 / fp - 1 / n0)
     se_n = np.sqrt(1 / fn - 1 / n1 + 1 / tn - 1 / n0)
-    return {
-        "lr_pos": float(lr_pos), "lr_pos_lower": float(np.exp(lp - z * se_p)),
-        "lr_pos_upper": float(np.exp(lp + z * se_p)),
-        "lr_neg": float(lr_neg), "lr_neg_lower": float(np.exp(ln - z * se_n)),
-        "lr_neg_upper": float(np.exp(ln + z * se_n)),
-        "continuity_corrected": bool(corrected),
-    }
+    return LikelihoodRatios(
+        lr_pos=float(lr_pos), lr_pos_lower=float(np.exp(lp - z * se_p)),
+        lr_pos_upper=float(np.exp(lp + z * se_p)),
+        lr_neg=float(lr_neg), lr_neg_lower=float(np.exp(ln - z * se_n)),
+        lr_neg_upper=float(np.exp(ln + z * se_n)),
+        continuity_corrected=bool(corrected), conf_level=float(conf_level))

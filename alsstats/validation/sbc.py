@@ -106,7 +106,7 @@ def _run(model: pm.Model, simulate, data_for, names: list[str], n_replicates: in
     rng = as_generator(seed)
     prior = pm.sample_prior_predictive(draws=n_replicates, model=model,
                                        random_seed=integer_seed(rng)).prior
-    sampler = CompiledSampler(model, config)
+    sampler = CompiledSampler(model, config, refits=n_replicates > 1)
     rows, divergent = [], 0
     for r, child in enumerate(spawn_seeds(integer_seed(rng), n_replicates)):
         truth = {name: prior[name].values[0, r] for name in prior.data_vars}

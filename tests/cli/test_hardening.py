@@ -27,12 +27,14 @@ def table(tmp_path):
 
 
 def test_seed_is_printed_and_stored_when_none_is_given(table, capsys):
-    assert main(["roc", str(table), "--outcome", "y", "--marker", "a", "--json"]) == 0
+    # roc draws a seed only for bootstrap intervals (DeLong: tests/cli/test_conventions.py)
+    boot = ["--method", "bootstrap", "--n-boot", "100"]
+    assert main(["roc", str(table), "--outcome", "y", "--marker", "a", "--json", *boot]) == 0
     out, err = capsys.readouterr()
     seed = json.loads(out)["seed"]
     assert isinstance(seed, int) and seed >= 0
     assert f"used seed {seed} (pass --seed {seed} to repeat this run)" in err
-    assert main(["roc", str(table), "--outcome", "y", "--marker", "a", "--json",
+    assert main(["roc", str(table), "--outcome", "y", "--marker", "a", "--json", *boot,
                  "--seed", "7"]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["seed"] == 7 and "seed" not in err

@@ -40,6 +40,8 @@ COMMANDS = {
     "power.diagnostic.compare-auc": ["power", "diagnostic", "compare-auc", "--auc1", "0.8",
                                      "--auc2", "0.7", "--n-positive", "30", "--n-negative",
                                      "30", "--replicates", "20"],
+    "power.diagnostic.cohort": ["power", "diagnostic", "cohort", "--markers", "nfl_pg_ml",
+                                "--n-per-group", "15", "--replicates", "4", "--seed", "1"],
     "power.prediction.binary": ["power", "prediction", "binary", "--parameters", "10",
                                 "--csrsquared", "0.2", "--prevalence", "0.3"],
     "power.prediction.continuous": ["power", "prediction", "continuous", "--parameters", "10",

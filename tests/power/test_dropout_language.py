@@ -48,8 +48,9 @@ def test_power_slope_same_n_in_every_form(capsys):
     for form in forms:
         assert main([*SLOPE, *form]) == 0
         results.append(json.loads(capsys.readouterr().out))
-    ns = [r["n_control"] for r in results]
+    ns = [r["n_exact"] for r in results]
     assert ns[1] == pytest.approx(ns[0], rel=1e-12) and ns[2] == pytest.approx(ns[0], rel=1e-12)
+    assert len({r["n"] for r in results}) == 1          # the same whole-subject n
     first = results[0]
     # the exact answer lies between complete data and the simple (pessimistic) inflation
     assert first["n_control_complete_data"] < first["n_control"] \

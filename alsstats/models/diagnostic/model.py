@@ -144,6 +144,10 @@ class DiagnosticModel(BayesianEstimator):
     target_accept
         NUTS target acceptance rate; raise it (e.g. 0.95) when few sites make the
         site-SD funnel produce divergences.
+    backend
+        nutpie's compile backend: ``"auto"`` (JAX for a single fit when installed,
+        numba for :meth:`fit_many`), ``"numba"`` or ``"jax"``
+        (:mod:`alsstats.inference.sampling`).
 
     Attributes
     ----------
@@ -154,7 +158,7 @@ class DiagnosticModel(BayesianEstimator):
     convergence_ : Convergence
         R-hat, bulk/tail ESS and divergences; ``convergence_.ok``.
     timing_ : dict
-        ``compile_seconds`` and ``sampling_seconds`` of the fit (not saved).
+        ``compile_seconds``, ``sampling_seconds`` and ``backend`` of the fit (not saved).
     standardization_, sites_, class_counts_, spec_
         What the fit learned from the training data.
 
@@ -165,7 +169,8 @@ class DiagnosticModel(BayesianEstimator):
     """
 
     def __init__(self, spec=None, draws: int = 1000, tune: int = 1000, chains: int = 4,
-                 sampler: str = "nutpie", seed=None, target_accept: float = 0.8):
+                 sampler: str = "nutpie", seed=None, target_accept: float = 0.8,
+                 backend: str = "auto"):
         self.spec = spec
         self.draws = draws
         self.tune = tune
@@ -173,11 +178,13 @@ class DiagnosticModel(BayesianEstimator):
         self.sampler = sampler
         self.seed = seed
         self.target_accept = target_accept
+        self.backend = backend
 
     # ------------------------------------------------------------------ fit
     def _config(self) -> SamplingConfig:
         return SamplingConfig(draws=self.draws, tune=self.tune, chains=self.chains,
-                              sampler=self.sampler, target_accept=self.target_accept)
+                              sampler=self.sampler, target_accept=self.target_accept,
+                              backend=self.backend)
 
     def _prepare(self, df: pd.DataFrame, y, spec: DiagnosticSpec) -> _Prepared:
         base = baseline_table(df)
@@ -217,7 +224,8 @@ class DiagnosticModel(BayesianEstimator):
         idata = sampler.sample(integer_seed(self.seed))
         self._set_fit(spec, prepared, idata, config)
         self.timing_ = {"compile_seconds": sampler.compile_seconds,
-                        "sampling_seconds": sampler.sampling_seconds[0]}
+                        "sampling_seconds": sampler.sampling_seconds[0],
+                        "backend": sampler.backend}
         return self
 
     def fit_many(self, datasets: list[pd.DataFrame]) -> list[DiagnosticModel]:
@@ -243,7 +251,7 @@ class DiagnosticModel(BayesianEstimator):
         layout = _layout(prepared)
         first = model_data(prepared[0].design, prepared[0].labels, layout)
         sampler = CompiledSampler(build_pymc_model(spec, layout, first, prepared[0].sites),
-                                  config)
+                                  config, refits=len(prepared) > 1)
         fits = []
         root = (integer_seed(self.seed) if isinstance(self.seed, np.random.Generator)
                 else self.seed)
@@ -252,7 +260,8 @@ class DiagnosticModel(BayesianEstimator):
             model = clone(self)
             model._set_fit(spec, p, idata, config)
             model.timing_ = {"compile_seconds": sampler.compile_seconds if not fits else 0.0,
-                             "sampling_seconds": sampler.sampling_seconds[-1]}
+                             "sampling_seconds": sampler.sampling_seconds[-1],
+                             "backend": sampler.backend}
             fits.append(model)
         return fits
 
