@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,13 @@ def test_opt_out_is_refused_under_ci(tmp_path):
     run = _pytest(tmp_path, "-m", "not slow and not needs_shared", ci="true")
     assert run.returncode == 4, run.stdout + run.stderr  # usage error
     assert "CI is set: the reference tests cannot be deselected" in run.stderr
+
+
+def test_distributions_do_not_ship_the_test_data():
+    # The GPL data sets in tests/data/ are distributed beside alsstats, never inside it
+    # (tests/data/SOURCES.md).  Checked by building both on 2026-11-29: the wheel holds
+    # alsstats/ only, the sdist alsstats/ plus LICENSE, README.md and the build files.
+    tool = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert tool["packages"]["find"]["include"] == ["alsstats*"]
+    assert set(tool["package-data"]) == {"alsstats"}
+    assert not (REPO / "MANIFEST.in").exists()  # would add files (such as tests/) to the sdist
