@@ -9,8 +9,9 @@ generative process, so the true parameters are known on the model's own scale:
 
 on the transformed marker scale (log for ``transform = "log"``), with
 ``sex`` coded F = -0.5, M = +0.5.  A fitted model centres age at the training
-mean ``a``, so its class mean ``mu_k`` corresponds to ``m_k + b_age (a - age_ref)/10``
-(see :func:`true_class_means`).
+mean ``a`` and constrains its site offsets to sum to zero, so its class mean ``mu_k``
+corresponds to ``m_k + b_age (a - age_ref)/10 + mean_s(u_s)`` (see
+:func:`true_class_means`).
 """
 
 from __future__ import annotations
@@ -150,8 +151,25 @@ def simulate_diagnostic_cohort(truth: DiagnosticTruth, n: int, seed: SeedLike = 
 
 
 def true_class_means(truth: DiagnosticTruth, age_center: float) -> np.ndarray:
-    """True class means (K, M) at age ``age_center`` and sex midpoint (what ``mu`` estimates)."""
-    means = truth.class_means.copy()
+    """True class means (K, M) at age ``age_center`` and sex midpoint (what ``mu`` estimates).
+
+    The model's site offsets sum to zero over its sites, so the mean of the true offsets
+    (over ``truth``'s sites, all present in a fitted cohort) belongs to ``mu``: with
+    offsets ``u_s``, ``m_k + u_s = (m_k + mean(u)) + (u_s - mean(u))``.
+
+    Parameters
+    ----------
+    truth
+        The true parameters the cohort was drawn from.
+    age_center
+        The fitted model's age centre (``standardization_.age_center``).
+
+    Returns
+    -------
+    numpy.ndarray
+        (K, M) class means on the transformed marker scale.
+    """
+    means = truth.class_means + truth.site_offsets.mean(axis=0)
     if "age" in truth.spec.covariates:
         means += truth.beta[truth.spec.covariates.index("age")] * (
             (age_center - truth.age_ref) / AGE_SCALE_YEARS)

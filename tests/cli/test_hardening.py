@@ -99,7 +99,7 @@ def test_validation_error_first_line_is_the_first_problem():
     assert "row 4, column 'sex'" in rest
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform (Windows)")
 def test_atomic_writer_refuses_non_regular_targets(tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)

@@ -14,7 +14,7 @@ ARGS = ["--outcome", "Reaction", "--time", "Days", "--subject", "Subject"]
 
 @pytest.fixture()
 def sleep_csv(reference_path):
-    return str(reference_path("sleepstudy.csv"))
+    return str(reference_path("lme4/sleepstudy.csv"))
 
 
 def test_reml_matches_lme4_through_the_cli(sleep_csv, tmp_path, capsys):

@@ -1,7 +1,10 @@
-"""Real FreeSurfer 6 and 7 stats files (GPL-3.0; read in place from ../shared, never copied).
+"""Real FreeSurfer 6 and 7.0 stats files (GPL-3.0; read in place from ../shared, never copied).
 
 Every expected number is quoted with the file and line it comes from
-(files under reference-data/formats/freesurfer/, see SOURCES.md there).
+(files under reference-data/formats/freesurfer/, see SOURCES.md there).  These files may
+not be copied into the repository, so every test here is marked ``needs_shared``: without
+the data it fails, naming the file (see tests/conftest.py).  FreeSurfer 7.3.2 files that
+are in the repository are tested in ``test_io_freesurfer_cc0.py``.
 """
 
 from __future__ import annotations
@@ -11,10 +14,14 @@ import pytest
 from alsstats.errors import DataValidationError
 from alsstats.io.freesurfer.subject import read_aparc, read_aseg, read_subject, version_from_cvs
 
+pytestmark = pytest.mark.needs_shared
+
 
 @pytest.fixture(scope="module")
 def fs(reference_path):
-    return reference_path("formats/freesurfer")
+    """The external ``formats/freesurfer/`` (the one in tests/data holds other, CC0 files)."""
+    subjects = [reference_path(f"formats/freesurfer/{s}") for s in ("fs6_fabian", "fs7_soichi")]
+    return subjects[0].parent
 
 
 @pytest.mark.parametrize("rel, hemi, precentral, precuneus, etiv", [

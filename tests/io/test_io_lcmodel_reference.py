@@ -1,7 +1,7 @@
-"""Real LCModel outputs (suspect svs_97, MIT; generated test_lcm, BSD-3), read from ../shared.
+"""Real LCModel outputs (suspect svs_97, MIT; generated test_lcm, BSD-3) in tests/data/.
 
 Each expected number is quoted with its file and line under
-reference-data/formats/lcmodel/ (see SOURCES.md there).
+tests/data/formats/lcmodel/ (see tests/data/SOURCES.md).
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ TOY = {"outcome": "y", "time": "t", "subject": "id", "group": "grp", "covariates
 
 @pytest.fixture(scope="module")
 def sleepstudy(reference_path):
-    return pd.read_csv(reference_path("sleepstudy.csv"))
+    return pd.read_csv(reference_path("lme4/sleepstudy.csv"))
 
 
 @pytest.fixture(scope="module")

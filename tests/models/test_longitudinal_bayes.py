@@ -20,7 +20,7 @@ SLEEP = {"outcome": "Reaction", "time": "Days", "subject": "Subject", "group": N
 
 @pytest.fixture(scope="session")
 def sleepstudy_df(reference_path):
-    return pd.read_csv(reference_path("sleepstudy.csv"))
+    return pd.read_csv(reference_path("lme4/sleepstudy.csv"))
 
 
 @pytest.fixture(scope="session")

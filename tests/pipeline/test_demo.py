@@ -12,7 +12,7 @@ import pytest
 from matplotlib.image import imread
 
 from alsstats.cli import main
-from tests.report.chromium import find_or_install, load_page
+from tests.report.chromium import load_page
 
 # Justified exception to "a ConvergenceWarning fails the test" (pyproject.toml): --quick
 # runs short chains for a fast look; the report flags a fit that missed the policy
@@ -65,10 +65,7 @@ def test_cutoff_and_power_numbers_are_consistent(demo):
     assert trial["power"].is_monotonic_increasing or trial["power"].diff().min() > -0.1
 
 
-def test_demo_report_renders_in_chromium(demo, tmp_path):
-    chromium, reason = find_or_install()
-    if chromium is None:
-        pytest.skip(reason)
+def test_demo_report_renders_in_chromium(demo, tmp_path, chromium):
     page = load_page(chromium, demo / "index.html", tmp_path)
     assert page.console_messages == []
     assert page.requests == []

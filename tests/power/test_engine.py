@@ -208,7 +208,8 @@ def _alive(pid: int) -> bool:
     return "State:\tZ" not in status
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+@pytest.mark.skipif(not sys.platform.startswith("linux"),
+                    reason="reads /proc/<pid>/status, which exists on Linux only")
 def test_workers_die_with_their_parent(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", PARENT_OF_WORKERS, str(tmp_path)], cwd=ROOT)
     deadline = time.monotonic() + 60

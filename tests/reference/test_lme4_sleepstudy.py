@@ -23,7 +23,7 @@ RTOL = 2e-5
 
 @pytest.fixture(scope="module")
 def sleepstudy(reference_path):
-    return pd.read_csv(reference_path("sleepstudy.csv"))
+    return pd.read_csv(reference_path("lme4/sleepstudy.csv"))
 
 
 @pytest.fixture(scope="module")

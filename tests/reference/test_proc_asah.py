@@ -1,4 +1,4 @@
-"""alsstats.validation against pROC 1.18 on the aSAH data (Turck et al. 2010).
+"""alsstats.validation against pROC 1.18 on the aSAH data (Turck et al. 2010), tests/data/pROC/.
 
 Expected numbers: /work/shared/docs/references.md, section "ROC / AUC (R package pROC 1.18)":
 ``roc(outcome, s100b)`` and ``ci.auc(..., method = "delong")``.
@@ -18,7 +18,7 @@ PROC_CI = (0.63011821176, 0.83261891561)
 
 @pytest.fixture(scope="module")
 def asah(reference_path) -> pd.DataFrame:
-    return pd.read_csv(reference_path("asah.csv"))
+    return pd.read_csv(reference_path("pROC/asah.csv"))
 
 
 def test_auc_matches_proc(asah):

@@ -1,7 +1,8 @@
 """Headless Chromium for report tests: load a page, collect console errors and page requests.
 
-Chromium is Debian's package; where it is missing and we are root, the fixture installs it
-(apt-get), else the tests skip with the reason.
+Chromium is Debian's package; where it is missing and we are root, :func:`find_or_install`
+installs it (apt-get).  The ``chromium`` fixture (``tests/conftest.py``) otherwise skips with
+the reason, or fails under CI.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from matplotlib.image import imread
 
 from alsstats.report.document import Report, Section, Table, render_html, write_report
 from alsstats.report.figures import interval_figure, roc_figure
-from tests.report.chromium import find_or_install, load_page
+from tests.report.chromium import load_page
 
 XSS = "<script>alert(1)</script>"
 
@@ -71,10 +71,7 @@ def test_write_report_files(tmp_path, report):
     assert csv["subject_id"].iloc[0] == XSS  # data kept verbatim in the CSV
 
 
-def test_renders_in_headless_chromium(tmp_path, report):
-    chromium, reason = find_or_install()
-    if chromium is None:
-        pytest.skip(reason)
+def test_renders_in_headless_chromium(tmp_path, report, chromium):
     index = write_report(report, tmp_path / "out")
     page = load_page(chromium, index, tmp_path)
     assert page.console_messages == []
@@ -83,11 +80,8 @@ def test_renders_in_headless_chromium(tmp_path, report):
     assert image.shape[0] > 500 and image[..., :3].std() > 0.05  # not blank
 
 
-def test_browser_check_detects_problems(tmp_path):
+def test_browser_check_detects_problems(tmp_path, chromium):
     """The Chromium harness itself must see a console error and an outside request."""
-    chromium, reason = find_or_install()
-    if chromium is None:
-        pytest.skip(reason)
     bad = tmp_path / "bad.html"
     bad.write_text('<html><body><img src="http://127.0.0.1:9/x.png">'
                    '<script>console.error("boom")</script></body></html>')
