@@ -10,7 +10,8 @@ seed)``, the scenario's own sizes) is fitted with
   sex and eTIV as covariates (as the demo), default spec and sampler;
 
 and the convergence summary is printed against the package's policy (R-hat <= 1.01,
-bulk and tail ESS >= 400 in total, no divergences).
+bulk and tail ESS >= 400 in total, no divergences).  The backend is the default
+(``auto``: JAX for a single fit when installed); ``ALSSTATS_BACKEND=numba`` selects numba.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from alsstats.simulate import simulate_cohort
 def _row(what: str, seed: int, n: int, model, seconds: float) -> str:
     c = model.convergence_
     verdict = "meets policy" if c.ok else "; ".join(c.problems())
-    return (f"| {what} | {seed} | {n} | {c.chains} x {c.draws} | {c.max_rhat:.4f} | "
+    backend = model.timing_.get("backend", "")
+    return (f"| {what} | {backend} | {seed} | {n} | {c.chains} x {c.draws} | {c.max_rhat:.4f} | "
             f"{c.min_ess_bulk:.0f} | {c.min_ess_tail:.0f} | {c.divergences} | {verdict} | "
             f"{seconds:.0f} s |")
 
@@ -40,9 +42,9 @@ def main() -> None:
                         default=["diagnostic", "longitudinal"])
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f}")
-    print("| model | seed | subjects | chains x draws | max R-hat | min bulk ESS | "
+    print("| model | backend | seed | subjects | chains x draws | max R-hat | min bulk ESS | "
           "min tail ESS | divergences | verdict | fit time |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for seed in args.seeds:
         data, _ = simulate_cohort("default", seed=seed)
         base = data[data["visit"] == 0]
