@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         drawn = prepare_run(args)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
+            # ArviZ's import-time notice about its 1.0 refactor: nothing a user can act on.
+            warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing",
+                                    category=FutureWarning)
             outcome = args.func(args)
             if getattr(args, "seed", None) is not None and isinstance(outcome.data, dict):
                 outcome.data.setdefault("seed", args.seed)
