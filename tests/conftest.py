@@ -140,3 +140,19 @@ def chromium() -> str:
                         pytrace=False)
         pytest.skip(reason)
     return path
+
+
+@pytest.fixture(scope="session")
+def jax_installed() -> None:
+    """The optional JAX backend (the ``jax`` extra, which ``make`` installs).
+
+    A machine without it skips the JAX-backend checks with the reason; under CI, where
+    ``make test`` installs it, its absence is a failure.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("jax") is None:
+        reason = "JAX is not installed (pip install 'alsstats[jax]'; make installs it)"
+        if under_ci():
+            pytest.fail(f"CI requires the JAX backend: {reason}", pytrace=False)
+        pytest.skip(reason)

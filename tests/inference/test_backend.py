@@ -54,11 +54,10 @@ def test_cache_dir_follows_environment(monkeypatch, tmp_path):
 
 
 @pytest.mark.sampling
-def test_jax_backend_same_seed_same_draws_and_data_swap(monkeypatch, tmp_path):
+def test_jax_backend_same_seed_same_draws_and_data_swap(jax_installed, monkeypatch, tmp_path):
     # A conjugate normal mean (known sigma 1, prior N(0, 10^2)): posterior mean
     # sum(y) / (n + 1/100); with n = 50 its posterior SD is 0.14, and 2 x 300 draws put
     # the sample mean within 0.1 of it (about 5 Monte Carlo SE).
-    pytest.importorskip("jax")
     import numpy as np
     import pymc as pm
 
@@ -72,7 +71,6 @@ def test_jax_backend_same_seed_same_draws_and_data_swap(monkeypatch, tmp_path):
         pm.Normal("obs", mu, 1.0, observed=data)
     sampler = CompiledSampler(model, SamplingConfig(draws=300, tune=300, backend="jax"))
     assert sampler.backend == "jax" and "y" in swappable_data(sampler._compiled)
-    assert any((tmp_path / "jax").iterdir())            # XLA executables cached on disk
     first, again = sampler.sample(7), sampler.sample(7)
     np.testing.assert_array_equal(first.posterior["mu"], again.posterior["mu"])
     exact = y.sum() / (len(y) + 1e-2)
@@ -104,11 +102,10 @@ def test_refit_reuses_the_compiled_model_unless_another_backend_is_named(monkeyp
 
 @pytest.mark.slow
 @pytest.mark.sampling
-def test_numba_and_jax_posteriors_agree(monkeypatch, tmp_path):
+def test_numba_and_jax_posteriors_agree(jax_installed, monkeypatch, tmp_path):
     # The conjugate normal mean of the test above: both backends' posterior means lie
     # within 0.1 of the exact one and of each other (about 5 Monte Carlo SE), and their
     # posterior SDs within 15% of the exact 0.1414.
-    pytest.importorskip("jax")
     import numpy as np
     import pymc as pm
 
@@ -126,3 +123,21 @@ def test_numba_and_jax_posteriors_agree(monkeypatch, tmp_path):
         assert d.mean() == pytest.approx(exact_mean, abs=0.1)
         assert d.std() == pytest.approx(exact_sd, rel=0.15)
     assert draws["numba"].mean() == pytest.approx(draws["jax"].mean(), abs=0.1)
+
+
+@pytest.mark.sampling
+def test_jax_backend_caches_compiled_code_on_disk(jax_installed, tmp_path):
+    # In a fresh process, as every CLI call is: JAX reads its cache folder once per
+    # process, so an in-process check depends on whether an earlier test compiled first.
+    import os
+    import subprocess
+    import sys
+
+    code = ("import pymc as pm\n"
+            "from alsstats.inference.sampling import CompiledSampler, SamplingConfig\n"
+            "with pm.Model() as model:\n"
+            "    pm.Normal('mu', 0.0, 1.0)\n"
+            "CompiledSampler(model, SamplingConfig(draws=10, tune=10, backend='jax')).sample(1)\n")
+    env = {**os.environ, "ALSSTATS_CACHE_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=600)
+    assert any((tmp_path / "jax").iterdir())            # XLA executables cached on disk

