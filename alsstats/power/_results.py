@@ -15,7 +15,23 @@ import math
 __all__ = ["Power", "PowerCurve", "SampleSize"]
 
 
-class SampleSize(float):
+class _DesignFloat(float):
+    """A float that also carries what was computed (``design``) and its inputs."""
+
+    design: str
+    settings: dict
+
+    def __new__(cls, value: float, *, design: str, settings: dict | None = None):
+        obj = super().__new__(cls, value)
+        obj.design = design
+        obj.settings = dict(settings or {})
+        return obj
+
+    def __getnewargs_ex__(self):
+        return (float(self),), {"design": self.design, "settings": self.settings}
+
+
+class SampleSize(_DesignFloat):
     """A sample size: the continuous solution as a float, whole subjects as :attr:`n`.
 
     Parameters
@@ -33,18 +49,6 @@ class SampleSize(float):
     >>> size.n, size.n_exact
     (64, 63.77)
     """
-
-    design: str
-    settings: dict
-
-    def __new__(cls, n_exact: float, *, design: str, settings: dict | None = None):
-        obj = super().__new__(cls, n_exact)
-        obj.design = design
-        obj.settings = dict(settings or {})
-        return obj
-
-    def __getnewargs_ex__(self):
-        return (float(self),), {"design": self.design, "settings": self.settings}
 
     @property
     def n(self) -> int:
@@ -65,7 +69,7 @@ class SampleSize(float):
         return f"SampleSize(n={self.n}, n_exact={float(self)!r}, design={self.design!r})"
 
 
-class Power(float):
+class Power(_DesignFloat):
     """A power: the probability as a float, with the inputs that gave it.
 
     Parameters
@@ -77,18 +81,6 @@ class Power(float):
     settings
         The inputs of the calculation (JSON-ready values).
     """
-
-    design: str
-    settings: dict
-
-    def __new__(cls, power: float, *, design: str, settings: dict | None = None):
-        obj = super().__new__(cls, power)
-        obj.design = design
-        obj.settings = dict(settings or {})
-        return obj
-
-    def __getnewargs_ex__(self):
-        return (float(self),), {"design": self.design, "settings": self.settings}
 
     @property
     def power(self) -> float:
