@@ -265,6 +265,12 @@ class CompiledSampler:
             self._compiled = compile_nutpie(model, self.backend, freeze_model=False)
         self.compile_seconds = time.perf_counter() - start
 
+    def timing(self, *, compiled: bool = True) -> dict:
+        """``compile_seconds`` (0 unless ``compiled``: the compile was charged to an
+        earlier fit), ``sampling_seconds`` of the last run and the ``backend``."""
+        return {"compile_seconds": self.compile_seconds if compiled else 0.0,
+                "sampling_seconds": self.sampling_seconds[-1], "backend": self.backend}
+
     def with_config(self, config: SamplingConfig) -> CompiledSampler:
         """This compiled model with other sampling settings (same backend, no recompiling)."""
         if config.sampler != self.config.sampler:

@@ -223,9 +223,7 @@ class DiagnosticModel(BayesianEstimator):
         sampler = CompiledSampler(build_pymc_model(spec, layout, data, prepared.sites), config)
         idata = sampler.sample(integer_seed(self.seed))
         self._set_fit(spec, prepared, idata, config)
-        self.timing_ = {"compile_seconds": sampler.compile_seconds,
-                        "sampling_seconds": sampler.sampling_seconds[0],
-                        "backend": sampler.backend}
+        self.timing_ = sampler.timing()
         return self
 
     def fit_many(self, datasets: list[pd.DataFrame]) -> list[DiagnosticModel]:
@@ -259,9 +257,7 @@ class DiagnosticModel(BayesianEstimator):
             idata = sampler.sample(integer_seed(child), model_data(p.design, p.labels, layout))
             model = clone(self)
             model._set_fit(spec, p, idata, config)
-            model.timing_ = {"compile_seconds": sampler.compile_seconds if not fits else 0.0,
-                             "sampling_seconds": sampler.sampling_seconds[-1],
-                             "backend": sampler.backend}
+            model.timing_ = sampler.timing(compiled=not fits)
             fits.append(model)
         return fits
 

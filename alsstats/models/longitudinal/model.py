@@ -197,9 +197,7 @@ class LongitudinalModel(BayesianEstimator):
         sampler = self._compiled_sampler(model_signature(ld, spec),
                                          lambda: build_model(ld, spec), config, reuse)
         idata = sampler.sample(seed, data_arrays(ld))
-        self.timing_ = {"compile_seconds": 0.0 if sampler.reused else sampler.compile_seconds,
-                        "sampling_seconds": sampler.sampling_seconds[-1],
-                        "backend": sampler.backend}
+        self.timing_ = sampler.timing(compiled=not sampler.reused)
         coords = {"group": list(ld.groups), "site_id": list(ld.sites),
                   "covariate_term": list(ld.covariate_names)}
         present = {k: v for k, v in coords.items() if k in idata.posterior.dims}
