@@ -196,13 +196,13 @@ def build_pymc_model(spec: DiagnosticSpec, layout: DataLayout, data: dict[str, n
         else:
             sigma_mat = _covariance("", spec, ())[0]
             pm.Deterministic("Sigma", sigma_mat, dims=("marker", "marker_"))
-        y = pm.Data("y", data["y"])
-        observed = pm.Data("observed", data["observed"])
-        pattern = pm.Data("pattern", data["pattern"])
-        cls = pm.Data("class_index", data["class_index"])
-        site = pm.Data("site_index", data["site_index"])
-        x = pm.Data("x", data["x"])
-        w = pm.Data("weight", data["weight"])
+        # Static shapes: every data set is padded to the layout's rows, and a shape known
+        # when the graph is built keeps the JAX backend from tracing a row count (an
+        # ``Alloc`` of shape (rows, 1, 1) in the one-marker gradient could not be traced).
+        y, observed, pattern, cls, site, x, w = (
+            pm.Data(name, data[name], shape=data[name].shape)
+            for name in ("y", "observed", "pattern", "class_index", "site_index", "x",
+                         "weight"))
         resid = (y - mu[cls] - pt.dot(x, b_mat) - u[site]) * observed
         # Precision and log-determinant of each padded covariance.  Inverse and
         # determinant (not a Cholesky factor and triangular solves) keep the gradient
