@@ -104,6 +104,7 @@ def register(sub) -> None:
     _register_diagnostic(psub)
     _register_prediction(psub)
     _register_simulate(psub)
+    _register_sequential(psub)
 
 
 # -- slope ------------------------------------------------------------------------------------
@@ -560,3 +561,104 @@ def _run_simulate(args) -> Outcome:
                      f"{a.successful_fits} fits, {a.failed_fits} failed{analytic}")
     d = res.to_dict()
     return _finish(args, d, "\n".join(lines), table=pd.DataFrame(d["arms"]))
+
+
+# -- sequential -------------------------------------------------------------------------------
+
+def _probability_arg(text: str) -> float:
+    """A probability strictly inside (0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a probability in (0, 1), got {text}")
+    return value
+
+
+def _register_sequential(psub) -> None:
+    p = _command(psub, "sequential", "operating characteristics of a Bayesian decision rule "
+                 "with interim looks (type I error, power, E[N], stops per look), simulated; "
+                 "beside a Lan-DeMets group-sequential design", _run_sequential,
+                 table="one row per look and hypothesis")
+    p.add_argument("scenario", help="two-arm trial scenario: .toml path or name "
+                                    "(shipped: trial_adascog, trial_alsfrs)")
+    p.add_argument("--looks", type=_floats, required=True, metavar="F1,...,1",
+                   help="information fractions of the looks (share of each arm's subjects "
+                        "with complete follow-up), ending at 1, e.g. 0.5,1")
+    p.add_argument("--success", type=_probability_arg, default=0.975,
+                   help="stop for success when P(benefit > 0 | data) exceeds this "
+                        "(ignored with --calibrate-alpha)")
+    p.add_argument("--futility", type=_probability_arg, default=None,
+                   help="stop at an interim look when P(benefit > 0 | data) is below this")
+    p.add_argument("--prior-mean", type=float, default=0.0,
+                   help="normal prior on the benefit (endpoint units per time unit)")
+    p.add_argument("--prior-sd", type=float, default=None,
+                   help="SD of the normal prior (default: flat prior)")
+    p.add_argument("--calibrate-alpha", type=_probability_arg, default=None,
+                   help="calibrate the success threshold on independent null trials to this "
+                        "one-sided type I error")
+    p.add_argument("--alpha", type=_probability_arg, default=0.025,
+                   help="one-sided alpha of the group-sequential comparison design (default "
+                        "0.025; --calibrate-alpha overrides it)")
+    p.add_argument("--spending", default="obrien-fleming", choices=["obrien-fleming", "pocock"],
+                   help="alpha-spending function of the group-sequential comparison design")
+    p.add_argument("--method", default=None, choices=["reml", "egls", "two-stage"],
+                   help="override the scenario's analysis method")
+    _run_options(p, 1000)
+
+
+def _run_sequential(args) -> Outcome:
+    import pandas as pd
+
+    from alsstats.power.scenario import read_trial_scenario
+    from alsstats.power.sequential import DecisionRule, sequential_design
+
+    scenario = read_trial_scenario(args.scenario)
+    if args.method:
+        scenario = scenario.with_changes(method=args.method)
+    rule = DecisionRule(args.success, args.futility, args.prior_mean, args.prior_sd)
+    res = sequential_design(scenario, args.looks, rule, calibrate_alpha=args.calibrate_alpha,
+                            spending=args.spending, replicates=args.replicates,
+                            seed=args.seed, alpha=args.alpha, **_run_kwargs(args))
+    d = res.to_dict()
+    r = res.rule
+    lines = [f"{res.scenario}: looks at {', '.join(f'{t:g}' for t in res.looks)}; "
+             f"{res.replicates} trials per hypothesis, seed {res.seed}"]
+    if res.calibration:
+        c = res.calibration
+        lines.append(f"calibrated success threshold P(benefit > 0) > {c['threshold']:.5f} "
+                     f"(z {c['threshold_z']:.4f}) for one-sided alpha {c['target_alpha']:g} on "
+                     f"{c['calibration_replicates']} independent null trials")
+    else:
+        lines.append(f"success threshold P(benefit > 0) > {r.success}")
+    if r.futility is not None:
+        lines.append(f"futility: stop at an interim look when P(benefit > 0) < {r.futility:g}")
+    an0, an1 = d["analytic"]["null"], d["analytic"]["alternative"]
+    lines.append(f"type I error {res.null.success:.4f} (MC SE {res.null.success_mc_se:.4f}; "
+                 f"analytic {an0['success']:.4f}); power {res.alternative.success:.4f} "
+                 f"(MC SE {res.alternative.success_mc_se:.4f}; analytic {an1['success']:.4f})")
+    lines.append(f"expected subjects: {res.null.expected_n:.1f} under the null, "
+                 f"{res.alternative.expected_n:.1f} under the effect (of "
+                 f"{sum(res.n_per_arm.values())})")
+    lines.append("look  info  n    P(success|H0)  P(futility|H0)  P(success|H1)  "
+                 "P(futility|H1)")
+    rows = []
+    for l0, l1 in zip(res.null.looks, res.alternative.looks, strict=True):
+        lines.append(f"{l0.look:4d}  {l0.information:4.2f}  {l0.n_analysed:<4d} "
+                     f"{l0.success:.4f}         {l0.futility:.4f}          "
+                     f"{l1.success:.4f}         {l1.futility:.4f}")
+        for name, look in (("null", l0), ("alternative", l1)):
+            rows.append({"hypothesis": name, **look.__dict__})
+    g = res.group_sequential
+    lines.append(f"Lan-DeMets {g.spending}-type, one-sided alpha {g.alpha:g}: boundaries "
+                 f"{', '.join(f'{c:.4f}' for c in g.critical_values)}; type I error "
+                 f"{res.group_sequential_null.success:.4f} (MC SE "
+                 f"{res.group_sequential_null.success_mc_se:.4f}), power "
+                 f"{res.group_sequential_alternative.success:.4f} (MC SE "
+                 f"{res.group_sequential_alternative.success_mc_se:.4f}; analytic "
+                 f"{d['group_sequential']['analytic']['alternative']['power']:.4f})")
+    failed = res.null.failed + res.alternative.failed
+    if failed:
+        lines.append(f"{failed} simulated trials had a failed fit at some look (left out)")
+    return Outcome(d, "\n".join(lines), table=pd.DataFrame(rows))
