@@ -105,6 +105,7 @@ def register(sub) -> None:
     _register_prediction(psub)
     _register_simulate(psub)
     _register_sequential(psub)
+    _register_assurance(psub)
 
 
 # -- slope ------------------------------------------------------------------------------------
@@ -127,18 +128,7 @@ def _register_slope(psub) -> None:
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--alternative", default="two-sided", choices=["two-sided", "one-sided"])
     p.add_argument("--allocation", type=float, default=1.0, help="n_treatment / n_control")
-    drop = p.add_mutually_exclusive_group()
-    drop.add_argument("--retention", type=_floats, default=None, metavar="R0,R1,...",
-                      help="dropout as observed: share still followed at each visit "
-                           "(starts at 1), e.g. 1,0.95,0.9,0.85")
-    drop.add_argument("--lost", type=float, default=None, metavar="P",
-                      help="dropout as the proportion lost by time --by, constant hazard "
-                           "(e.g. --lost 0.2 --by 1: 20%% lost by t = 1)")
-    drop.add_argument("--dropout", type=_floats, default=None, metavar="S0,S1,...",
-                      help="dropout as the share of subjects whose last visit is each visit "
-                           "(sums to 1)")
-    p.add_argument("--by", type=float, default=None, metavar="T",
-                   help="the time (in visit-time units) by which --lost is lost")
+    _add_dropout_options(p)
     p.add_argument("--common-baseline", action="store_true",
                    help="one intercept for both arms (randomised trial)")
     p.add_argument("--method", default="gls", choices=["gls", "edland"],
@@ -662,3 +652,75 @@ def _run_sequential(args) -> Outcome:
     if failed:
         lines.append(f"{failed} simulated trials had a failed fit at some look (left out)")
     return Outcome(d, "\n".join(lines), table=pd.DataFrame(rows))
+
+
+# -- assurance --------------------------------------------------------------------------------
+
+def _add_dropout_options(p: argparse.ArgumentParser) -> None:
+    """The three dropout forms of ``power slope`` (read back by :func:`_retention`)."""
+    drop = p.add_mutually_exclusive_group()
+    drop.add_argument("--retention", type=_floats, default=None, metavar="R0,R1,...",
+                      help="dropout as observed: share still followed at each visit "
+                           "(starts at 1), e.g. 1,0.95,0.9,0.85")
+    drop.add_argument("--lost", type=float, default=None, metavar="P",
+                      help="dropout as the proportion lost by time --by, constant hazard "
+                           "(e.g. --lost 0.2 --by 1: 20%% lost by t = 1)")
+    drop.add_argument("--dropout", type=_floats, default=None, metavar="S0,S1,...",
+                      help="dropout as the share of subjects whose last visit is each visit "
+                           "(sums to 1)")
+    p.add_argument("--by", type=float, default=None, metavar="T",
+                   help="the time (in visit-time units) by which --lost is lost")
+
+
+def _register_assurance(psub) -> None:
+    p = _command(psub, "assurance", "assurance (Bayesian probability of success) of a slope "
+                 "trial over a pilot decline model's posterior and a design prior on the "
+                 "effect, beside the power at the posterior mean", _run_assurance,
+                 table="one row per control-arm size")
+    p.add_argument("--pilot", required=True, metavar="FIT.nc",
+                   help="longitudinal fit saved by 'alsstats longitudinal --out fit.nc' "
+                        "(Bayesian: posterior draws; REML: the mean slope's sampling draws)")
+    p.add_argument("--group", default=None,
+                   help="the pilot group whose decline the trial slows (default ALS)")
+    p.add_argument("--effect-prior", required=True, metavar="PRIOR",
+                   help="design prior on the relative slowing: normal(MEAN,SD), point(VALUE) "
+                        "or a number, e.g. 'normal(0.3,0.1)'")
+    p.add_argument("--n", type=_floats, required=True, metavar="N[,N...]",
+                   help="control-arm size(s); several give an assurance curve")
+    p.add_argument("--times", type=_floats, required=True,
+                   help="planned visit times in the pilot fit's time unit, e.g. 0,0.5,1")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--alternative", default="two-sided", choices=["two-sided", "one-sided"])
+    p.add_argument("--allocation", type=float, default=1.0, help="n_treatment / n_control")
+    p.add_argument("--common-baseline", action="store_true",
+                   help="one intercept for both arms (randomised trial)")
+    _add_dropout_options(p)
+
+
+def _run_assurance(args) -> Outcome:
+    import pandas as pd
+
+    from alsstats.power.assurance import assurance, parse_effect_prior, pilot_draws
+
+    prior = parse_effect_prior(args.effect_prior)
+    retention = _retention(args)
+    dropout = None if retention is None else list(retention.last_visit_shares())
+    pilot = pilot_draws(args.pilot, args.group)
+    res = assurance(pilot, args.times, args.n, prior, alpha=args.alpha,
+                    alternative=args.alternative, allocation=args.allocation,
+                    dropout=dropout, common_baseline=args.common_baseline)
+    d = res.to_dict()
+    if retention is not None:
+        d["dropout"] = retention.to_dict()
+    m = res.posterior_means
+    unit = f" per {res.time_unit}" if res.time_unit else ""
+    lines = [f"pilot: {res.source}, group {res.group}, {res.n_draws} draws (ESS {res.ess:.0f}); "
+             f"posterior mean slope {m['slope']:.6g}{unit}, SD of slopes {m['sd_slope']:.6g}, "
+             f"residual SD {m['sigma']:.6g}",
+             f"design prior on the slowing: {prior.kind} mean {prior.mean:g}"
+             + (f", SD {prior.sd:g}" if prior.sd else ""),
+             "n_control  assurance  MC SE    power at posterior mean"]
+    for row in d["curve"]:
+        lines.append(f"{row['n']:9g}  {row['assurance']:.4f}     {row['mc_se']:.4f}   "
+                     f"{row['power_at_posterior_mean']:.4f}")
+    return Outcome(d, "\n".join(lines), table=pd.DataFrame(d["curve"]))
