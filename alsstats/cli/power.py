@@ -713,7 +713,7 @@ def _run_assurance(args) -> Outcome:
     if retention is not None:
         d["dropout"] = retention.to_dict()
     m = res.posterior_means
-    unit = f" per {res.time_unit}" if res.time_unit else ""
+    unit = f" per {res.time_unit.removesuffix('s')}" if res.time_unit else ""
     lines = [f"pilot: {res.source}, group {res.group}, {res.n_draws} draws (ESS {res.ess:.0f}); "
              f"posterior mean slope {m['slope']:.6g}{unit}, SD of slopes {m['sd_slope']:.6g}, "
              f"residual SD {m['sigma']:.6g}",
