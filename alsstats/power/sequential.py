@@ -70,7 +70,7 @@ from alsstats.power.groupseq import (
     group_sequential_design,
 )
 from alsstats.power.scenario import TrialScenario
-from alsstats.power.trials import TrialData, analyse_trial, simulate_trial
+from alsstats.power.trials import analyse_trial, simulate_trial
 
 __all__ = ["DecisionRule", "LookOC", "OperatingCharacteristics", "SequentialDesignResult",
            "SequentialSimulation", "SequentialTask", "calibrate_threshold", "sequential_design",
@@ -196,8 +196,7 @@ class SequentialTask:
             for k, size in enumerate(self.sizes):
                 rows = np.concatenate([s + np.arange(m) for s, m in zip(start, size,
                                                                           strict=True)])
-                sub = TrialData(data.y[rows], data.last[rows], data.arm[rows], data.times)
-                res = analyse_trial(sub, self.scenario)[0]
+                res = analyse_trial(data.subset(rows), self.scenario)[0]
                 out[r, k] = res[0], res[1], res[3]
         return out
 
