@@ -511,7 +511,7 @@ def _register_simulate(psub) -> None:
                  table="one row per active arm, or per curve point")
     p.add_argument("scenario", help="trial scenario: .toml path or name "
                                     "(shipped: trial_adascog, trial_alsfrs)")
-    p.add_argument("--method", default=None, choices=["reml", "egls", "two-stage"],
+    p.add_argument("--method", default=None, choices=["reml", "egls", "two-stage", "joint"],
                    help="override the scenario's analysis method")
     p.add_argument("--n-control", type=_ints, default=None,
                    help="control-arm sizes for a power curve, e.g. 100,150,200")
@@ -593,7 +593,7 @@ def _register_sequential(psub) -> None:
                         "0.025; --calibrate-alpha overrides it)")
     p.add_argument("--spending", default="obrien-fleming", choices=["obrien-fleming", "pocock"],
                    help="alpha-spending function of the group-sequential comparison design")
-    p.add_argument("--method", default=None, choices=["reml", "egls", "two-stage"],
+    p.add_argument("--method", default=None, choices=["reml", "egls", "two-stage", "joint"],
                    help="override the scenario's analysis method")
     _run_options(p, 1000)
 
