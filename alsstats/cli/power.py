@@ -106,6 +106,7 @@ def register(sub) -> None:
     _register_simulate(psub)
     _register_sequential(psub)
     _register_assurance(psub)
+    _register_enrichment(psub)
 
 
 # -- slope ------------------------------------------------------------------------------------
@@ -724,3 +725,64 @@ def _run_assurance(args) -> Outcome:
         lines.append(f"{row['n']:9g}  {row['assurance']:.4f}     {row['mc_se']:.4f}   "
                      f"{row['power_at_posterior_mean']:.4f}")
     return Outcome(d, "\n".join(lines), table=pd.DataFrame(d["curve"]))
+
+
+# -- enrichment -------------------------------------------------------------------------------
+
+def _register_enrichment(psub) -> None:
+    p = _command(psub, "enrichment", "biomarker enrichment of an ALSFRS-R slope trial: "
+                 "screening ratio, sample size and cost at each NfL threshold (cohort "
+                 "generator's population)", _run_enrichment, table="one row per threshold")
+    p.add_argument("--times", type=_floats, required=True,
+                   help="visit times in months, e.g. 0,2,4,6,8,10,12")
+    p.add_argument("--slowing", type=float, required=True,
+                   help="relative slowing of the decline (0.3 = 30%%)")
+    p.add_argument("--power", type=float, default=0.8)
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--alternative", default="two-sided", choices=["two-sided", "one-sided"])
+    p.add_argument("--allocation", type=float, default=1.0, help="n_treatment / n_control")
+    p.add_argument("--thresholds", type=_floats, default=None,
+                   help="marker thresholds (default: the 10th..80th percentiles, and none)")
+    p.add_argument("--marker", default="nfl_pg_ml", help="cohort column to enrich on")
+    p.add_argument("--cost-screen", type=float, default=1.0, help="cost per patient screened")
+    p.add_argument("--cost-enrolled", type=float, default=0.0,
+                   help="cost per patient enrolled")
+    p.add_argument("--cohort-scenario", default="default", help="synthetic cohort scenario")
+    p.add_argument("--population-size", type=int, default=20_000,
+                   help="simulated ALS patients to screen from")
+    p.add_argument("--seed", type=int, default=0, help="seed of the simulated population")
+    _add_dropout_options(p)
+
+
+def _run_enrichment(args) -> Outcome:
+    import pandas as pd
+
+    from alsstats.power.enrichment import enrichment_design, enrichment_population
+
+    retention = _retention(args)
+    dropout = None if retention is None else list(retention.last_visit_shares())
+    pop = enrichment_population(args.cohort_scenario, args.population_size, args.seed,
+                                marker=args.marker)
+    res = enrichment_design(pop, args.times, slowing=args.slowing, power=args.power,
+                            alpha=args.alpha, alternative=args.alternative,
+                            allocation=args.allocation, dropout=dropout,
+                            thresholds=args.thresholds, cost_screen=args.cost_screen,
+                            cost_enrolled=args.cost_enrolled)
+    d = res.to_dict()
+    if retention is not None:
+        d["dropout"] = retention.to_dict()
+    lines = [f"population: {pop.source}; slowing {args.slowing:g}, power {args.power:g}",
+             f"{'threshold':>10}  eligible  screen/enrol  mean decline  n/arm  enrolled  "
+             "screened      cost"]
+    for r in res.rows:
+        cut = "none" if r["threshold"] is None else f"{r['threshold']:.4g}"
+        lines.append(f"{cut:>10}  {r['eligible']:.3f}     {r['screening_ratio']:8.3f}  "
+                     f"{r['mean_decline']:12.4f}  {r['n_control']:5d}  {r['enrolled']:8d}  "
+                     f"{r['screened']:8.1f}  {r['cost']:8.1f}")
+
+    def name(c):
+        return "none" if c is None else f"{c:.4g}"
+
+    lines.append(f"fewest screened: threshold {name(res.best['screened'])}; fewest enrolled: "
+                 f"{name(res.best['enrolled'])}; lowest cost: {name(res.best['cost'])}")
+    return Outcome(d, "\n".join(lines), table=pd.DataFrame(res.rows))
