@@ -128,8 +128,8 @@ def test_plain_slope_analysis_is_biased_under_informative_death_and_joint_is_not
     out = {}
     for name, log_hr in (("informative", 1.0), ("non-informative", 0.0)):
         for method in ("reml", "joint"):
-            # The same seed: the same 250 trials analysed both ways.
-            res = simulate_power(alsfrs(log_hr=log_hr, method=method), 250, 2026, workers=2,
+            # The same seed: the same 200 trials analysed both ways.
+            res = simulate_power(alsfrs(log_hr=log_hr, method=method), 200, 2026, workers=2,
                                  chunk_size=25)
             arm = res.arms[0]
             ok = res.results[:, 0, 3] == 0
