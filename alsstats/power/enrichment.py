@@ -131,8 +131,9 @@ def enrichment_design(population: EnrichmentPopulation, times: Sequence[float], 
     slowing : relative slowing :math:`\\kappa` of the decline (0.3 = 30%).
     power, alpha, alternative, allocation, dropout : as in
         :func:`~alsstats.power.slope.slope_sample_size` (common baseline).
-    thresholds : marker values; default the 0, 10, ..., 80th percentiles of the
-        population's measured marker (0th = no enrichment).
+    thresholds : marker values; default the 10th, 20th, ..., 80th percentiles of the
+        population's measured marker.  The first row is always the trial without
+        enrichment (threshold ``None``).
     cost_screen, cost_enrolled : cost per patient screened and per patient enrolled.
     """
     from alsstats.power.slope import slope_sample_size
@@ -147,7 +148,7 @@ def enrichment_design(population: EnrichmentPopulation, times: Sequence[float], 
     if thresholds is None:
         cuts = [None, *(float(q) for q in np.quantile(m[finite], np.arange(0.1, 0.81, 0.1)))]
     else:
-        cuts = [None if c is None else float(c) for c in thresholds]
+        cuts = [None] + [float(c) for c in thresholds if c is not None]
         if any(c is not None and not math.isfinite(c) for c in cuts):
             raise AlsStatsError(f"thresholds must be finite numbers, got {list(thresholds)}")
     n_pop = m.size
