@@ -512,8 +512,7 @@ def _register_simulate(psub) -> None:
                  table="one row per active arm, or per curve point")
     p.add_argument("scenario", help="trial scenario: .toml path or name "
                                     "(shipped: trial_adascog, trial_alsfrs)")
-    p.add_argument("--method", default=None, choices=["reml", "egls", "two-stage", "joint"],
-                   help="override the scenario's analysis method")
+    _add_method_option(p)
     p.add_argument("--n-control", type=_ints, default=None,
                    help="control-arm sizes for a power curve, e.g. 100,150,200")
     p.add_argument("--slowing", type=_floats, default=None,
@@ -521,15 +520,26 @@ def _register_simulate(psub) -> None:
     _run_options(p, 1000)
 
 
+def _add_method_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--method", default=None, choices=["reml", "egls", "two-stage", "joint"],
+                   help="override the scenario's analysis method ('joint': slope and death, "
+                        "for informative death)")
+
+
+def _scenario(args):
+    """The trial scenario named on the command line, with ``--method`` applied."""
+    from alsstats.power.scenario import read_trial_scenario
+
+    scenario = read_trial_scenario(args.scenario)
+    return scenario.with_changes(method=args.method) if args.method else scenario
+
+
 def _run_simulate(args) -> Outcome:
     import pandas as pd
 
-    from alsstats.power.scenario import read_trial_scenario
     from alsstats.power.simulate import power_curve, simulate_power
 
-    scenario = read_trial_scenario(args.scenario)
-    if args.method:
-        scenario = scenario.with_changes(method=args.method)
+    scenario = _scenario(args)
     if args.n_control or args.slowing:
         rows = power_curve(scenario, n_control=args.n_control, slowing=args.slowing,
                            replicates=args.replicates, seed=args.seed, **_run_kwargs(args))
@@ -594,20 +604,16 @@ def _register_sequential(psub) -> None:
                         "0.025; --calibrate-alpha overrides it)")
     p.add_argument("--spending", default="obrien-fleming", choices=["obrien-fleming", "pocock"],
                    help="alpha-spending function of the group-sequential comparison design")
-    p.add_argument("--method", default=None, choices=["reml", "egls", "two-stage", "joint"],
-                   help="override the scenario's analysis method")
+    _add_method_option(p)
     _run_options(p, 1000)
 
 
 def _run_sequential(args) -> Outcome:
     import pandas as pd
 
-    from alsstats.power.scenario import read_trial_scenario
     from alsstats.power.sequential import DecisionRule, sequential_design
 
-    scenario = read_trial_scenario(args.scenario)
-    if args.method:
-        scenario = scenario.with_changes(method=args.method)
+    scenario = _scenario(args)
     rule = DecisionRule(args.success, args.futility, args.prior_mean, args.prior_sd)
     res = sequential_design(scenario, args.looks, rule, calibrate_alpha=args.calibrate_alpha,
                             spending=args.spending, replicates=args.replicates,

@@ -29,19 +29,24 @@ def alsfrs(link="slope", log_hr=1.0, n=150, method="reml", death=0.05) -> TrialS
                          analysis=Analysis(method=method))
 
 
+def _subject(data, i, beta, g, sigma):
+    """Subject i's observed visits: design Z, mean, covariance V and the values."""
+    k = data.last[i]
+    t = data.times[: k + 1]
+    z = np.column_stack([np.ones_like(t), t])
+    a = data.arm[i]
+    mean = beta[0] + beta[1] * a + (beta[2] + beta[3] * a) * t
+    return z, mean, z @ g @ z.T + sigma**2 * np.eye(k + 1), data.y[i, : k + 1]
+
+
 def _brute_loglik(lik: _Likelihood, data, theta) -> float:
     """The joint log-likelihood subject by subject: the multivariate normal density of the
     observed visits times the death likelihood integrated over b1 | y by adaptive quadrature."""
     beta, g, sigma, log_lam, gamma = lik.unpack(theta)
     total = 0.0
     for i in range(data.y.shape[0]):
-        k = data.last[i]
-        t = data.times[: k + 1]
-        z = np.column_stack([np.ones_like(t), t])
+        z, mean, v, y = _subject(data, i, beta, g, sigma)
         a = data.arm[i]
-        mean = beta[0] + beta[1] * a + (beta[2] + beta[3] * a) * t
-        v = z @ g @ z.T + sigma**2 * np.eye(k + 1)
-        y = data.y[i, : k + 1]
         total += stats.multivariate_normal(mean, v).logpdf(y)
         gain = g @ z.T @ np.linalg.inv(v)
         m1 = (gain @ (y - mean))[1]
@@ -78,13 +83,8 @@ def test_without_association_the_likelihood_separates():
     beta, g, sigma, _, _ = lik.unpack(theta)
     lmm = 0.0
     for i in range(data.y.shape[0]):
-        k = data.last[i]
-        t = data.times[: k + 1]
-        z = np.column_stack([np.ones_like(t), t])
-        a = data.arm[i]
-        lmm += stats.multivariate_normal(beta[0] + beta[1] * a + (beta[2] + beta[3] * a) * t,
-                                         z @ g @ z.T + sigma**2 * np.eye(k + 1)
-                                         ).logpdf(data.y[i, : k + 1])
+        _, mean, v, y = _subject(data, i, beta, g, sigma)
+        lmm += stats.multivariate_normal(mean, v).logpdf(y)
     surv = data.died.sum() * math.log(0.02) - 0.02 * data.event_time.sum()
     assert -lik(theta) == pytest.approx(lmm + surv, rel=1e-11)
 
