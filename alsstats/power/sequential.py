@@ -203,7 +203,13 @@ class SequentialTask:
 
 @dataclass(frozen=True)
 class LookOC:
-    """Operating characteristics at one look (probabilities with their MC SE)."""
+    r"""Operating characteristics at one look (probabilities with their MC SE).
+
+    ``z_success`` / ``z_futility`` are the thresholds on the scale of
+    :math:`\Phi^{-1}(P(\theta > 0 \mid \text{data}))`, which is the Z statistic itself for a
+    flat prior and for the group-sequential rule (its boundary :math:`c_k`); with a
+    normal prior the Z boundaries are in :func:`analytic_oc`.
+    """
 
     look: int
     information: float
@@ -305,8 +311,8 @@ class SequentialSimulation:
         n_used = sizes[stop_look]
         looks = []
         for j, t in enumerate(self.looks):
-            pe, pf = float(eff[:, j].mean()) if r else math.nan, \
-                float(fut[:, j].mean()) if r else math.nan
+            pe = float(eff[:, j].mean()) if r else math.nan
+            pf = float(fut[:, j].mean()) if r else math.nan
             looks.append(LookOC(look=j + 1, information=float(t), n_analysed=int(sizes[j]),
                                 success=pe, success_mc_se=_mc(pe, r), futility=pf,
                                 futility_mc_se=_mc(pf, r), z_success=float(bounds[0][j]),
