@@ -139,27 +139,36 @@ class _Likelihood:
         return -total if math.isfinite(total) else math.inf
 
 
-def _start(data, lik: _Likelihood, common_baseline: bool) -> np.ndarray:
-    """Moment starting values: OLS fixed effects, G from per-subject lines, gamma = 0."""
-    from alsstats.power.trials import _design, _stage_one
-
-    y, t, _, arm = data.long()
-    x, _ = _design(t, arm, 2, common_baseline)
-    beta = np.linalg.lstsq(x, y, rcond=None)[0]
-    coef, inv, rss, m, ok = _stage_one(data)
+def _start(data, lik: _Likelihood) -> np.ndarray:
+    """Moment starting values from per-subject OLS lines (their sums are in ``lik``): arm
+    means of the lines for β, their covariance less the residual part for G, gamma = 0."""
+    m, st, stt, sy, sty, syy = lik.m, lik.st, lik.stt, lik.sy, lik.sty, lik.syy
+    det = m * stt - st * st
+    ok = (m >= 2) & (det > 1e-12)
+    if ok.sum() < 4:
+        raise AlsStatsError("joint model: fewer than 4 subjects with 2 visits")
+    b1 = np.where(ok, (m * sty - st * sy) / np.where(ok, det, 1.0), 0.0)
+    b0 = np.where(ok, (sy - b1 * st) / np.maximum(m, 1.0), 0.0)
+    rss = np.where(ok, syy - b0 * sy - b1 * sty, 0.0)
     df = np.where(ok, m - 2, 0)
-    sigma2 = rss[ok].sum() / df.sum() if df.sum() > 0 else np.var(y)
-    centred = coef[ok] - coef[ok].mean(axis=0)
-    g = centred.T @ centred / max(ok.sum() - 1, 1) - sigma2 * inv[ok].mean(axis=0)
+    sigma2 = float(rss.sum() / df.sum()) if df.sum() > 0 else float(np.var(b0[ok]))
+    sigma2 = max(sigma2, 1e-8)
+    act = lik.active > 0
+    a0, a1 = b0[ok & ~act].mean(), b0[ok & act].mean()
+    s0, s1 = b1[ok & ~act].mean(), b1[ok & act].mean()
+    beta = [0.5 * (a0 + a1), s0, s1 - s0] if lik.common_baseline else [a0, a1 - a0, s0, s1 - s0]
+    coef = np.column_stack([b0, b1])[ok]
+    coef = coef - np.where(act[ok][:, None], [a1, s1], [a0, s0])
+    inv = np.stack([np.stack([stt, -st], -1), np.stack([-st, m], -1)], -2)[ok] / det[ok][
+        :, None, None]
+    g = coef.T @ coef / max(ok.sum() - 2, 1) - sigma2 * inv.mean(axis=0)
     w, vec = np.linalg.eigh(g)
     floor = 1e-3 * np.array([max(g[0, 0], sigma2), max(g[1, 1], 1e-6 * sigma2)])
     g = (vec * np.clip(w, 0.0, None)) @ vec.T + np.diag(floor)
     chol = np.linalg.cholesky(g)
-    deaths = float(data.died.sum())
-    exposure = float(data.event_time.sum())
-    lam = max(deaths, 0.5) / max(exposure, 1e-12)
-    return np.concatenate([beta, [math.log(chol[0, 0]), chol[1, 0], math.log(chol[1, 1]),
-                                  0.5 * math.log(sigma2), math.log(lam), 0.0]])
+    lam = max(float(lik.died.sum()), 0.5) / max(float(lik.time.sum()), 1e-12)
+    return np.array([*beta, math.log(chol[0, 0]), chol[1, 0], math.log(chol[1, 1]),
+                     0.5 * math.log(sigma2), math.log(lam), 0.0])
 
 
 def _hessian(f, theta: np.ndarray) -> np.ndarray:
@@ -190,7 +199,7 @@ def fit_joint(data, common_baseline: bool = False) -> JointFit:
     from scipy.optimize import minimize
 
     lik = _Likelihood(data, common_baseline)
-    theta0 = _start(data, lik, common_baseline)
+    theta0 = _start(data, lik)
     # Scale the parameters by their starting magnitude so finite differences and L-BFGS
     # see comparable units.
     scale = np.maximum(np.abs(theta0), 1.0)
