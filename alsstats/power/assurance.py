@@ -198,8 +198,9 @@ def pilot_draws(pilot, group: str | None = None) -> PilotDraws:
             raise AlsStatsError("the pilot fit has no random slope; refit it with one (the "
                                 "slope variance drives the trial's power)")
         cov = np.asarray(f.random_cov, dtype=float)
-        if cov.ndim == 3:
-            cov = cov[min(g, cov.shape[0] - 1)] if len(f.variance_groups) > 1 else cov[0]
+        if cov.ndim == 3:       # per-group covariances: the chosen group's (by name)
+            names = list(f.variance_groups)
+            cov = cov[names.index(groups[g])] if groups[g] in names else cov[0]
         sd0, sd1 = math.sqrt(cov[0, 0]), math.sqrt(cov[1, 1])
         corr = cov[0, 1] / (sd0 * sd1) if sd0 > 0 and sd1 > 0 else 0.0
         return PilotDraws(slope, sd0, sd1, corr, f.sigma, 1, f"{f.method} fit", groups[g], unit)
