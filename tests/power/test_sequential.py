@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -133,13 +131,12 @@ def test_bad_rules_and_looks_are_errors():
 
 
 def test_cli_sequential_json(tmp_path):
+    from alsstats.cli import main
+
     out = tmp_path / "seq.json"
-    run = subprocess.run(
-        [sys.executable, "-m", "alsstats", "power", "sequential", "trial_adascog",
-         "--looks", "0.5,1", "--futility", "0.1", "--method", "egls", "--replicates", "30",
-         "--seed", "2", "--quiet", "--out", str(out)],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300)
-    assert run.returncode == 0, run.stderr
+    assert main(["power", "sequential", "trial_adascog", "--looks", "0.5,1", "--futility",
+                 "0.1", "--method", "egls", "--replicates", "30", "--seed", "2", "--quiet",
+                 "--out", str(out)]) == 0
     d = json.loads(out.read_text())
     assert d["kind"] == "power.sequential"
     assert d["rule"]["success"] == 0.975 and d["rule"]["futility"] == 0.1
