@@ -511,7 +511,7 @@ def _register_simulate(psub) -> None:
                  "local processes or on Dask; resumable with --checkpoint", _run_simulate,
                  table="one row per active arm, or per curve point")
     p.add_argument("scenario", help="trial scenario: .toml path or name "
-                                    "(shipped: trial_adascog, trial_alsfrs)")
+                                    "(shipped: trial_adascog, trial_alsfrs, trial_alsfrs_death)")
     _add_method_option(p)
     p.add_argument("--n-control", type=_ints, default=None,
                    help="control-arm sizes for a power curve, e.g. 100,150,200")
@@ -583,7 +583,7 @@ def _register_sequential(psub) -> None:
                  "beside a Lan-DeMets group-sequential design", _run_sequential,
                  table="one row per look and hypothesis")
     p.add_argument("scenario", help="two-arm trial scenario: .toml path or name "
-                                    "(shipped: trial_adascog, trial_alsfrs)")
+                                    "(shipped: trial_adascog, trial_alsfrs, trial_alsfrs_death)")
     p.add_argument("--looks", type=_floats, required=True, metavar="F1,...,1",
                    help="information fractions of the looks (share of each arm's subjects "
                         "with complete follow-up), ending at 1, e.g. 0.5,1")

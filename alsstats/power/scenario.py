@@ -322,7 +322,7 @@ def read_trial_scenario(scenario: str | os.PathLike) -> TrialScenario:
     """Read and validate a trial scenario (unknown keys are errors).
 
     ``scenario`` is a ``.toml`` path, or the name of a scenario shipped with the
-    package (``trial_adascog``, ``trial_alsfrs``).
+    package (``trial_adascog``, ``trial_alsfrs``, ``trial_alsfrs_death``).
     """
     path = _locate(scenario)
     data = path.read_bytes()

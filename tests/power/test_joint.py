@@ -29,6 +29,13 @@ def alsfrs(link="slope", log_hr=1.0, n=150, method="reml", death=0.05) -> TrialS
                          analysis=Analysis(method=method))
 
 
+def test_shipped_scenario_is_the_studied_design():
+    from alsstats.power.scenario import read_trial_scenario
+
+    shipped = read_trial_scenario("trial_alsfrs_death")
+    assert shipped == dataclasses.replace(alsfrs(method="joint"), name=shipped.name)
+
+
 def _subject(data, i, beta, g, sigma):
     """Subject i's observed visits: design Z, mean, covariance V and the values."""
     k = data.last[i]
