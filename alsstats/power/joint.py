@@ -193,8 +193,9 @@ def _hessian(f, theta: np.ndarray) -> np.ndarray:
 def fit_joint(data, common_baseline: bool = False) -> JointFit:
     """Fit the joint model to one two-arm trial (:class:`~alsstats.power.trials.TrialData`).
 
-    Raises :class:`~alsstats.errors.AlsStatsError` when the optimiser does not converge or
-    the observed information is not positive definite (a failed fit).
+    Raises :class:`~alsstats.errors.AlsStatsError` when the optimiser does not converge
+    (after one restart from where it stopped) or the observed information is not positive
+    definite: a failed fit, counted as such by the simulation.
     """
     from scipy.optimize import minimize
 
@@ -203,9 +204,11 @@ def fit_joint(data, common_baseline: bool = False) -> JointFit:
     # Scale the parameters by their starting magnitude so finite differences and L-BFGS
     # see comparable units.
     scale = np.maximum(np.abs(theta0), 1.0)
-    res = minimize(lambda u: lik(u * scale), theta0 / scale, method="L-BFGS-B",
-                   options={"maxiter": 2000, "ftol": 1e-12, "gtol": 1e-7})
-    if not res.success and "ABNORMAL" not in str(res.message):
+    options = {"maxiter": 2000, "ftol": 1e-12, "gtol": 1e-7}
+    res = minimize(lambda u: lik(u * scale), theta0 / scale, method="L-BFGS-B", options=options)
+    if not res.success:     # one restart from where it stopped (e.g. a failed line search)
+        res = minimize(lambda u: lik(u * scale), res.x, method="L-BFGS-B", options=options)
+    if not res.success:
         raise AlsStatsError(f"joint model did not converge: {res.message}")
     theta = res.x * scale
     hess = _hessian(lik, theta)
