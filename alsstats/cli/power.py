@@ -104,6 +104,9 @@ def register(sub) -> None:
     _register_diagnostic(psub)
     _register_prediction(psub)
     _register_simulate(psub)
+    _register_sequential(psub)
+    _register_assurance(psub)
+    _register_enrichment(psub)
 
 
 # -- slope ------------------------------------------------------------------------------------
@@ -126,18 +129,7 @@ def _register_slope(psub) -> None:
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--alternative", default="two-sided", choices=["two-sided", "one-sided"])
     p.add_argument("--allocation", type=float, default=1.0, help="n_treatment / n_control")
-    drop = p.add_mutually_exclusive_group()
-    drop.add_argument("--retention", type=_floats, default=None, metavar="R0,R1,...",
-                      help="dropout as observed: share still followed at each visit "
-                           "(starts at 1), e.g. 1,0.95,0.9,0.85")
-    drop.add_argument("--lost", type=float, default=None, metavar="P",
-                      help="dropout as the proportion lost by time --by, constant hazard "
-                           "(e.g. --lost 0.2 --by 1: 20%% lost by t = 1)")
-    drop.add_argument("--dropout", type=_floats, default=None, metavar="S0,S1,...",
-                      help="dropout as the share of subjects whose last visit is each visit "
-                           "(sums to 1)")
-    p.add_argument("--by", type=float, default=None, metavar="T",
-                   help="the time (in visit-time units) by which --lost is lost")
+    _add_dropout_options(p)
     p.add_argument("--common-baseline", action="store_true",
                    help="one intercept for both arms (randomised trial)")
     p.add_argument("--method", default="gls", choices=["gls", "edland"],
@@ -519,9 +511,8 @@ def _register_simulate(psub) -> None:
                  "local processes or on Dask; resumable with --checkpoint", _run_simulate,
                  table="one row per active arm, or per curve point")
     p.add_argument("scenario", help="trial scenario: .toml path or name "
-                                    "(shipped: trial_adascog, trial_alsfrs)")
-    p.add_argument("--method", default=None, choices=["reml", "egls", "two-stage"],
-                   help="override the scenario's analysis method")
+                                    "(shipped: trial_adascog, trial_alsfrs, trial_alsfrs_death)")
+    _add_method_option(p)
     p.add_argument("--n-control", type=_ints, default=None,
                    help="control-arm sizes for a power curve, e.g. 100,150,200")
     p.add_argument("--slowing", type=_floats, default=None,
@@ -529,15 +520,26 @@ def _register_simulate(psub) -> None:
     _run_options(p, 1000)
 
 
+def _add_method_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--method", default=None, choices=["reml", "egls", "two-stage", "joint"],
+                   help="override the scenario's analysis method ('joint': slope and death, "
+                        "for informative death)")
+
+
+def _scenario(args):
+    """The trial scenario named on the command line, with ``--method`` applied."""
+    from alsstats.power.scenario import read_trial_scenario
+
+    scenario = read_trial_scenario(args.scenario)
+    return scenario.with_changes(method=args.method) if args.method else scenario
+
+
 def _run_simulate(args) -> Outcome:
     import pandas as pd
 
-    from alsstats.power.scenario import read_trial_scenario
     from alsstats.power.simulate import power_curve, simulate_power
 
-    scenario = read_trial_scenario(args.scenario)
-    if args.method:
-        scenario = scenario.with_changes(method=args.method)
+    scenario = _scenario(args)
     if args.n_control or args.slowing:
         rows = power_curve(scenario, n_control=args.n_control, slowing=args.slowing,
                            replicates=args.replicates, seed=args.seed, **_run_kwargs(args))
@@ -560,3 +562,233 @@ def _run_simulate(args) -> Outcome:
                      f"{a.successful_fits} fits, {a.failed_fits} failed{analytic}")
     d = res.to_dict()
     return _finish(args, d, "\n".join(lines), table=pd.DataFrame(d["arms"]))
+
+
+# -- sequential -------------------------------------------------------------------------------
+
+def _probability_arg(text: str) -> float:
+    """A probability strictly inside (0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a probability in (0, 1), got {text}")
+    return value
+
+
+def _register_sequential(psub) -> None:
+    p = _command(psub, "sequential", "operating characteristics of a Bayesian decision rule "
+                 "with interim looks (type I error, power, E[N], stops per look), simulated; "
+                 "beside a Lan-DeMets group-sequential design", _run_sequential,
+                 table="one row per look and hypothesis")
+    p.add_argument("scenario", help="two-arm trial scenario: .toml path or name "
+                                    "(shipped: trial_adascog, trial_alsfrs, trial_alsfrs_death)")
+    p.add_argument("--looks", type=_floats, required=True, metavar="F1,...,1",
+                   help="information fractions of the looks (share of each arm's subjects "
+                        "with complete follow-up), ending at 1, e.g. 0.5,1")
+    p.add_argument("--success", type=_probability_arg, default=0.975,
+                   help="stop for success when P(benefit > 0 | data) exceeds this "
+                        "(ignored with --calibrate-alpha)")
+    p.add_argument("--futility", type=_probability_arg, default=None,
+                   help="stop at an interim look when P(benefit > 0 | data) is below this")
+    p.add_argument("--prior-mean", type=float, default=0.0,
+                   help="normal prior on the benefit (endpoint units per time unit)")
+    p.add_argument("--prior-sd", type=float, default=None,
+                   help="SD of the normal prior (default: flat prior)")
+    p.add_argument("--calibrate-alpha", type=_probability_arg, default=None,
+                   help="calibrate the success threshold on independent null trials to this "
+                        "one-sided type I error")
+    p.add_argument("--alpha", type=_probability_arg, default=0.025,
+                   help="one-sided alpha of the group-sequential comparison design (default "
+                        "0.025; --calibrate-alpha overrides it)")
+    p.add_argument("--spending", default="obrien-fleming", choices=["obrien-fleming", "pocock"],
+                   help="alpha-spending function of the group-sequential comparison design")
+    _add_method_option(p)
+    _run_options(p, 1000)
+
+
+def _run_sequential(args) -> Outcome:
+    import pandas as pd
+
+    from alsstats.power.sequential import DecisionRule, sequential_design
+
+    scenario = _scenario(args)
+    rule = DecisionRule(args.success, args.futility, args.prior_mean, args.prior_sd)
+    res = sequential_design(scenario, args.looks, rule, calibrate_alpha=args.calibrate_alpha,
+                            spending=args.spending, replicates=args.replicates,
+                            seed=args.seed, alpha=args.alpha, **_run_kwargs(args))
+    d = res.to_dict()
+    r = res.rule
+    lines = [f"{res.scenario}: looks at {', '.join(f'{t:g}' for t in res.looks)}; "
+             f"{res.replicates} trials per hypothesis, seed {res.seed}"]
+    if res.calibration:
+        c = res.calibration
+        lines.append(f"calibrated success threshold P(benefit > 0) > {c['threshold']:.5f} "
+                     f"(z {c['threshold_z']:.4f}) for one-sided alpha {c['target_alpha']:g} on "
+                     f"{c['calibration_replicates']} independent null trials")
+    else:
+        lines.append(f"success threshold P(benefit > 0) > {r.success}")
+    if r.futility is not None:
+        lines.append(f"futility: stop at an interim look when P(benefit > 0) < {r.futility:g}")
+    an0, an1 = d["analytic"]["null"], d["analytic"]["alternative"]
+    lines.append(f"type I error {res.null.success:.4f} (MC SE {res.null.success_mc_se:.4f}; "
+                 f"analytic {an0['success']:.4f}); power {res.alternative.success:.4f} "
+                 f"(MC SE {res.alternative.success_mc_se:.4f}; analytic {an1['success']:.4f})")
+    lines.append(f"expected subjects: {res.null.expected_n:.1f} under the null, "
+                 f"{res.alternative.expected_n:.1f} under the effect (of "
+                 f"{sum(res.n_per_arm.values())})")
+    lines.append("look  info  n    P(success|H0)  P(futility|H0)  P(success|H1)  "
+                 "P(futility|H1)")
+    rows = []
+    for l0, l1 in zip(res.null.looks, res.alternative.looks, strict=True):
+        lines.append(f"{l0.look:4d}  {l0.information:4.2f}  {l0.n_analysed:<4d} "
+                     f"{l0.success:.4f}         {l0.futility:.4f}          "
+                     f"{l1.success:.4f}         {l1.futility:.4f}")
+        for name, look in (("null", l0), ("alternative", l1)):
+            rows.append({"hypothesis": name, **look.__dict__})
+    g = res.group_sequential
+    lines.append(f"Lan-DeMets {g.spending}-type, one-sided alpha {g.alpha:g}: boundaries "
+                 f"{', '.join(f'{c:.4f}' for c in g.critical_values)}; type I error "
+                 f"{res.group_sequential_null.success:.4f} (MC SE "
+                 f"{res.group_sequential_null.success_mc_se:.4f}), power "
+                 f"{res.group_sequential_alternative.success:.4f} (MC SE "
+                 f"{res.group_sequential_alternative.success_mc_se:.4f}; analytic "
+                 f"{d['group_sequential']['analytic']['alternative']['power']:.4f})")
+    failed = res.null.failed + res.alternative.failed
+    if failed:
+        lines.append(f"{failed} simulated trials had a failed fit at some look (left out)")
+    return Outcome(d, "\n".join(lines), table=pd.DataFrame(rows))
+
+
+# -- assurance --------------------------------------------------------------------------------
+
+def _add_dropout_options(p: argparse.ArgumentParser) -> None:
+    """The three dropout forms of ``power slope`` (read back by :func:`_retention`)."""
+    drop = p.add_mutually_exclusive_group()
+    drop.add_argument("--retention", type=_floats, default=None, metavar="R0,R1,...",
+                      help="dropout as observed: share still followed at each visit "
+                           "(starts at 1), e.g. 1,0.95,0.9,0.85")
+    drop.add_argument("--lost", type=float, default=None, metavar="P",
+                      help="dropout as the proportion lost by time --by, constant hazard "
+                           "(e.g. --lost 0.2 --by 1: 20%% lost by t = 1)")
+    drop.add_argument("--dropout", type=_floats, default=None, metavar="S0,S1,...",
+                      help="dropout as the share of subjects whose last visit is each visit "
+                           "(sums to 1)")
+    p.add_argument("--by", type=float, default=None, metavar="T",
+                   help="the time (in visit-time units) by which --lost is lost")
+
+
+def _register_assurance(psub) -> None:
+    p = _command(psub, "assurance", "assurance (Bayesian probability of success) of a slope "
+                 "trial over a pilot decline model's posterior and a design prior on the "
+                 "effect, beside the power at the posterior mean", _run_assurance,
+                 table="one row per control-arm size")
+    p.add_argument("--pilot", required=True, metavar="FIT.nc",
+                   help="longitudinal fit saved by 'alsstats longitudinal --out fit.nc' "
+                        "(Bayesian: posterior draws; REML: the mean slope's sampling draws)")
+    p.add_argument("--group", default=None,
+                   help="the pilot group whose decline the trial slows (default ALS)")
+    p.add_argument("--effect-prior", required=True, metavar="PRIOR",
+                   help="design prior on the relative slowing: normal(MEAN,SD), point(VALUE) "
+                        "or a number, e.g. 'normal(0.3,0.1)'")
+    p.add_argument("--n", type=_floats, required=True, metavar="N[,N...]",
+                   help="control-arm size(s); several give an assurance curve")
+    p.add_argument("--times", type=_floats, required=True,
+                   help="planned visit times in the pilot fit's time unit, e.g. 0,0.5,1")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--alternative", default="two-sided", choices=["two-sided", "one-sided"])
+    p.add_argument("--allocation", type=float, default=1.0, help="n_treatment / n_control")
+    p.add_argument("--common-baseline", action="store_true",
+                   help="one intercept for both arms (randomised trial)")
+    _add_dropout_options(p)
+
+
+def _run_assurance(args) -> Outcome:
+    import pandas as pd
+
+    from alsstats.power.assurance import assurance, parse_effect_prior, pilot_draws
+
+    prior = parse_effect_prior(args.effect_prior)
+    retention = _retention(args)
+    dropout = None if retention is None else list(retention.last_visit_shares())
+    pilot = pilot_draws(args.pilot, args.group)
+    res = assurance(pilot, args.times, args.n, prior, alpha=args.alpha,
+                    alternative=args.alternative, allocation=args.allocation,
+                    dropout=dropout, common_baseline=args.common_baseline)
+    d = res.to_dict()
+    if retention is not None:
+        d["dropout"] = retention.to_dict()
+    m = res.posterior_means
+    unit = f" per {res.time_unit.removesuffix('s')}" if res.time_unit else ""
+    lines = [f"pilot: {res.source}, group {res.group}, {res.n_draws} draws (ESS {res.ess:.0f}); "
+             f"posterior mean slope {m['slope']:.6g}{unit}, SD of slopes {m['sd_slope']:.6g}, "
+             f"residual SD {m['sigma']:.6g}",
+             f"design prior on the slowing: {prior.kind} mean {prior.mean:g}"
+             + (f", SD {prior.sd:g}" if prior.sd else ""),
+             "n_control  assurance  MC SE    power at posterior mean"]
+    for row in d["curve"]:
+        lines.append(f"{row['n']:9g}  {row['assurance']:.4f}     {row['mc_se']:.4f}   "
+                     f"{row['power_at_posterior_mean']:.4f}")
+    return Outcome(d, "\n".join(lines), table=pd.DataFrame(d["curve"]))
+
+
+# -- enrichment -------------------------------------------------------------------------------
+
+def _register_enrichment(psub) -> None:
+    p = _command(psub, "enrichment", "biomarker enrichment of an ALSFRS-R slope trial: "
+                 "screening ratio, sample size and cost at each NfL threshold (cohort "
+                 "generator's population)", _run_enrichment, table="one row per threshold")
+    p.add_argument("--times", type=_floats, required=True,
+                   help="visit times in months, e.g. 0,2,4,6,8,10,12")
+    p.add_argument("--slowing", type=float, required=True,
+                   help="relative slowing of the decline (0.3 = 30%%)")
+    p.add_argument("--power", type=float, default=0.8)
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--alternative", default="two-sided", choices=["two-sided", "one-sided"])
+    p.add_argument("--allocation", type=float, default=1.0, help="n_treatment / n_control")
+    p.add_argument("--thresholds", type=_floats, default=None,
+                   help="marker thresholds (default: the 10th..80th percentiles, and none)")
+    p.add_argument("--marker", default="nfl_pg_ml", help="cohort column to enrich on")
+    p.add_argument("--cost-screen", type=float, default=1.0, help="cost per patient screened")
+    p.add_argument("--cost-enrolled", type=float, default=0.0,
+                   help="cost per patient enrolled")
+    p.add_argument("--cohort-scenario", default="default", help="synthetic cohort scenario")
+    p.add_argument("--population-size", type=int, default=20_000,
+                   help="simulated ALS patients to screen from")
+    p.add_argument("--seed", type=int, default=0, help="seed of the simulated population")
+    _add_dropout_options(p)
+
+
+def _run_enrichment(args) -> Outcome:
+    import pandas as pd
+
+    from alsstats.power.enrichment import enrichment_design, enrichment_population
+
+    retention = _retention(args)
+    dropout = None if retention is None else list(retention.last_visit_shares())
+    pop = enrichment_population(args.cohort_scenario, args.population_size, args.seed,
+                                marker=args.marker)
+    res = enrichment_design(pop, args.times, slowing=args.slowing, power=args.power,
+                            alpha=args.alpha, alternative=args.alternative,
+                            allocation=args.allocation, dropout=dropout,
+                            thresholds=args.thresholds, cost_screen=args.cost_screen,
+                            cost_enrolled=args.cost_enrolled)
+    d = res.to_dict()
+    if retention is not None:
+        d["dropout"] = retention.to_dict()
+    lines = [f"population: {pop.source}; slowing {args.slowing:g}, power {args.power:g}",
+             f"{'threshold':>10}  eligible  screen/enrol  mean decline  n/arm  enrolled  "
+             "screened      cost"]
+    for r in res.rows:
+        cut = "none" if r["threshold"] is None else f"{r['threshold']:.4g}"
+        lines.append(f"{cut:>10}  {r['eligible']:.3f}     {r['screening_ratio']:8.3f}  "
+                     f"{r['mean_decline']:12.4f}  {r['n_control']:5d}  {r['enrolled']:8d}  "
+                     f"{r['screened']:8.1f}  {r['cost']:8.1f}")
+
+    def name(c):
+        return "none" if c is None else f"{c:.4g}"
+
+    lines.append(f"fewest screened: threshold {name(res.best['screened'])}; fewest enrolled: "
+                 f"{name(res.best['enrolled'])}; lowest cost: {name(res.best['cost'])}")
+    return Outcome(d, "\n".join(lines), table=pd.DataFrame(res.rows))

@@ -4,4 +4,7 @@
 by its ``kind`` field and rendered as its inputs, values and tables.
 """
 
-KINDS = ("cohort", "longitudinal", "diagnostic", "cv", "power", "result")
+KINDS = ("cohort", "longitudinal", "diagnostic", "cv", "power", "trial", "result")
+
+#: Command results rendered by the trial-planning sections (kind ``trial``).
+TRIAL_RESULT_KINDS = ("power.sequential", "power.assurance", "power.enrichment")

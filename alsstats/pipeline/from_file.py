@@ -10,6 +10,9 @@ The kind of result is recognized from the file:
   convergence and provenance;
 * a JSON result of ``alsstats cv`` or of ``alsstats power simulate`` (one scenario) → their
   dedicated sections;
+* a JSON result of ``alsstats power sequential``, ``power assurance`` or ``power
+  enrichment`` → the trial-planning sections: operating characteristics per look,
+  assurance and power vs n, screening and enrolment vs threshold;
 * any other JSON result a command writes (``--out x.json`` or ``--json``; it carries
   ``kind``, ``inputs`` and ``alsstats_version``) → its inputs, its values and each of its
   tables.
@@ -27,7 +30,7 @@ import pandas as pd
 from alsstats._files import file_sha256
 from alsstats.describe import cohort_summary, missingness_patterns
 from alsstats.errors import AlsStatsError
-from alsstats.pipeline._kinds import KINDS
+from alsstats.pipeline._kinds import KINDS, TRIAL_RESULT_KINDS
 from alsstats.report.document import Report, Section, Table, write_report
 from alsstats.report.sections import cohort_section, cutoff_section, marker_section
 from alsstats.schema import MARKERS, read_cohort
@@ -47,6 +50,8 @@ def detect_kind(path: Path) -> str:
             return "cv"
         if "arms" in data and "replicates" in data:
             return "power"
+        if data.get("kind") in TRIAL_RESULT_KINDS:
+            return "trial"
         if isinstance(data.get("kind"), str) and "alsstats_version" in data:
             return "result"
         raise AlsStatsError(f"{path}: JSON is not an alsstats result (no 'kind' and "
@@ -91,7 +96,7 @@ def report_from(path: str | os.PathLike, out_dir: str | os.PathLike, *, seed: in
     if kind not in KINDS:
         raise AlsStatsError(f"unknown report kind {kind!r}; expected one of {', '.join(KINDS)}")
     build = {"cohort": _cohort, "longitudinal": _longitudinal, "diagnostic": _diagnostic,
-             "cv": _cv, "power": _power, "result": _result}[kind]
+             "cv": _cv, "power": _power, "trial": _trial, "result": _result}[kind]
     title, sections = build(src, seed)
     report = Report(title=title, subtitle=f"Report on {src.name}", sections=sections,
                     provenance={"input": f"{src.name} (sha256 {file_sha256(src)})",
@@ -164,6 +169,16 @@ def _power(src: Path, seed: int):
 
     data = _read_json(src)
     return f"Power simulation report: {src.name}", [power_simulation_section(data)]
+
+
+def _trial(src: Path, seed: int):
+    from alsstats.report.sections import trial_planning_sections
+
+    data = _read_json(src)
+    if data.get("kind") not in TRIAL_RESULT_KINDS:
+        raise AlsStatsError(f"{src}: not a trial-planning result (kind {data.get('kind')!r}; "
+                            f"expected one of {', '.join(TRIAL_RESULT_KINDS)})")
+    return f"Trial planning report: {src.name}", trial_planning_sections(data)
 
 
 def _cell(value) -> str:

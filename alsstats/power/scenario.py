@@ -13,10 +13,22 @@ with :math:`(u_{0i}, u_{1i}) \sim N(0, G)` (SDs and correlation given),
 :math:`\beta_1` the control-arm mean slope and :math:`\kappa_a` arm ``a``'s slowing
 (0.3 = 30% slower decline; 0 for the control arm, the first arm).  Dropout and death
 times are exponential (rates per time unit of the visit schedule); the death hazard
-can be informative, multiplied by :math:`\exp(\gamma\, z_i)` where :math:`z_i` is the
-subject's slope deviation in SD units, signed so that positive means faster
-progression.  A subject is observed at every visit up to the earlier of the two times
-(baseline always).  Subjects are spread over sites at random within each arm.
+can be informative (a shared-parameter link), multiplied by :math:`\exp(\gamma\, z_i)`
+with :math:`\gamma` = ``death_slope_log_hr`` and :math:`z_i` in slope-SD units, signed so
+that positive means faster progression:
+
+* ``death_link = "deviation"`` (default): :math:`z_i = \pm u_{1i} / \sigma_{b_1}`, the
+  subject's deviation from its arm's mean slope.  Both arms lose the same kind of
+  subjects, so the slope *difference* is barely affected;
+* ``death_link = "slope"``: :math:`z_i = \pm (b_{1i} - \beta_1) / \sigma_{b_1}` with
+  :math:`b_{1i}` the subject's whole slope (arm effect, random and site slope):
+  patients who decline faster die sooner whatever their arm, so a treatment that slows
+  decline also changes who is still measured (informative, arm-dependent dropout; the
+  plain slope analysis is then biased, :mod:`alsstats.power.joint`).
+
+A subject is observed at every visit up to the earlier of the two times (baseline
+always); the death time is recorded (censored at dropout and at the last visit) for the
+joint analysis.  Subjects are spread over sites at random within each arm.
 
 Example TOML (shipped as ``trial_adascog``)::
 
@@ -59,6 +71,7 @@ from alsstats.errors import AlsStatsError, ScenarioError
 
 __all__ = [
     "ANALYSIS_METHODS",
+    "DEATH_LINKS",
     "Analysis",
     "Arm",
     "Dropout",
@@ -68,7 +81,8 @@ __all__ = [
     "read_trial_scenario",
 ]
 
-ANALYSIS_METHODS = ("reml", "egls", "two-stage")
+ANALYSIS_METHODS = ("reml", "egls", "two-stage", "joint")
+DEATH_LINKS = ("deviation", "slope")
 
 
 @dataclass(frozen=True)
@@ -100,11 +114,16 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Dropout:
-    """Exponential dropout and death hazards (per time unit) and informative death."""
+    """Exponential dropout and death hazards (per time unit) and informative death.
+
+    ``death_slope_log_hr`` is the log hazard ratio of death per SD of faster decline;
+    ``death_link`` says which slope it refers to (module docstring).
+    """
 
     hazard: float = 0.0
     death_hazard: float = 0.0
     death_slope_log_hr: float = 0.0
+    death_link: str = "deviation"
 
 
 @dataclass(frozen=True)
@@ -224,6 +243,8 @@ def _validate(s: TrialScenario) -> None:
     _finite("dropout.hazard", d.hazard, low=0.0)
     _finite("dropout.death_hazard", d.death_hazard, low=0.0)
     _finite("dropout.death_slope_log_hr", d.death_slope_log_hr)
+    if d.death_link not in DEATH_LINKS:
+        _fail(f"dropout.death_link must be one of {DEATH_LINKS}, got {d.death_link!r}")
     if int(s.sites.n) != s.sites.n or s.sites.n < 1:
         _fail(f"sites.n must be a whole number >= 1, got {s.sites.n!r}")
     _finite("sites.sd_intercept", s.sites.sd_intercept, low=0.0)
@@ -234,6 +255,9 @@ def _validate(s: TrialScenario) -> None:
     _finite("analysis.alpha", a.alpha, low=0.0, low_open=True, high=1.0, high_open=True)
     if a.alternative not in ("two-sided", "one-sided"):
         _fail(f"analysis.alternative must be 'two-sided' or 'one-sided', got {a.alternative!r}")
+    if a.method == "joint" and len(s.arms) != 2:
+        _fail("the joint analysis compares one active arm with control; the scenario has "
+              f"{len(s.arms)} arms")
     if a.method == "two-stage" and a.common_baseline:
         _fail("the two-stage estimator compares per-subject slopes; common_baseline needs "
               "'reml' or 'egls'")
@@ -298,7 +322,7 @@ def read_trial_scenario(scenario: str | os.PathLike) -> TrialScenario:
     """Read and validate a trial scenario (unknown keys are errors).
 
     ``scenario`` is a ``.toml`` path, or the name of a scenario shipped with the
-    package (``trial_adascog``, ``trial_alsfrs``).
+    package (``trial_adascog``, ``trial_alsfrs``, ``trial_alsfrs_death``).
     """
     path = _locate(scenario)
     data = path.read_bytes()

@@ -32,10 +32,15 @@ from alsstats.errors import AlsStatsError
 from alsstats.power._results import PowerCurve
 from alsstats.power.engine import RunInfo, map_replicates
 from alsstats.power.scenario import TrialScenario
-from alsstats.power.slope import random_effects_covariance, slope_sample_size
+from alsstats.power.slope import (
+    random_effects_covariance,
+    slope_difference_variance,
+    slope_sample_size,
+)
 from alsstats.power.trials import TrialTask
 
-__all__ = ["ArmPower", "SimulationPower", "analytic_power", "power_curve", "simulate_power"]
+__all__ = ["ArmPower", "SimulationPower", "analytic_power", "analytic_se", "power_curve",
+           "simulate_power"]
 
 
 @dataclass(frozen=True)
@@ -87,22 +92,41 @@ class SimulationPower:
                 "run": asdict(self.run)}
 
 
-def analytic_power(scenario: TrialScenario, arm_index: int = 1) -> float | None:
-    """GLS power of ``arms[arm_index]`` vs control for the scenario's design (None if no effect)."""
+def _analytic_design(scenario: TrialScenario, arm_index: int) -> dict:
+    """The scenario as arguments of the GLS engine (site variances added to the subject's)."""
     arm = scenario.arms[arm_index]
-    if arm.slowing == 0:
-        return None
     o, s = scenario.outcome, scenario.sites
     g = o.random_cov
     cov = random_effects_covariance(scenario.times, g[0, 0] + s.sd_intercept**2,
                                     g[1, 1] + s.sd_slope**2, g[0, 1], o.sd_residual**2)
     control = scenario.arms[0]
     a = scenario.analysis
-    res = slope_sample_size(scenario.times, delta=abs(arm.slowing * o.slope), n=control.n,
-                            covariance=cov, alpha=a.alpha, alternative=a.alternative,
-                            allocation=arm.n / control.n, dropout=scenario.last_visit_shares(),
-                            common_baseline=a.common_baseline)
+    return {"covariance": cov, "allocation": arm.n / control.n,
+            "dropout": scenario.last_visit_shares(), "common_baseline": a.common_baseline}
+
+
+def analytic_power(scenario: TrialScenario, arm_index: int = 1) -> float | None:
+    """GLS power of ``arms[arm_index]`` vs control for the scenario's design (None if no effect)."""
+    arm = scenario.arms[arm_index]
+    if arm.slowing == 0:
+        return None
+    a = scenario.analysis
+    res = slope_sample_size(scenario.times, delta=abs(arm.slowing * scenario.outcome.slope),
+                            n=scenario.arms[0].n, alpha=a.alpha, alternative=a.alternative,
+                            **_analytic_design(scenario, arm_index))
     return res.power
+
+
+def analytic_se(scenario: TrialScenario, arm_index: int = 1) -> float:
+    r"""GLS standard error of the slope difference of ``arms[arm_index]`` vs control.
+
+    :math:`\sqrt{v / n_c}` with ``v`` from
+    :func:`~alsstats.power.slope.slope_difference_variance` for the scenario's visits,
+    variance components (site variances added), allocation and dropout hazards
+    (informative death ignored).
+    """
+    v = slope_difference_variance(scenario.times, **_analytic_design(scenario, arm_index))
+    return math.sqrt(v / scenario.arms[0].n)
 
 
 def _summarise(scenario: TrialScenario, results: np.ndarray) -> list[ArmPower]:

@@ -2,7 +2,7 @@ r"""Simulate one trial of a :class:`~alsstats.power.scenario.TrialScenario` and 
 
 Data are held as a subjects × visits matrix ``y`` (NaN after a subject's last visit,
 dropout being monotone), the index ``last`` of each subject's last visit and its
-``arm`` (0 = control).  Three analyses estimate each active arm's slope difference
+``arm`` (0 = control).  Four analyses estimate each active arm's slope difference
 from control, :math:`\Delta_a`, with its standard error:
 
 ``reml``
@@ -23,6 +23,12 @@ from control, :math:`\Delta_a`, with its standard error:
 ``two-stage``
     Per-subject OLS slopes (subjects with >= 2 visits) compared between arms with
     Welch's standard error.
+``joint``
+    The shared-parameter joint model of the slope and the time to death (two arms):
+    the same linear mixed model with a death hazard :math:`\lambda e^{\gamma s_i}`
+    depending on the subject's whole slope :math:`s_i`, by maximum likelihood
+    (:mod:`alsstats.power.joint`).  Not biased by deaths that depend on the rate of
+    decline, where the three analyses above are.
 
 Tests are Wald z tests.  A fit that raises, does not converge or returns a
 non-finite standard error is a *failed* fit, reported as such (never as "not
@@ -47,12 +53,22 @@ FIELDS = ("estimate", "se", "p_value", "failed")
 
 
 class TrialData:
-    """One simulated trial: ``y`` (subjects × visits, NaN after ``last``), ``last``, ``arm``."""
+    """One simulated trial: ``y`` (subjects × visits, NaN after ``last``), ``last``, ``arm``;
+    ``event_time`` and ``died``: time to death, censored at dropout and at the last visit
+    time (``died`` false), when the simulator recorded them."""
 
-    __slots__ = ("arm", "last", "times", "y")
+    __slots__ = ("arm", "died", "event_time", "last", "times", "y")
 
-    def __init__(self, y: np.ndarray, last: np.ndarray, arm: np.ndarray, times: np.ndarray):
+    def __init__(self, y: np.ndarray, last: np.ndarray, arm: np.ndarray, times: np.ndarray,
+                 event_time: np.ndarray | None = None, died: np.ndarray | None = None):
         self.y, self.last, self.arm, self.times = y, last, arm, times
+        self.event_time, self.died = event_time, died
+
+    def subset(self, rows: np.ndarray) -> TrialData:
+        """The trial restricted to the subjects ``rows``."""
+        return TrialData(self.y[rows], self.last[rows], self.arm[rows], self.times,
+                         None if self.event_time is None else self.event_time[rows],
+                         None if self.died is None else self.died[rows])
 
     def long(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Observed rows as long arrays ``(y, time, subject, arm)``."""
@@ -79,13 +95,22 @@ def simulate_trial(scenario: TrialScenario, rng: np.random.Generator) -> TrialDa
     end = np.full(n, np.inf)
     if d.hazard > 0:
         end = np.minimum(end, rng.exponential(1.0 / d.hazard, size=n))
+    death = np.full(n, np.inf)
     if d.death_hazard > 0:
-        z = u[:, 1] / o.sd_slope if o.sd_slope > 0 else np.zeros(n)
+        if o.sd_slope <= 0:
+            z = np.zeros(n)
+        elif d.death_link == "slope":
+            z = (b1 - o.slope) / o.sd_slope
+        else:
+            z = u[:, 1] / o.sd_slope
         rate = d.death_hazard * np.exp(d.death_slope_log_hr * math.copysign(1.0, o.slope) * z)
-        end = np.minimum(end, rng.exponential(1.0 / rate))
+        death = rng.exponential(1.0 / rate)
+    censor = np.minimum(end, t[-1])
+    died = death <= censor
+    end = np.minimum(end, death)
     last = np.maximum(np.searchsorted(t, end, side="right") - 1, 0)
     y[np.arange(t.size)[None, :] > last[:, None]] = np.nan
-    return TrialData(y, last, arm, t)
+    return TrialData(y, last, arm, t, np.minimum(death, censor), died)
 
 
 def _design(t_rows: np.ndarray, arm_rows: np.ndarray, n_arms: int, common_baseline: bool):
@@ -196,6 +221,11 @@ def analyse_trial(data: TrialData, scenario: TrialScenario) -> np.ndarray:
                 est, se = _reml(data, n_arms, a.common_baseline)
             elif a.method == "egls":
                 est, se = _egls(data, n_arms, a.common_baseline)
+            elif a.method == "joint":
+                from alsstats.power.joint import fit_joint
+
+                fit = fit_joint(data, a.common_baseline)
+                est, se = np.array([fit.difference]), np.array([fit.difference_se])
             else:
                 est, se = _two_stage(data, n_arms)
     except (AlsStatsError, np.linalg.LinAlgError, ValueError):

@@ -30,6 +30,7 @@ __all__ = [
     "marker_section",
     "power_section",
     "power_simulation_section",
+    "trial_planning_sections",
 ]
 
 
@@ -425,3 +426,141 @@ def diagnostic_fit_section(class_means: pd.DataFrame, convergence: pd.DataFrame,
             Table("Posterior class means", class_means, "90% intervals.", slug="means"),
             Table("Convergence", convergence, "", slug="convergence"),
         ])
+
+
+# -- trial planning (issue 16): sequential rules, assurance, enrichment ------------------------
+
+def _band(frame: pd.DataFrame, y: str, se: str) -> pd.DataFrame:
+    return frame.assign(lower=(frame[y] - 1.96 * frame[se]).clip(0, 1),
+                        upper=(frame[y] + 1.96 * frame[se]).clip(0, 1))
+
+
+def sequential_section(result: dict) -> Section:
+    """Operating characteristics per look of a Bayesian rule (``power sequential --out``)."""
+    rows = []
+    for hyp, label in (("null", "no effect"), ("alternative", "with the effect")):
+        for look in result[hyp]["looks"]:
+            for what in ("success", "futility"):
+                if what == "futility" and look["look"] == len(result["looks"]):
+                    continue
+                rows.append({"look": look["look"], "information": look["information"],
+                             "n_analysed": look["n_analysed"], "curve":
+                             f"P(stop for {what}) · {label}", "probability": look[what],
+                             "mc_se": look[f"{what}_mc_se"]})
+    per_look = _band(pd.DataFrame(rows), "probability", "mc_se")
+    rule, cal, gs = result["rule"], result.get("calibration"), result["group_sequential"]
+    threshold = (f"calibrated to one-sided α {cal['target_alpha']:g} on "
+                 f"{cal['calibration_replicates']} independent null trials: P(benefit > 0) > "
+                 f"{cal['threshold']:.5f}") if cal else f"P(benefit > 0) > {rule['success']}"
+    an = result["analytic"]
+    gs_table = pd.DataFrame({"look": list(range(1, len(gs["critical_values"]) + 1)),
+                             "information": gs["information_rates"],
+                             "z boundary": gs["critical_values"],
+                             "alpha spent": gs["alpha_spent"],
+                             "nominal p": gs["stage_levels"]})
+    return Section(
+        title="Bayesian decision rule with interim looks", slug="sequential",
+        paragraphs=[
+            f"Scenario {result['scenario']}, looks at information fractions "
+            f"{', '.join(f'{t:g}' for t in result['looks'])}; {result['replicates']} simulated "
+            f"trials per hypothesis (seed {result['seed']}).  Success rule: {threshold}"
+            + (f"; futility below {rule['futility']:g} at interim looks" if rule["futility"]
+               is not None else "") + f"; {rule['prior']} prior.",
+            f"Type I error {result['type_i_error']:.4f} (Monte Carlo SE "
+            f"{result['type_i_error_mc_se']:.4f}; analytic {an['null']['success']:.4f}); power "
+            f"{result['power']:.4f} (MC SE {result['power_mc_se']:.4f}; analytic "
+            f"{an['alternative']['success']:.4f}); expected patients "
+            f"{result['null']['expected_n']:.1f} without and "
+            f"{result['alternative']['expected_n']:.1f} with the effect.",
+            f"For comparison, the Lan–DeMets {gs['spending']}-type design with one-sided α "
+            f"{gs['alpha']:g} on the same trials: type I error {gs['null']['success']:.4f}, "
+            f"power {gs['alternative']['success']:.4f} (analytic "
+            f"{gs['analytic']['alternative']['power']:.4f}).",
+        ],
+        items=[
+            lines_figure(per_look, x="look", y="probability", group="curve", low="lower",
+                         high="upper", errorbars=True, title="Operating characteristics per "
+                         "look", caption="Probability of stopping at each look for success or "
+                         "futility, without and with the effect (± 1.96 Monte Carlo SE).",
+                         xlabel="look", ylabel="probability", slug="sequential-looks"),
+            Table("Stops per look", per_look, "Simulated probabilities with their Monte "
+                  "Carlo SE.", slug="sequential-table"),
+            Table("Group-sequential boundaries", gs_table, "Lan–DeMets alpha spending "
+                  "(checked against rpact).", slug="gs-boundaries"),
+        ])
+
+
+def assurance_section(result: dict) -> Section:
+    """Assurance and power at the posterior mean by control-arm size (``power assurance``)."""
+    curve = _band(pd.DataFrame(result["curve"]), "assurance", "mc_se")
+    power = curve.assign(assurance=curve["power_at_posterior_mean"],
+                         lower=curve["power_at_posterior_mean"],
+                         upper=curve["power_at_posterior_mean"])
+    both = pd.concat([curve.assign(curve="assurance"),
+                      power.assign(curve="power at the posterior mean")], ignore_index=True)
+    prior, pilot = result["effect_prior"], result["pilot"]
+    prior_text = (f"a point mass at a {prior['mean']:g} slowing" if prior["kind"] == "point"
+                  else f"a normal({prior['mean']:g}, {prior['sd']:g}) slowing")
+    return Section(
+        title="Assurance", slug="assurance",
+        paragraphs=[
+            f"Probability that the trial succeeds, averaged over {result['n_draws']} draws of "
+            f"the pilot fit ({pilot['source']}, group {pilot['group']}) and a design prior of "
+            f"{prior_text}; beside it the conventional power at the posterior mean.",
+        ],
+        items=[
+            lines_figure(both, x="n", y="assurance", group="curve", low="lower",
+                         high="upper", title="Assurance and power vs n",
+                         caption="Assurance (band: ± 1.96 Monte Carlo SE) and the conventional "
+                         "power at the posterior mean, by control-arm size.",
+                         xlabel="control-arm size", ylabel="probability of success",
+                         slug="assurance-curve", ylim=(0, 1)),
+            Table("Assurance by n", curve, "Assurance with its Monte Carlo SE and the power "
+                  "at the posterior mean.", slug="assurance-table"),
+        ])
+
+
+def enrichment_section(result: dict) -> Section:
+    """Screening ratio, enrolment and cost by marker threshold (``power enrichment``)."""
+    rows = pd.DataFrame(result["thresholds"])
+    rows["threshold_label"] = ["none" if c is None else f"{c:.4g}" for c in rows["threshold"]]
+    cut = rows["threshold"].astype(float).fillna(0.0)
+    plot = rows.assign(threshold=cut)
+    counts = pd.concat([plot.assign(patients=plot[k], what=k)[["threshold", "patients", "what"]]
+                        for k in ("enrolled", "screened")])
+    best = result["best"]
+
+    def name(c):
+        return "no threshold" if c is None else f"{c:.4g}"
+
+    return Section(
+        title="Biomarker enrichment", slug="enrichment",
+        paragraphs=[
+            f"Enrolling patients with {result['marker']} at or above a threshold "
+            f"({result['population']}; slowing {result['slowing']:g}, power "
+            f"{result['power']:g}).  Fewest patients screened: {name(best['screened'])}; "
+            f"fewest enrolled: {name(best['enrolled'])}; lowest cost "
+            f"({result['cost_screen']:g} per screen, {result['cost_enrolled']:g} per enrolled "
+            f"patient): {name(best['cost'])}.",
+        ],
+        items=[
+            lines_figure(plot, x="threshold", y="screening_ratio", title="Screening vs "
+                         "threshold", caption="Patients screened per patient enrolled (no "
+                         "threshold drawn at 0).", xlabel=f"{result['marker']} threshold",
+                         ylabel="screened per enrolled", slug="screening"),
+            lines_figure(counts, x="threshold", y="patients", group="what",
+                         title="Patients enrolled and screened", caption="Enrolment for the "
+                         "target power and the screening it needs, by threshold.",
+                         xlabel=f"{result['marker']} threshold", ylabel="patients",
+                         slug="enrolment"),
+            Table("By threshold", rows, "Eligible share and screening ratio (with Monte "
+                  "Carlo SE from the simulated population), mean decline, sample size, "
+                  "screening and cost.", slug="enrichment-table"),
+        ])
+
+
+def trial_planning_sections(result: dict) -> list[Section]:
+    """The section of a trial-planning result, by its ``kind``."""
+    build = {"power.sequential": sequential_section, "power.assurance": assurance_section,
+             "power.enrichment": enrichment_section}[result["kind"]]
+    return [build(result)]
