@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from alsstats.errors import DataValidationError, Problem
+from alsstats.schema import baseline_rows
 from alsstats.validation._results import Result
 from alsstats.validation.folds import grouped_stratified_folds
 from alsstats.validation.reclassification import (
@@ -70,6 +71,12 @@ __all__ = ["IncrementResult", "increment"]
 DEFAULT_POSITIVE = ("ALS", "PMA")
 OPTIMISM = ("repeated subject-grouped cross-validation: every prediction is out of fold; the "
             "repeats' predictions are averaged per subject")
+REFIT_INTERVALS = ("refit bootstrap: subjects resampled by class and the whole "
+                   "cross-validation rerun in each replicate (percentile intervals); "
+                   "delta_auc_delong: paired DeLong with the predictions held fixed")
+FIXED_INTERVALS = ("predictions held fixed: paired DeLong for delta_auc, subject bootstrap "
+                   "for the rest; they omit the refitting variability and are too narrow "
+                   "when the added markers carry little information")
 
 
 @dataclass
@@ -98,8 +105,10 @@ class IncrementResult(Result):
     positive: list[str]
     conf_level: float
     n_boot: int
+    n_boot_failed: int | None
     categories: list[float]
     optimism_correction: str
+    intervals: str
     table: pd.DataFrame
     net_benefit: pd.DataFrame
     reclassification: pd.DataFrame
@@ -127,10 +136,20 @@ def _label(cols: list[str]) -> str:
     return "+".join(cols)
 
 
-def _transforms(columns: list[str], transforms: dict | None) -> dict[str, str]:
-    from alsstats.models.diagnostic.spec import default_spec
+def _default_transforms() -> dict[str, str]:
+    """Each marker's transform in the shipped diagnostic spec (read as TOML: the spec module
+    would load ArviZ, seconds of start-up the logistic path does not need)."""
+    import tomllib
+    from importlib import resources
 
-    spec = {m.name: m.transform for m in default_spec().markers}
+    text = resources.files("alsstats.models").joinpath("specs/diagnostic.toml").read_text(
+        encoding="utf-8")
+    markers = tomllib.loads(text).get("markers", {})
+    return {name: m.get("transform", "identity") for name, m in markers.items()}
+
+
+def _transforms(columns: list[str], transforms: dict | None) -> dict[str, str]:
+    spec = _default_transforms()
     out = {c: spec.get(c, "identity") for c in columns}
     out.update(transforms or {})
     bad = {c: t for c, t in out.items() if t not in ("log", "identity")}
@@ -295,8 +314,6 @@ def increment(df: pd.DataFrame, base=("nfl_pg_ml",), added=None, *, model="logis
     -------
     IncrementResult
     """
-    from alsstats.models.diagnostic.data import baseline_table
-
     if added is None or len(added) == 0:
         raise DataValidationError([Problem("give at least one marker set to add")])
     sets = [[a] if isinstance(a, str) else list(a) for a in added]
@@ -308,7 +325,7 @@ def increment(df: pd.DataFrame, base=("nfl_pg_ml",), added=None, *, model="logis
     if isinstance(model, str) and model not in ("logistic", "bayes"):
         raise DataValidationError([Problem("model must be 'logistic', 'bayes' or a "
                                            "DiagnosticModel", value=model)])
-    table_base = baseline_table(df)
+    table_base = baseline_rows(df)
     all_cols = base_cols + [c for s in sets for c in s if c not in base_cols]
     all_cols = list(dict.fromkeys(all_cols))
     tf = _transforms(all_cols, transforms)
@@ -319,40 +336,43 @@ def increment(df: pd.DataFrame, base=("nfl_pg_ml",), added=None, *, model="logis
     sub = table_base[keep].reset_index(drop=True)
     X_all, y = X_all[keep], y_all[keep]
     ids = sub["subject_id"].to_numpy()
-    ss_folds, ss_boot = np.random.SeedSequence(seed).spawn(2)
+    ss_folds, ss_boot, ss_refit = np.random.SeedSequence(seed).spawn(3)
     splits = grouped_stratified_folds(y, ids, n_folds=n_folds, n_repeats=n_repeats,
                                       seed=ss_folds)
     idx = {c: i for i, c in enumerate(all_cols)}
+    set_cols = [[idx[c] for c in base_cols + s] for s in sets]
     is_bayes = not (isinstance(model, str) and model == "logistic")
     if is_bayes:
-        template = _bayes_template(model)
-
-        def oof(cols):
-            return _oof_bayes(template, validated_df, sub, cols, splits, int(n_repeats))
-
         from alsstats.schema import validate_cohort
 
-        validated_df = validate_cohort(df)
+        template, validated = _bayes_template(model), validate_cohort(df)
+        p_base = _oof_bayes(template, validated, sub, base_cols, splits, int(n_repeats))
+        p_sets = [_oof_bayes(template, validated, sub, base_cols + s, splits, int(n_repeats))
+                  for s in sets]
     else:
-        def oof(cols):
-            return _oof_logistic(X_all[:, [idx[c] for c in cols]], y, len(base_cols), splits,
-                                 int(n_repeats), cols)
-
-    p_base = oof(base_cols)
+        p_base = _oof_logistic(X_all[:, :len(base_cols)], y, len(base_cols), splits,
+                               int(n_repeats), base_cols)
+        p_sets = [_oof_logistic(X_all[:, c], y, len(base_cols), splits, int(n_repeats),
+                                base_cols + s) for c, s in zip(set_cols, sets, strict=True)]
+    has = [~np.isnan(X_all[:, c[len(base_cols):]]).any(axis=1) for c in set_cols]
+    refit = None
+    if not is_bayes:
+        refit = _refit_bootstrap(X_all, y, ids, set_cols, has, len(base_cols), int(n_folds),
+                                 int(n_boot), categories, thresholds, ss_refit)
     preds = {"subject_id": ids, "group": sub["group"].to_numpy(), "positive": y,
              "p_base": p_base.mean(axis=0)}
     boot_seeds = ss_boot.spawn(2 * len(sets))
+    alpha = 1.0 - conf_level
     tables, nets, recls, reps = [], [], [], []
     for k, s in enumerate(sets):
         name = _label(s)
-        p_new = oof(base_cols + s)
+        p_new = p_sets[k]
         preds[f"p_{name}"] = p_new.mean(axis=0)
-        has = ~np.isnan(X_all[:, [idx[c] for c in s]]).any(axis=1)
         reps.append(pd.DataFrame({
             "added": name, "repeat": np.arange(int(n_repeats)),
             "auc_base": [_auc_oriented(p_base[r], y) for r in range(int(n_repeats))],
             "auc_added": [_auc_oriented(p_new[r], y) for r in range(int(n_repeats))]}))
-        for j, (pop, m) in enumerate((("all", np.ones_like(has)), ("with_added", has))):
+        for j, (pop, m) in enumerate((("all", np.ones_like(has[k])), ("with_added", has[k]))):
             n_pos, n_neg = int(y[m].sum()), int((~y[m]).sum())
             info = {"added": name, "population": pop, "n": int(m.sum()),
                     "n_positive": n_pos, "n_negative": n_neg}
@@ -361,10 +381,13 @@ def increment(df: pd.DataFrame, base=("nfl_pg_ml",), added=None, *, model="logis
                 continue
             iv = incremental_value(y[m], preds["p_base"][m], preds[f"p_{name}"][m],
                                    categories=categories, thresholds=thresholds,
-                                   n_boot=n_boot, conf_level=conf_level,
+                                   n_boot=max(int(n_boot), 100), conf_level=conf_level,
                                    seed=boot_seeds[2 * k + j])
-            tables.append(iv.table.assign(**info))
-            nets.append(iv.net_benefit.assign(**info))
+            table, net = iv.table, iv.net_benefit
+            if refit is not None:
+                table, net = _with_refit_intervals(table, net, refit[k][j], alpha)
+            tables.append(table.assign(**info))
+            nets.append(net.assign(**info))
             recls += [{**info, **v} for v in iv.reclassification.values()]
     rep_df = pd.concat(reps, ignore_index=True)
     rep_df["delta_auc"] = rep_df["auc_added"] - rep_df["auc_base"]
@@ -380,8 +403,79 @@ def increment(df: pd.DataFrame, base=("nfl_pg_ml",), added=None, *, model="logis
         n_folds=int(n_folds), n_repeats=int(n_repeats), n_subjects=int(y.size),
         n_positive=int(y.sum()), n_negative=int((~y).sum()),
         n_excluded_missing_base=n_excluded, positive=list(positive), conf_level=conf_level,
-        n_boot=int(n_boot), categories=cats, optimism_correction=OPTIMISM,
+        n_boot=int(n_boot), n_boot_failed=None if refit is None else refit.n_failed,
+        categories=cats, optimism_correction=OPTIMISM,
+        intervals=REFIT_INTERVALS if refit is not None else FIXED_INTERVALS,
         table=ordered(pd.concat(tables, ignore_index=True)),
         net_benefit=ordered(pd.concat(nets, ignore_index=True)) if nets else pd.DataFrame(),
         reclassification=ordered(pd.DataFrame(recls)), repeats=rep_df,
         predictions=pd.DataFrame(preds))
+
+
+class _Refit(list):
+    """Per added set and population, the (B, q) replicate metrics; ``names``; ``n_failed``."""
+
+    names: list[str]
+    n_failed: int
+
+
+def _refit_bootstrap(X: np.ndarray, y: np.ndarray, ids: np.ndarray, set_cols: list[list[int]],
+                     has: list[np.ndarray], n_base: int, n_folds: int, n_boot: int,
+                     categories, thresholds, seed: np.random.SeedSequence) -> _Refit:
+    """Bootstrap of the whole procedure: resample subjects (stratified by class), rerun the
+    subject-grouped K-fold cross-validation (one repeat; a subject drawn twice stays in one
+    fold) for the base and every added model, recompute every metric."""
+    from alsstats.validation.reclassification import _check_cuts, metric_names, point_estimates
+
+    cuts = _check_cuts(categories, "categories")
+    thr = _check_cuts(thresholds, "thresholds")
+    rng = np.random.default_rng(seed)
+    pos, neg = np.flatnonzero(y), np.flatnonzero(~y)
+    names = metric_names(thr)
+    out = _Refit([[np.full((n_boot, len(names)), np.nan) for _ in range(2)]
+                  for _ in set_cols])
+    out.names, out.n_failed = names, 0
+    for b in range(n_boot):
+        draw = np.r_[rng.choice(pos, pos.size), rng.choice(neg, neg.size)]
+        yb = y[draw]
+        try:
+            splits = grouped_stratified_folds(yb, ids[draw], n_folds=n_folds, n_repeats=1,
+                                              seed=int(rng.integers(2**63)))
+            pb = _oof_logistic(X[np.ix_(draw, list(range(n_base)))], yb, n_base, splits, 1,
+                               ["base"] * n_base)[0]
+            pn = [_oof_logistic(X[np.ix_(draw, c)], yb, n_base, splits, 1, ["m"] * len(c))[0]
+                  for c in set_cols]
+        except DataValidationError:
+            out.n_failed += 1
+            continue
+        for k, p_new in enumerate(pn):
+            for j, m in enumerate((np.ones(draw.size, bool), has[k][draw])):
+                if min(int(yb[m].sum()), int((~yb[m]).sum())) >= 2:
+                    out[k][j][b] = point_estimates(yb[m], pb[m], p_new[m], cuts, thr)[1]
+    return out
+
+
+def _with_refit_intervals(table: pd.DataFrame, net: pd.DataFrame, reps: np.ndarray,
+                          alpha: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Replace the fixed-prediction intervals by the refit-bootstrap percentiles; keep the
+    DeLong interval as ``delta_auc_delong``."""
+    from alsstats.validation.reclassification import metric_names
+
+    names = metric_names(net["threshold"].to_numpy())
+    ok = ~np.isnan(reps).any(axis=1)
+    lo, hi = np.quantile(reps[ok], [alpha / 2, 1 - alpha / 2], axis=0)
+    table = table.copy()
+    delong = table[table["metric"] == "delta_auc"].assign(metric="delta_auc_delong")
+    where = {m: i for i, m in enumerate(names)}
+    rows = table["metric"].map(where)
+    has = rows.notna().to_numpy()
+    table.loc[has, "lower"] = lo[rows[has].astype(int)]
+    table.loc[has, "upper"] = hi[rows[has].astype(int)]
+    table.loc[has, "interval"] = "refit bootstrap"
+    table = pd.concat([table, delong], ignore_index=True)
+    nb = table.set_index("metric")
+    net = net.copy()
+    keys = [f"delta_net_benefit@{t:g}" for t in net["threshold"]]
+    net["lower"] = nb.loc[keys, "lower"].to_numpy()
+    net["upper"] = nb.loc[keys, "upper"].to_numpy()
+    return table, net

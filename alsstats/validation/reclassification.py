@@ -53,7 +53,8 @@ from alsstats.validation.delong import delong_test
 from alsstats.validation.intervals import z_value
 
 __all__ = ["IncrementalValue", "Reclassification", "incremental_value",
-           "integrated_discrimination", "net_reclassification"]
+           "integrated_discrimination", "metric_names", "net_reclassification",
+           "point_estimates"]
 
 _EPS = 1e-12
 #: Default risk categories of the categorical NRI: below 0.25, 0.25 to 0.75, at least 0.75.
@@ -159,6 +160,12 @@ def _log_score(y: np.ndarray, p: np.ndarray) -> np.ndarray:
     return np.where(y, np.log(q), np.log1p(-q))
 
 
+def _term_names(thresholds) -> list[str]:
+    return ["nri_continuous_events", "nri_continuous_nonevents", "nri_categorical_events",
+            "nri_categorical_nonevents", "idi_events", "idi_nonevents", "delta_brier",
+            "delta_log_score", *[f"delta_net_benefit@{t:g}" for t in thresholds]]
+
+
 def _terms(y, p_old, p_new, cuts, thresholds) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Per-subject terms (n, q) and the scope of each: 1 events, −1 non-events, 0 all."""
     yf = y.astype(float)
@@ -168,9 +175,7 @@ def _terms(y, p_old, p_new, cuts, thresholds) -> tuple[list[str], np.ndarray, np
     treat_new = p_new[:, None] >= thresholds[None, :]
     treat_old = p_old[:, None] >= thresholds[None, :]
     gain = yf[:, None] - (1 - yf)[:, None] * odds[None, :]
-    names = ["nri_continuous_events", "nri_continuous_nonevents", "nri_categorical_events",
-             "nri_categorical_nonevents", "idi_events", "idi_nonevents", "delta_brier",
-             "delta_log_score", *[f"delta_net_benefit@{t:g}" for t in thresholds]]
+    names = _term_names(thresholds)
     cols = [cont, -cont, cat, -cat, d, -d, (p_new - yf) ** 2 - (p_old - yf) ** 2,
             _log_score(y, p_new) - _log_score(y, p_old)]
     terms = np.column_stack([*cols, (treat_new.astype(float) - treat_old) * gain])
@@ -189,14 +194,35 @@ def _weighted_means(w: np.ndarray, y: np.ndarray, terms: np.ndarray,
     return out
 
 
+_SUMS = {"nri_continuous": ("nri_continuous_events", "nri_continuous_nonevents"),
+         "nri_categorical": ("nri_categorical_events", "nri_categorical_nonevents"),
+         "idi": ("idi_events", "idi_nonevents")}
+
+
+def metric_names(thresholds) -> list[str]:
+    """The metrics of :func:`point_estimates`, in its order."""
+    return ["delta_auc", *_SUMS, *_term_names(thresholds)]
+
+
 def _combine(names: list[str], values: np.ndarray) -> tuple[list[str], np.ndarray]:
     """Add the overall NRIs and the IDI (sums of the event and non-event parts)."""
     idx = {n: i for i, n in enumerate(names)}
-    extra = {"nri_continuous": ("nri_continuous_events", "nri_continuous_nonevents"),
-             "nri_categorical": ("nri_categorical_events", "nri_categorical_nonevents"),
-             "idi": ("idi_events", "idi_nonevents")}
+    extra = _SUMS
     sums = [values[..., idx[a]] + values[..., idx[b]] for a, b in extra.values()]
     return [*extra, *names], np.concatenate([np.stack(sums, axis=-1), values], axis=-1)
+
+
+def point_estimates(y: np.ndarray, p_old: np.ndarray, p_new: np.ndarray, cuts: np.ndarray,
+                    thresholds: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Names and values of ``delta_auc`` and every bootstrap metric of
+    :func:`incremental_value` (checked inputs; no intervals): for resampling loops."""
+    from alsstats.validation.roc import _auc_oriented
+
+    names, terms, scope = _terms(y, p_old, p_new, cuts, thresholds)
+    est = _weighted_means(np.ones((1, y.size)), y, terms, scope)[0]
+    names, est = _combine(names, est)
+    d_auc = _auc_oriented(p_new, y) - _auc_oriented(p_old, y)
+    return ["delta_auc", *names], np.r_[d_auc, est]
 
 
 @dataclass

@@ -129,7 +129,7 @@ def cohort():
 
 
 def test_increment_on_default_cohort(cohort):
-    r = increment(cohort, added=[["glu_naa", "glu_gaba"], "smn_sma"], n_repeats=3, n_boot=200,
+    r = increment(cohort, added=[["glu_naa", "glu_gaba"], "smn_sma"], n_repeats=2, n_boot=100,
                   seed=1)
     assert r.added == [["glu_naa", "glu_gaba"], ["smn_sma"]]
     assert set(r.table["population"]) == {"all", "with_added"}
@@ -148,13 +148,23 @@ def test_increment_on_default_cohort(cohort):
     t = r.table.set_index(["added", "population", "metric"])
     assert t.loc[("glu_naa+glu_gaba", "with_added", "delta_auc"), "n"] == full
     # the MRS ratios carry information in the generator (Glu up, NAA and GABA down in ALS):
-    # the log score improves out of fold
-    assert t.loc[("glu_naa+glu_gaba", "all", "delta_log_score"), "lower"] > 0
+    # the log score improves out of fold, beyond the refit bootstrap's interval
+    row = t.loc[("glu_naa+glu_gaba", "all", "delta_log_score")]
+    assert row["interval"] == "refit bootstrap" and row["lower"] > 0
+    # the DeLong interval (predictions fixed) is kept beside the refit interval
+    dl = t.loc[("glu_naa+glu_gaba", "all", "delta_auc_delong")]
+    assert dl["interval"] == "delong"
+    assert dl["estimate"] == t.loc[("glu_naa+glu_gaba", "all", "delta_auc"), "estimate"]
+    # Δ net benefit in its own table carries the same refit intervals
+    nb = r.net_benefit.set_index(["added", "population", "threshold"])
+    assert nb.loc[("smn_sma", "all", 0.5), "lower"] == \
+        t.loc[("smn_sma", "all", "delta_net_benefit@0.5"), "lower"]
     d = r.to_dict()
     assert "predictions" not in d and d["optimism_correction"].startswith("repeated")
-    again = increment(cohort, added=[["glu_naa", "glu_gaba"], "smn_sma"], n_repeats=3,
-                      n_boot=200, seed=1)
-    pd.testing.assert_frame_equal(r.table, again.table)
+    # same seed, same numbers; and a set's result does not depend on the other sets asked for
+    again = increment(cohort, added=["smn_sma"], n_repeats=2, n_boot=100, seed=1)
+    pd.testing.assert_frame_equal(r.table[r.table["added"] == "smn_sma"].reset_index(drop=True),
+                                  again.table)
 
 
 def test_increment_rejects_bad_sets(cohort):
@@ -169,15 +179,19 @@ def test_uninformative_marker_intervals_cover_zero():
     """200 cohorts of scenario null_smn (SMN ~ N(0, 1) in every stratum, uncorrelated); the
     intervals of every added-value metric of SMN over NfL cover 0 in >= 95% of replicates.
 
-    Measured (logistic, 5 folds x 5 repeats, 1000 bootstraps; see benchmarks/RESULTS.md):
-    the lowest coverage over metrics is recorded there with its Monte Carlo SE
-    sqrt(0.95 * 0.05 / 200) = 0.015.
+    The refit-bootstrap intervals are checked; the DeLong interval with the predictions held
+    fixed (``delta_auc_delong``) is printed but not asserted: it omits the refitting
+    variability (measured coverage in benchmarks/RESULTS.md).  Measured numbers (logistic,
+    5 folds x 2 repeats, 400 refit bootstraps) are in benchmarks/RESULTS.md with the Monte
+    Carlo SE sqrt(0.95 * 0.05 / 200) = 0.015.
     """
     rows = []
     for rep in range(200):
         data, _ = simulate_cohort("null_smn", seed=10_000 + rep)
-        r = increment(data, added=["smn_sma"], n_repeats=5, n_boot=1000, seed=rep)
+        r = increment(data, added=["smn_sma"], n_repeats=2, n_boot=400, seed=rep)
         t = r.table[r.table["interval"] != "none"]
         rows.append(t.assign(cover=(t["lower"] <= 0) & (t["upper"] >= 0)))
-    cover = pd.concat(rows).groupby(["population", "metric"])["cover"].mean()
-    assert (cover >= 0.95).all(), cover[cover < 0.95]
+    cover = pd.concat(rows).groupby(["population", "metric", "interval"])["cover"].mean()
+    print(cover.to_string())
+    refit = cover.xs("refit bootstrap", level="interval")
+    assert (refit >= 0.95).all(), refit[refit < 0.95]
