@@ -88,8 +88,8 @@ def _run(args: argparse.Namespace) -> Outcome:
              f"MIMIC/HC) with {', '.join(r.base)}; {r.n_excluded_missing_base} excluded "
              f"(no base marker); model {r.model}, {r.n_folds} folds x {r.n_repeats} repeats",
              f"  optimism correction: {r.optimism_correction}",
-             f"  estimate ({level} interval); ΔAUC paired DeLong, the rest bootstrap "
-             f"({r.n_boot}); ΔBrier < 0 and Δlog score > 0 are improvements"]
+             f"  intervals ({level}, {r.n_boot} replicates): {r.intervals}",
+             "  ΔBrier < 0 and Δlog score > 0 are improvements"]
     t = r.table.set_index(["added", "population", "metric"])
     for s in r.added:
         name = "+".join(s)
@@ -100,7 +100,9 @@ def _run(args: argparse.Namespace) -> Outcome:
             n = int(t.loc[(name, pop, "delta_auc"), "n"])
 
             rows = t.loc[(name, pop)]
-            lines.append(f"  + {name} [{pop}, n {n}]: ΔAUC {_cell(rows, 'delta_auc')}; NRI "
+            delong = (f" [DeLong {_cell(rows, 'delta_auc_delong')}]"
+                      if "delta_auc_delong" in rows.index else "")
+            lines.append(f"  + {name} [{pop}, n {n}]: ΔAUC {_cell(rows, 'delta_auc')}{delong}; NRI "
                          f"continuous {_cell(rows, 'nri_continuous')}, categorical "
                          f"{_cell(rows, 'nri_categorical')}; IDI {_cell(rows, 'idi')}; ΔBrier "
                          f"{_cell(rows, 'delta_brier', '+.4f')}; Δlog score "

@@ -195,3 +195,18 @@ def test_uninformative_marker_intervals_cover_zero():
     print(cover.to_string())
     refit = cover.xs("refit bootstrap", level="interval")
     assert (refit >= 0.95).all(), refit[refit < 0.95]
+
+
+def test_cli_text_and_a_missing_column(tmp_path, capsys):
+    from alsstats.cli import main
+
+    data, _ = simulate_cohort("default", seed=4, n_per_group=12)
+    path = tmp_path / "cohort.csv"
+    data.to_csv(path, index=False)
+    assert main(["increment", str(path), "--add", "glu_naa,glu_gaba", "--folds", "3",
+                 "--repeats", "1", "--n-boot", "100", "--seed", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "+ glu_naa+glu_gaba [all" in out and "refit bootstrap" in out and "DeLong" in out
+    assert main(["increment", str(path), "--add", "nfl_pg_ml_typo"]) == 1
+    err = capsys.readouterr().err
+    assert "nfl_pg_ml_typo" in err and "Traceback" not in err
