@@ -7,7 +7,7 @@ marked ``bash run slow`` sample a Bayesian model.
 
 Default tier (cheap): every ``alsstats`` command of every block is parsed by the
 current command line's parser (so an option renamed in the tool fails here), and the
-non-sampling blocks of one page (plan-slope-trial) run as above.  Running all seven
+non-sampling blocks of one page (plan-slope-trial) run as above.  Running all eight
 pages costs minutes (some 30 processes, each importing the scientific stack).
 """
 
@@ -25,8 +25,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "guide"
-JOBS = ("plan-slope-trial", "size-diagnostic-study", "validate-cutoff", "score-patients",
-        "model-decline", "ingest-site-data", "make-report")
+JOBS = ("plan-slope-trial", "size-diagnostic-study", "validate-cutoff", "added-value",
+        "score-patients", "model-decline", "ingest-site-data", "make-report")
 FENCE = re.compile(r"^```bash[ \t]+run(?P<slow>[ \t]+slow)?[ \t]*\n(?P<body>.*?)^```[ \t]*$",
                    re.MULTILINE | re.DOTALL)
 

@@ -109,3 +109,25 @@ def test_bad_arguments():
         cutoff_posterior(y, x, direction="auto")
     with pytest.raises(DataValidationError, match="> 0"):
         cutoff_posterior(y, x - 2.0, transform="log")
+
+
+def test_cli_cutoff_posterior(tmp_path, capsys):
+    import json
+
+    import pandas as pd
+
+    from alsstats.cli import main
+
+    y, x = _binormal(np.random.default_rng(7), 60, 60)
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"als": y.astype(int), "ratio": x}).to_csv(path, index=False)
+    argv = ["cutoff", str(path), "--outcome", "als", "--marker", "ratio", "--direction", "<",
+            "--n-boot", "50", "--seed", "1", "--posterior"]
+    assert main([*argv, "--json"]) == 0
+    post = json.loads(capsys.readouterr().out)["posterior"]
+    rows = {r["method"]: r for r in post["summary"]}
+    direct = cutoff_posterior(y, x, n_boot=50, seed=1, name="ratio")
+    assert rows["posterior"]["median"] == pytest.approx(direct.row("posterior")["median"])
+    assert main(["cutoff", str(path), "--outcome", "als", "--marker", "ratio", "--n-boot", "50",
+                 "--seed", "1", "--posterior"]) == 1  # direction 'auto': refused
+    assert "--posterior needs --direction" in capsys.readouterr().err
