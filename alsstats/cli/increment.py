@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from alsstats.cli._common import Outcome, add_command
+from alsstats.cli._common import Outcome, add_command, add_seed_and_level
 from alsstats.cli._output import add_out
 
 __all__ = ["register"]
@@ -63,8 +63,7 @@ def register(sub) -> None:
                    help="MCMC draws per chain for --model bayes (1000)")
     p.add_argument("--tune", type=int, default=1000,
                    help="MCMC tuning steps per chain for --model bayes (1000)")
-    p.add_argument("--seed", type=int, default=None, help="random seed")
-    p.add_argument("--conf-level", type=float, default=0.95, help="interval level (0.95)")
+    add_seed_and_level(p)
     add_out(p, table="one row per added set, population and metric")
 
 

@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from alsstats._choices import CUTOFF_METHODS as METHODS
-from alsstats.cli._common import Outcome, add_command, to_jsonable
+from alsstats.cli._common import Outcome, add_command, add_seed_and_level, to_jsonable
 from alsstats.cli._output import add_out
 from alsstats.cli._progress import show_progress
 from alsstats.errors import DataValidationError, Problem
@@ -45,8 +45,7 @@ def _common(p: argparse.ArgumentParser, *, many_markers: bool, table: str) -> No
     p.add_argument("--direction", choices=("auto", "<", ">"), default="auto",
                    help="'>' higher values are positive, '<' lower, 'auto' detect (default)")
     p.add_argument("--subject", metavar="COL", help="subject id column (repeated visits)")
-    p.add_argument("--seed", type=int, default=None, help="random seed")
-    p.add_argument("--conf-level", type=float, default=0.95, help="interval level (0.95)")
+    add_seed_and_level(p)
     add_out(p, table=table)
 
 
@@ -152,8 +151,7 @@ def _register_calibration(sub) -> None:
                    help="decision-curve threshold probabilities (0.01 0.99 0.01)")
     p.add_argument("--n-boot", type=int, default=1000,
                    help="bootstrap replicates for the net-benefit intervals (1000; 0: none)")
-    p.add_argument("--seed", type=int, default=None, help="random seed")
-    p.add_argument("--conf-level", type=float, default=0.95, help="interval level (0.95)")
+    add_seed_and_level(p)
     add_out(p, table="the reliability and decision curves, one row per bin or threshold")
 
 

@@ -156,6 +156,8 @@ class CutoffPosterior(Result):
     the transformed scale.
     """
 
+    _NOT_IN_DICT = ("posterior_draws", "bootstrap_draws")
+
     marker: str
     transform: str
     direction: str
@@ -177,12 +179,6 @@ class CutoffPosterior(Result):
     class_parameters: pd.DataFrame
     posterior_draws: np.ndarray
     bootstrap_draws: np.ndarray
-
-    def to_dict(self) -> dict:
-        d = super().to_dict()
-        d.pop("posterior_draws")
-        d.pop("bootstrap_draws")
-        return d
 
     def to_frame(self) -> pd.DataFrame:
         return self.summary.copy()

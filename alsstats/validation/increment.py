@@ -93,6 +93,8 @@ class IncrementResult(Result):
     per subject the averaged out-of-fold P(ALS) of the base and of each added model.
     """
 
+    _NOT_IN_DICT = ("predictions",)
+
     base: list[str]
     added: list[list[str]]
     model: str
@@ -114,11 +116,6 @@ class IncrementResult(Result):
     reclassification: pd.DataFrame
     repeats: pd.DataFrame
     predictions: pd.DataFrame = field(repr=False)
-
-    def to_dict(self) -> dict:
-        d = super().to_dict()
-        d.pop("predictions")
-        return d
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
