@@ -12,13 +12,25 @@ predictions of the repeats are averaged,
     \hat p_i = \frac{1}{R}\sum_{r=1}^{R} \hat p_i^{(r)},
 
 and the added value of ``p_new`` (``B ∪ A``) over ``p_old`` (``B``) is measured on these
-averages by :func:`~alsstats.validation.reclassification.incremental_value`: ΔAUC with the
-paired DeLong interval, continuous and categorical NRI, IDI, Δ net benefit per threshold,
-Δ Brier and Δ log score with percentile-bootstrap intervals.  **Optimism correction:
-repeated cross-validation** (not Harrell's bootstrap): the estimates are those of new
-patients, not of the data the models were fitted to.  The intervals treat the averaged
-predictions as fixed (they carry the sampling of subjects, not the refitting); the
-spread of ΔAUC over repeats is reported beside them (``repeats``).
+averages by :func:`~alsstats.validation.reclassification.incremental_value`: ΔAUC,
+continuous and categorical NRI, IDI, Δ net benefit per threshold, Δ Brier and Δ log
+score.  **Optimism correction: repeated cross-validation** (not Harrell's bootstrap): the
+estimates are those of new patients, not of the data the models were fitted to.
+
+Intervals
+---------
+Logistic model: the **refit bootstrap**.  Each replicate resamples the subjects with
+replacement within class, reruns the subject-grouped K-fold cross-validation (one
+repeat; a subject drawn twice stays in one fold) for the base and every added model and
+recomputes every metric; the interval is the percentile interval.  Intervals that hold
+the out-of-fold predictions fixed are too narrow for a marker without information: its
+out-of-fold IDI and continuous NRI are negative on average (the added coefficient,
+fitted without the test fold, is anti-correlated with the test fold's own association),
+and such intervals covered 0 in only 27-34% of null replicates (``docs/models/
+added-value.md``).  The paired DeLong interval (predictions fixed) is kept as
+``delta_auc_delong``.  Bayesian model: refitting in every replicate is not affordable;
+the intervals hold the predictions fixed (DeLong for ΔAUC, the subject bootstrap for the
+rest) and ``intervals`` says so.  The spread of ΔAUC over repeats is in ``repeats``.
 
 Models
 ------
@@ -297,7 +309,9 @@ def increment(df: pd.DataFrame, base=("nfl_pg_ml",), added=None, *, model="logis
     thresholds : sequence of float
         Threshold probabilities of the Δ net benefit.
     n_boot : int
-        Bootstrap replicates of the intervals.
+        Bootstrap replicates of the intervals (at least 100).  Logistic: each replicate
+        reruns the cross-validation on a resample (the refit bootstrap); Bayesian: the
+        predictions are held fixed and the subjects resampled.
     conf_level : float
     transforms : dict, optional
         ``{column: 'log' | 'identity'}`` overriding the diagnostic spec's transforms
@@ -319,6 +333,8 @@ def increment(df: pd.DataFrame, base=("nfl_pg_ml",), added=None, *, model="logis
     if overlap or any(len(s) == 0 for s in sets):
         raise DataValidationError([Problem("an added set must be non-empty and not repeat a "
                                            "base marker", value=overlap or sets)])
+    if int(n_boot) < 100:
+        raise DataValidationError([Problem("n_boot must be at least 100", value=n_boot)])
     if isinstance(model, str) and model not in ("logistic", "bayes"):
         raise DataValidationError([Problem("model must be 'logistic', 'bayes' or a "
                                            "DiagnosticModel", value=model)])
@@ -378,7 +394,7 @@ def increment(df: pd.DataFrame, base=("nfl_pg_ml",), added=None, *, model="logis
                 continue
             iv = incremental_value(y[m], preds["p_base"][m], preds[f"p_{name}"][m],
                                    categories=categories, thresholds=thresholds,
-                                   n_boot=max(int(n_boot), 100), conf_level=conf_level,
+                                   n_boot=int(n_boot), conf_level=conf_level,
                                    seed=boot_seeds[2 * k + j])
             table, net = iv.table, iv.net_benefit
             if refit is not None:
@@ -460,7 +476,10 @@ def _with_refit_intervals(table: pd.DataFrame, net: pd.DataFrame, reps: np.ndarr
 
     names = metric_names(net["threshold"].to_numpy())
     ok = ~np.isnan(reps).any(axis=1)
-    lo, hi = np.quantile(reps[ok], [alpha / 2, 1 - alpha / 2], axis=0)
+    if ok.sum() < 20:  # too few replicates had both classes in this population
+        lo = hi = np.full(reps.shape[1], np.nan)
+    else:
+        lo, hi = np.quantile(reps[ok], [alpha / 2, 1 - alpha / 2], axis=0)
     table = table.copy()
     delong = table[table["metric"] == "delta_auc"].assign(metric="delta_auc_delong")
     where = {m: i for i, m in enumerate(names)}
