@@ -467,8 +467,10 @@ def increment_section(res, names: dict[str, str] | None = None) -> Section:
             f"Largest ΔAUC: {best['added']} {best['estimate']:+.3f} ({best['lower']:+.3f} to "
             f"{best['upper']:+.3f}). The continuous NRI counts any upward move of an ALS "
             "patient's probability as a gain, however small; it measures a marker's "
-            "separation on its own more than what it adds (Pepe et al. 2011), so read it "
-            "beside ΔAUC, Δ log score and Δ net benefit.",
+            "separation on its own more than what it adds (Pepe et al. 2011). For a marker "
+            "without information the intervals of the IDI and the continuous NRI contain 0 "
+            "less often than 95% (86–94% in 200 simulated cohorts; the other measures "
+            "98.5–100%): read ΔAUC, Δ log score, Δ Brier and Δ net benefit first.",
         ],
         items=[
             interval_figure(auc, label="added", estimate="estimate", low="lower",
