@@ -177,7 +177,7 @@ def test_increment_rejects_bad_sets(cohort):
 @pytest.mark.slow
 def test_uninformative_marker_intervals_cover_zero():
     """200 cohorts of scenario null_smn (SMN ~ N(0, 1) in every stratum, uncorrelated), SMN
-    added to NfL (logistic, 5 folds x 5 repeats, 200 refit bootstraps; ~6 minutes of CPU).
+    added to NfL (logistic, 5 folds x 5 repeats, 200 refit bootstraps; ~5 minutes of CPU).
 
     Measured (benchmarks/RESULTS.md, "issue 15"; MC SE sqrt(0.95 * 0.05 / 200) = 0.015):
     the refit-bootstrap intervals of ΔAUC, Δ Brier, Δ log score, Δ net benefit at every
