@@ -43,6 +43,7 @@ __all__ = [
     "NEAR_CONSTANT_RTOL",
     "SEXES",
     "Column",
+    "baseline_rows",
     "check_plausible",
     "is_near_constant",
     "read_cohort",
@@ -421,6 +422,26 @@ def check_plausible(df: pd.DataFrame, *, file: str | os.PathLike | None = None,
         if line_offset is not None:
             col.problems = [_with_line(p, line_offset) for p in col.problems]
         raise DataValidationError(col.problems)
+
+
+def baseline_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Validate a cohort table and keep each subject's earliest visit (visit 0 = baseline).
+
+    The column ``_source_row`` holds the row's position in the validated table (the same as
+    in ``df`` when ``df`` has no rows the validation drops).
+
+    Raises
+    ------
+    DataValidationError
+        If the table breaks the cohort schema or has no rows.
+    """
+    clean = validate_cohort(df)
+    if len(clean) == 0:
+        raise DataValidationError("the cohort table has no rows")
+    order = clean.assign(_source_row=np.arange(len(clean))).sort_values(
+        ["subject_id", "visit"], kind="stable")
+    first = order.drop_duplicates("subject_id", keep="first").sort_values("_source_row")
+    return first.reset_index(drop=True)
 
 
 def read_cohort(path: str | os.PathLike, *, validate: bool = True) -> pd.DataFrame:

@@ -20,7 +20,16 @@ import warnings
 from pathlib import Path
 
 from alsstats._version import __version__
-from alsstats.cli import cohort, diagnostic, ingest, longitudinal, power, report, validation
+from alsstats.cli import (
+    cohort,
+    diagnostic,
+    increment,
+    ingest,
+    longitudinal,
+    power,
+    report,
+    validation,
+)
 from alsstats.cli._common import EXIT_NOT_CONVERGED, emit, to_jsonable
 from alsstats.cli._guard import prepare_run
 from alsstats.cli._output import RESULT_FORMATS, check_out, envelope, write_result
@@ -33,7 +42,8 @@ EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 4
 
-_COMMAND_MODULES = (cohort, validation, diagnostic, longitudinal, power, ingest, report)
+_COMMAND_MODULES = (cohort, validation, increment, diagnostic, longitudinal, power, ingest,
+                    report)
 #: Errors caused by the input (data, files, option values), exit 1.
 _BAD_INPUT = (AlsStatsError, OSError, ValueError, UnicodeError, RecursionError)
 

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["EXIT_NOT_CONVERGED", "Outcome", "add_command", "add_strict", "emit", "to_jsonable"]
+__all__ = ["EXIT_NOT_CONVERGED", "Outcome", "add_command", "add_seed_and_level", "add_strict",
+           "emit", "to_jsonable"]
 
 #: Exit status of a Bayesian fit command run with ``--strict`` whose fit did not converge.
 EXIT_NOT_CONVERGED = 3
@@ -57,6 +58,14 @@ def to_jsonable(value: Any) -> Any:
     from alsstats._json import to_jsonable as convert
 
     return convert(value)
+
+
+def add_seed_and_level(parser: argparse.ArgumentParser) -> None:
+    """``--seed`` and ``--conf-level`` (interval level, default 0.95) of the validation
+    commands."""
+    parser.add_argument("--seed", type=int, default=None, help="random seed")
+    parser.add_argument("--conf-level", type=float, default=0.95,
+                        help="interval level (0.95)")
 
 
 def add_strict(parser: argparse.ArgumentParser) -> None:

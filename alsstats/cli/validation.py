@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from alsstats._choices import CUTOFF_METHODS as METHODS
-from alsstats.cli._common import Outcome, add_command, to_jsonable
+from alsstats.cli._common import Outcome, add_command, add_seed_and_level, to_jsonable
 from alsstats.cli._output import add_out
 from alsstats.cli._progress import show_progress
 from alsstats.errors import DataValidationError, Problem
@@ -45,8 +45,7 @@ def _common(p: argparse.ArgumentParser, *, many_markers: bool, table: str) -> No
     p.add_argument("--direction", choices=("auto", "<", ">"), default="auto",
                    help="'>' higher values are positive, '<' lower, 'auto' detect (default)")
     p.add_argument("--subject", metavar="COL", help="subject id column (repeated visits)")
-    p.add_argument("--seed", type=int, default=None, help="random seed")
-    p.add_argument("--conf-level", type=float, default=0.95, help="interval level (0.95)")
+    add_seed_and_level(p)
     add_out(p, table=table)
 
 
@@ -86,6 +85,11 @@ def register(sub) -> None:
     p.add_argument("--site", metavar="COL", help="site column: per-site table for --cutoff")
     p.add_argument("--folds", type=int, default=5, help="folds for fold stability (5)")
     p.add_argument("--repeats", type=int, default=1, help="repeats of the folds (1)")
+    p.add_argument("--posterior", action="store_true",
+                   help="also the posterior of the optimal cutoff under a binormal Bayesian "
+                        "model (exact draws), beside the bootstrap; needs --direction < or >")
+    p.add_argument("--transform", choices=("identity", "log"), default="identity",
+                   help="scale on which each class is normal, for --posterior (identity)")
 
     _register_calibration(sub)
 
@@ -147,8 +151,7 @@ def _register_calibration(sub) -> None:
                    help="decision-curve threshold probabilities (0.01 0.99 0.01)")
     p.add_argument("--n-boot", type=int, default=1000,
                    help="bootstrap replicates for the net-benefit intervals (1000; 0: none)")
-    p.add_argument("--seed", type=int, default=None, help="random seed")
-    p.add_argument("--conf-level", type=float, default=0.95, help="interval level (0.95)")
+    add_seed_and_level(p)
     add_out(p, table="the reliability and decision curves, one row per bin or threshold")
 
 
@@ -292,6 +295,32 @@ def _prevalence_table(args, perf, data: dict, lines: list[str]) -> None:
                      f"{r['npv_upper']:.3f})")
 
 
+def _posterior(args, t, s, data: dict, lines: list[str]) -> None:
+    """``--posterior``: the binormal posterior of the optimal cutoff (cutoff_posterior)."""
+    if not args.posterior:
+        return
+    from alsstats.validation.cutoff_posterior import cutoff_posterior
+
+    if args.direction == "auto" or args.method == "fixed-sens":
+        raise DataValidationError([Problem(
+            "--posterior needs --direction '<' or '>' and --method youden, fixed-spec or cost",
+            value=(args.direction, args.method))])
+    reference = 1.0 if args.cutoff is None else args.cutoff
+    post = cutoff_posterior(t.y, s, direction=args.direction, transform=args.transform,
+                            utility=args.method, specificity=args.specificity,
+                            cost_fp=args.cost_fp, cost_fn=args.cost_fn,
+                            prevalence=args.prevalence, reference=reference, delta=args.delta,
+                            n_boot=args.n_boot, conf_level=args.conf_level,
+                            name=args.marker[0], seed=args.seed)
+    data["posterior"] = post.to_dict()
+    for _, r in post.summary.iterrows():
+        lines.append(f"  {r['method']} of the {args.method} cutoff: median {r['median']:.4g} "
+                     f"({args.conf_level:.0%} interval {r['lower']:.4g}–{r['upper']:.4g}); "
+                     f"P(|c* − {reference:g}| < {args.delta:g}) = {r['prob_within']:.3f}")
+    lines.append(f"  posterior model: {post.model}; {post.n_no_optimum} draws without a "
+                 "finite optimum")
+
+
 def _run_cutoff(args: argparse.Namespace) -> Outcome:
     from alsstats.validation import cutoff_stability, validate_cutoff
 
@@ -320,6 +349,7 @@ def _run_cutoff(args: argparse.Namespace) -> Outcome:
                      f"{q.loc['oob_sensitivity', 'mean']:.3f}, specificity "
                      f"{q.loc['oob_specificity', 'mean']:.3f}")
         _prevalence_table(args, opt.performance, data, lines)
+        _posterior(args, t, s, data, lines)
         return Outcome(data, "\n".join(lines), table=opt.performance.table)
     v = validate_cutoff(t.y, s, args.cutoff, direction=args.direction, delta=args.delta,
                         method=args.method, n_boot=args.n_boot, seed=args.seed,
@@ -349,6 +379,7 @@ def _run_cutoff(args: argparse.Namespace) -> Outcome:
                          f"specificity {r['specificity']:.3f} (n {r['n_positive']}/"
                          f"{r['n_negative']}); site optimum {r['optimal_cutoff']:.4g}")
     _prevalence_table(args, v.performance, data, lines)
+    _posterior(args, t, s, data, lines)
     return Outcome(data, "\n".join(lines), table=v.performance.table)
 
 

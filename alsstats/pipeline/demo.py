@@ -17,6 +17,11 @@ import pandas as pd
 
 from alsstats._files import file_sha256
 from alsstats.describe import cohort_summary, missingness_patterns
+from alsstats.pipeline.added_value import (
+    MODALITY_SETS,
+    modality_increment,
+    ratio_cutoff_posterior,
+)
 from alsstats.pipeline.diagnostic import fit_and_score
 from alsstats.pipeline.longitudinal import fit_decline
 from alsstats.pipeline.markers import validate_markers
@@ -25,9 +30,11 @@ from alsstats.random import spawn_seeds
 from alsstats.report.document import Report, Section, write_report
 from alsstats.report.sections import (
     cohort_section,
+    cutoff_posterior_section,
     cutoff_section,
     decline_section,
     diagnostic_section,
+    increment_section,
     marker_section,
     power_section,
 )
@@ -75,7 +82,8 @@ def run_demo(out_dir: str | os.PathLike = "reports/demo", *, seed: int = 2026,
     out = Path(out_dir)
     headline: dict = {}
     sections: list[Section] = []
-    seeds = iter(int(s.generate_state(1)[0]) for s in spawn_seeds(seed, 8))
+    seed_list = [int(s.generate_state(1)[0]) for s in spawn_seeds(seed, 8)]
+    seeds = iter(seed_list[:5])  # seed_list[5:7]: added value and the cutoff posterior
 
     progress.step("simulating the default synthetic cohort")
     data, truth = simulate_cohort("default", seed=seed)
@@ -95,6 +103,17 @@ def run_demo(out_dir: str | os.PathLike = "reports/demo", *, seed: int = 2026,
     headline.update(ratio_cutoff_sensitivity=perf.get("sensitivity")[0],
                     ratio_cutoff_specificity=perf.get("specificity")[0],
                     youden_cutoff=markers.cutoff.optimal.cutoff)
+
+    progress.step("added value of each modality over NfL; the cutoff's posterior")
+    added = modality_increment(data, seed=seed_list[5], n_repeats=2 if quick else 5,
+                               n_boot=100 if quick else 200)
+    posterior = ratio_cutoff_posterior(data, seed=seed_list[6], delta=0.05,
+                                       n_boot=400 if quick else 1000)
+    sections += [increment_section(added, {"+".join(v): k for k, v in MODALITY_SETS.items()}),
+                 cutoff_posterior_section(posterior)]
+    headline.update(
+        ratio_cutoff_posterior_median=float(posterior.row("posterior")["median"]),
+        ratio_cutoff_posterior_prob_within=float(posterior.row("posterior")["prob_within"]))
 
     progress.step("fitting the Bayesian diagnostic model and scoring held-out patients")
     diagnosis = fit_and_score(data, seed=next(seeds), draws=500 if quick else 1000)

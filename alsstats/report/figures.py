@@ -146,15 +146,27 @@ def lines_figure(frame: pd.DataFrame, *, x: str, y: str, group: str | None = Non
 
 def histogram_figure(values: pd.DataFrame, *, column: str, title: str, caption: str,
                      xlabel: str, slug: str, reference: dict[str, float] | None = None,
-                     bins: int = 40) -> Figure:
-    """Histogram of ``values[column]`` with labelled vertical reference lines."""
+                     bins: int = 40, group: str | None = None) -> Figure:
+    """Histogram of ``values[column]`` with labelled vertical reference lines; with ``group``
+    one density-scaled histogram per group on common bins."""
     fig, ax = _new()
-    ax.hist(values[column].dropna(), bins=bins, color=_COLORS[0], alpha=0.75)
-    for color, (label, at) in zip(_COLORS[1:], (reference or {}).items(), strict=False):
+    if group is None:
+        ax.hist(values[column].dropna(), bins=bins, color=_COLORS[0], alpha=0.75)
+        ax.set_ylabel("count")
+        colors = _COLORS[1:]
+    else:
+        v = values[column].dropna()
+        edges = np.histogram_bin_edges(v, bins=bins)
+        names = list(dict.fromkeys(values[group]))
+        for color, name in zip(_COLORS, names, strict=False):
+            ax.hist(values.loc[values[group] == name, column].dropna(), bins=edges,
+                    density=True, color=color, alpha=0.5, label=str(name))
+        ax.set_ylabel("density")
+        colors = _COLORS[len(names):] + _COLORS
+    for color, (label, at) in zip(colors, (reference or {}).items(), strict=False):
         ax.axvline(at, color=color, lw=2, label=f"{label}: {at:.3f}")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("count")
-    if reference:
+    if reference or group is not None:
         ax.legend(fontsize=8)
     return _finish(fig, title, caption, values, slug)
 

@@ -120,6 +120,8 @@ class CVResult(Result):
     out-of-fold scores (not in ``to_dict``).
     """
 
+    _NOT_IN_DICT = ("oof_scores",)
+
     estimator: str
     n_folds: int
     n_repeats: int
@@ -129,11 +131,6 @@ class CVResult(Result):
     repeats: pd.DataFrame
     summary: pd.DataFrame
     oof_scores: np.ndarray
-
-    def to_dict(self) -> dict:
-        d = super().to_dict()
-        d.pop("oof_scores")
-        return d
 
     def to_frame(self) -> pd.DataFrame:
         return self.summary.copy()

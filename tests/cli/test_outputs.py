@@ -53,6 +53,8 @@ COMMANDS = {
     "roc": ["roc", *ROC, "--marker", "nfl_pg_ml", "--marker", "m1_precuneus_ratio"],
     "cutoff": ["cutoff", *ROC, "--marker", "nfl_pg_ml", "--n-boot", "50"],
     "cv": ["cv", *ROC, "--marker", "nfl_pg_ml", "--folds", "3", "--repeats", "2"],
+    "increment": ["increment", str(EXAMPLE), "--add", "glu_naa,glu_gaba", "--folds", "3",
+                  "--repeats", "1", "--n-boot", "100", "--seed", "1"],
     "calibration": ["calibration", "PROBS", "--outcome", "als", "--probability", "p",
                     "--n-boot", "100", "--seed", "1"],
     "decline-power": ["decline-power", "--n", "20", "--dt", "1", "--replicates", "20",

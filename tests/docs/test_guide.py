@@ -26,7 +26,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "guide"
 JOBS = ("plan-slope-trial", "plan-bayesian-trial", "size-diagnostic-study", "validate-cutoff",
-        "score-patients", "model-decline", "ingest-site-data", "make-report")
+        "added-value", "score-patients", "model-decline", "ingest-site-data", "make-report")
 FENCE = re.compile(r"^```bash[ \t]+run(?P<slow>[ \t]+slow)?[ \t]*\n(?P<body>.*?)^```[ \t]*$",
                    re.MULTILINE | re.DOTALL)
 

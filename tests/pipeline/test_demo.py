@@ -29,7 +29,8 @@ def demo(tmp_path_factory) -> Path:
 
 def test_report_has_every_section(demo):
     html = (demo / "index.html").read_text(encoding="utf-8")
-    for section in ("cohort", "markers", "cutoff", "diagnostic", "decline", "power"):
+    for section in ("cohort", "markers", "cutoff", "increment", "cutoff-posterior",
+                    "diagnostic", "decline", "power"):
         assert f'<section id="{section}">' in html
     assert "Provenance" in html and "seed" in html and "sha256" in html
     assert "<script" not in html.lower()
@@ -71,3 +72,20 @@ def test_demo_report_renders_in_chromium(demo, tmp_path, chromium):
     assert page.requests == []
     image = imread(page.screenshot)
     assert image[..., :3].std() > 0.05
+
+
+def test_added_value_and_cutoff_posterior_figures_match_their_tables(demo):
+    """The ΔAUC figure draws the table's ΔAUC; the posterior histogram holds the draws whose
+    share within ±delta of 1.00 is the reported probability."""
+    fig = pd.read_csv(demo / "data" / "increment-delta-auc.csv").set_index("added")
+    table = pd.read_csv(demo / "data" / "increment-increment-all.csv")
+    auc = table[table["metric"] == "delta_auc"].set_index("added")
+    assert len(auc) == 4
+    for added, row in auc.iterrows():
+        assert fig.loc[added, "estimate"] == pytest.approx(row["estimate"], abs=1e-12)
+        assert row["lower"] <= row["upper"]
+    draws = pd.read_csv(demo / "data" / "cutoff-posterior-cutoff-posterior.csv")
+    summary = pd.read_csv(demo / "data" / "cutoff-posterior-cutoff-posterior-summary.csv")
+    post = draws[draws["method"].str.startswith("posterior")]["cutoff"]
+    p = summary.set_index("method").loc["posterior", "prob_within"]
+    assert np.mean(np.abs(post - 1.0) < 0.05) == pytest.approx(p, abs=1e-12)

@@ -19,8 +19,8 @@ from alsstats.schema import (
     GROUPS,
     MODALITIES,
     NEAR_CONSTANT_RTOL,
+    baseline_rows,
     is_near_constant,
-    validate_cohort,
 )
 
 __all__ = [
@@ -69,20 +69,15 @@ class Design:
 def baseline_table(df: pd.DataFrame) -> pd.DataFrame:
     """Validate a cohort table and keep each subject's earliest visit (visit 0 = baseline).
 
-    The column ``_source_row`` holds the row's position in ``df``.
+    The column ``_source_row`` holds the row's position in ``df``
+    (:func:`alsstats.schema.baseline_rows`).
 
     Raises
     ------
     DataValidationError
         If the table breaks the cohort schema or has no rows.
     """
-    clean = validate_cohort(df)
-    if len(clean) == 0:
-        raise DataValidationError("the cohort table has no rows")
-    order = clean.assign(_source_row=np.arange(len(clean))).sort_values(
-        ["subject_id", "visit"], kind="stable")
-    first = order.drop_duplicates("subject_id", keep="first").sort_values("_source_row")
-    return first.reset_index(drop=True)
+    return baseline_rows(df)
 
 
 def class_labels(base: pd.DataFrame, spec: DiagnosticSpec, y=None,
