@@ -1,10 +1,13 @@
-"""``alsstats fit diagnostic`` and ``alsstats score``: fit the diagnostic model, score patients.
+"""``alsstats fit diagnostic``, ``score`` and ``accuracy``: fit, score, and check accuracy.
 
 ``fit diagnostic`` fits :class:`~alsstats.models.diagnostic.model.DiagnosticModel` to
 a cohort table (each subject's baseline visit) and saves the posterior as
 NetCDF with provenance.  ``score`` loads a saved fit and writes, per subject
 (earliest visit), P(class) with its interval as CSV.  A fit that did not
 converge is flagged in the JSON output and in the ``fit_converged`` column.
+``accuracy`` gives a marker's sensitivity and specificity at a cutoff against the
+recorded labels and, for a latent-class fit, against the latent truth, with the
+clinical label's own accuracy (:mod:`alsstats.models.diagnostic.accuracy`).
 """
 
 from __future__ import annotations
@@ -72,6 +75,24 @@ def register(sub) -> None:
     p.add_argument("--level", type=float, default=None,
                    help="interval probability, e.g. 0.9 (default: the spec's, 0.95)")
     add_out(p, required=True, table="one row per patient")
+
+    p = add_command(sub, "accuracy", "a marker's accuracy at a cutoff without a gold standard",
+                    _run_accuracy, description=(
+                        "Sensitivity and specificity of one marker at a cutoff in a cohort, "
+                        "counted against the recorded groups and, with a latent-class fit "
+                        "(spec: reference = 'latent'), against the latent true class; the "
+                        "latter also gives the accuracy of the clinical label itself."))
+    p.add_argument("--model", required=True, help="fitted model (.nc from 'fit diagnostic')")
+    p.add_argument("--data", required=True,
+                   help="cohort table (.csv or .parquet), usually the one the model was "
+                        "fitted on, with group and el_escorial")
+    p.add_argument("--marker", required=True, help="marker column, e.g. nfl_pg_ml")
+    p.add_argument("--cutoff", required=True, type=float, help="cutoff on the marker's scale")
+    p.add_argument("--direction", choices=(">", "<"), default=">",
+                   help="positive when marker > cutoff (default) or < cutoff")
+    p.add_argument("--level", type=float, default=0.9, help="interval probability (0.9)")
+    p.add_argument("--seed", type=int, help="seed of the draws of the latent classes")
+    add_out(p, table="one row per reference (latent, recorded)")
 
 
 def _refuse_constant_markers(data, args: argparse.Namespace) -> None:
@@ -243,3 +264,31 @@ def _explain(scores, table, markers: list[str]):
     out["prior_only"] = out["n_markers"] == 0
     out.attrs.update(scores.attrs)
     return out
+
+
+def _run_accuracy(args: argparse.Namespace) -> Outcome:
+    from alsstats.models.diagnostic.accuracy import label_accuracy, marker_accuracy
+    from alsstats.models.diagnostic.model import DiagnosticModel
+    from alsstats.schema import read_cohort
+
+    model = DiagnosticModel.load(args.model)
+    result = marker_accuracy(model, read_cohort(args.data), args.marker, args.cutoff,
+                             direction=args.direction, interval=args.level, seed=args.seed)
+    lines = [f"{args.marker} {args.direction} {args.cutoff:g} in {int(result.table['n'][0])} "
+             f"subjects ({args.level:.0%} intervals):"]
+    for _, row in result.table.iterrows():
+        lines.append(f"  against the {row['reference']} classes: sensitivity "
+                     f"{row['sensitivity']:.3f} ({row['sensitivity_low']:.3f}-"
+                     f"{row['sensitivity_high']:.3f}), specificity {row['specificity']:.3f} "
+                     f"({row['specificity_low']:.3f}-{row['specificity_high']:.3f})")
+    data = result.to_dict()
+    if model.spec_.reference == "latent":
+        labels = label_accuracy(model, interval=args.level)
+        data["label_accuracy"] = labels.to_dict(orient="records")
+        lines.append("the clinical label against the latent classes:")
+        lines += [f"  {r.quantity}: {r.value:.3f} ({r.value_low:.3f}-{r.value_high:.3f})"
+                  for r in labels.itertuples()]
+    if not model.convergence_.ok:
+        lines.append("WARNING: the fit did not converge: " + model.convergence_.message("it"))
+    data["fit_converged"] = model.convergence_.ok
+    return Outcome(data, "\n".join(lines), table=result.table)

@@ -65,7 +65,8 @@ class SimulationTruth:
     seed
         The seed given to :func:`simulate_cohort`.
     subjects
-        One row per subject: ``subject_id``, ``stratum``, ``group``, ``site``,
+        One row per subject: ``subject_id``, ``stratum``, ``group`` (the true
+        group), ``recorded_group`` (the table's label, see ``label_error``), ``site``,
         ``sex``, baseline ``age``, ``delta_fs`` and ``post_slope`` (ALSFRS-R
         points/month), ``alsfrs_baseline``, the latent transformed markers
         ``latent_<marker>`` (before site offsets and noise), and the true annual
@@ -105,6 +106,7 @@ def _child_generators(seed: SeedLike, n: int) -> list[np.random.Generator]:
 def simulate_cohort(scenario: str | Scenario | dict = "default", seed: SeedLike = None, *,
                     n_per_group: int | dict[str, int] | None = None,
                     site_offsets: pd.DataFrame | None = None,
+                    label_error: float | dict[str, float] = 0.0,
                     validate: bool = True) -> tuple[pd.DataFrame, SimulationTruth]:
     """Simulate a cohort table and return it with the truth that generated it.
 
@@ -127,6 +129,15 @@ def simulate_cohort(scenario: str | Scenario | dict = "default", seed: SeedLike 
         site names (``S01``...) but not their scanners' offsets; scoring one with a
         model fitted on the other then applies the wrong offsets (score it as unseen
         sites instead).  Must have the scenario's sites and marker columns.
+    label_error
+        Share of subjects whose recorded ``group`` is wrong (no gold standard): one
+        number for every group, or a mapping of true group to share.  A wrong label is
+        drawn uniformly from the other groups that have subjects; a non-ALS subject recorded as
+        ALS gets El Escorial "possible" (the uncertain category), an ALS patient recorded
+        as something else loses the category.  The markers are those of the true group,
+        which stays in ``truth.subjects["group"]``; ``recorded_group`` is the label in the
+        table.  Drawn from a stream of its own, so every other value is the same as
+        without the option.
     validate
         Check the table with :func:`alsstats.schema.validate_cohort` (on by
         default; the check is a guarantee of the generator, not of the user).
@@ -140,8 +151,11 @@ def simulate_cohort(scenario: str | Scenario | dict = "default", seed: SeedLike 
     """
     sc = load_scenario(scenario).with_sizes(n_per_group)
     names = list(sc.strata)
-    rngs = _child_generators(seed, len(names) + 1)
-    site_rng = rngs[-1]
+    groups = sorted({st.group for st in sc.strata.values() if st.n > 0})
+    error_share = _label_error_shares(label_error, groups)
+    # children 0..len(names): strata and sites; the label errors' stream comes after
+    rngs = _child_generators(seed, len(names) + 2)
+    site_rng = rngs[len(names)]
     site_keys = [*MARKER_ORDER, "total_gm", "precuneus"]
     site_ids = [f"S{j + 1:02d}" for j in range(sc.n_sites)]
     offsets = np.column_stack([site_rng.normal(0.0, sc.site_sd[k], sc.n_sites)
@@ -151,7 +165,7 @@ def simulate_cohort(scenario: str | Scenario | dict = "default", seed: SeedLike 
     subject_parts, row_parts = [], []
     first_id = 0
     width = max(6, len(str(sum(s.n for s in sc.strata.values()))))
-    for name, rng in zip(names, rngs[:-1], strict=True):
+    for name, rng in zip(names, rngs[:len(names)], strict=True):
         st = sc.strata[name]
         if st.n == 0:
             continue
@@ -165,6 +179,7 @@ def simulate_cohort(scenario: str | Scenario | dict = "default", seed: SeedLike 
     else:
         data = pd.concat(row_parts, ignore_index=True)[list(COLUMN_NAMES)]
         subjects = pd.concat(subject_parts, ignore_index=True)
+        _record_labels(data, subjects, error_share, groups, rngs[-1])
         if validate:
             data = validate_cohort(data)
     locations = pd.DataFrame(
@@ -172,6 +187,47 @@ def simulate_cohort(scenario: str | Scenario | dict = "default", seed: SeedLike 
         index=pd.Index(names, name="stratum"))
     truth = SimulationTruth(sc, seed, subjects, site_offsets, locations)
     return data, truth
+
+
+def _label_error_shares(label_error, groups: list[str]) -> dict[str, float]:
+    """``label_error`` as a share per true group, checked."""
+    shares = (label_error if isinstance(label_error, dict)
+              else dict.fromkeys(groups, label_error))
+    unknown = sorted(set(shares) - set(groups))
+    if unknown:
+        raise ScenarioError(f"label_error names groups {unknown} that the scenario does not "
+                            f"have; expected some of {groups}")
+    for group, share in shares.items():
+        if isinstance(share, bool) or not isinstance(share, int | float) \
+                or not 0.0 <= share <= 1.0:
+            raise ScenarioError(f"label_error for {group} must be a share in [0, 1]; "
+                                f"got {share!r}")
+    if any(shares.values()) and len(groups) < 2:
+        raise ScenarioError("label_error needs a scenario with at least two groups")
+    return {g: float(shares.get(g, 0.0)) for g in groups}
+
+
+def _record_labels(data: pd.DataFrame, subjects: pd.DataFrame, error_share: dict[str, float],
+                   groups: list[str], rng: np.random.Generator) -> None:
+    """Write each subject's recorded group into ``data`` (wrong for a drawn share)."""
+    true = subjects["group"].to_numpy(dtype=object)
+    wrong = rng.random(len(true)) < np.array([error_share[g] for g in true])
+    draw = rng.integers(0, len(groups) - 1, len(true))          # index among the others
+    recorded = true.copy()
+    for i in np.flatnonzero(wrong):
+        others = [g for g in groups if g != true[i]]
+        recorded[i] = others[draw[i]]
+    subjects["recorded_group"] = recorded
+    if not wrong.any():
+        return
+    by_subject = dict(zip(subjects["subject_id"], recorded, strict=True))
+    row_group = data["subject_id"].map(by_subject).to_numpy(dtype=object)
+    changed = row_group != data["group"].to_numpy(dtype=object)
+    ee = data["el_escorial"].to_numpy(dtype=object).copy()
+    ee[changed & (row_group == "ALS")] = "possible"
+    ee[changed & (row_group != "ALS")] = None
+    data["group"] = row_group
+    data["el_escorial"] = ee
 
 
 def _same_sites(given: pd.DataFrame, drawn: pd.DataFrame) -> pd.DataFrame:

@@ -35,6 +35,7 @@ __all__ = [
     "modality_available",
     "observed_patterns",
     "pattern_log_likelihood",
+    "recorded_groups",
 ]
 
 #: Age enters the model per decade.
@@ -80,28 +81,35 @@ def baseline_table(df: pd.DataFrame) -> pd.DataFrame:
     return baseline_rows(df)
 
 
-def class_labels(base: pd.DataFrame, spec: DiagnosticSpec, y=None,
-                 n_rows: int | None = None) -> np.ndarray:
-    """Class index of each baseline subject (-1: not used in the fit, e.g. PMA when excluded).
+def recorded_groups(base: pd.DataFrame, y=None, n_rows: int | None = None) -> np.ndarray:
+    """Each baseline subject's recorded cohort group (``y`` overrides the ``group`` column).
 
-    ``y`` (optional) overrides the ``group`` column: one label per row of the
-    original table (``n_rows``), constant within a subject, each a cohort group
-    label (HC, MIMIC, PMA, ALS).
+    ``y`` (optional): one label per row of the original table (``n_rows``),
+    constant within a subject, each a cohort group label (HC, MIMIC, PMA, ALS).
     """
     if y is None:
-        groups = base["group"].astype(str).to_numpy()
-    else:
-        labels = pd.Series(np.asarray(y, dtype=object).ravel())
-        if n_rows is not None and len(labels) != n_rows:
-            raise DataValidationError(f"y has {len(labels)} labels but the table has {n_rows} "
-                                      "rows; give one label per row")
-        bad = ~labels.isin(GROUPS).to_numpy(bool)
-        if bad.any():
-            rows = np.flatnonzero(bad)
-            raise DataValidationError([Problem(f"unknown label; expected one of "
-                                               f"{', '.join(GROUPS)}", "y", int(r),
-                                               labels.iloc[r]) for r in rows])
-        groups = labels.iloc[base["_source_row"].to_numpy()].astype(str).to_numpy()
+        return base["group"].astype(str).to_numpy()
+    labels = pd.Series(np.asarray(y, dtype=object).ravel())
+    if n_rows is not None and len(labels) != n_rows:
+        raise DataValidationError(f"y has {len(labels)} labels but the table has {n_rows} "
+                                  "rows; give one label per row")
+    bad = ~labels.isin(GROUPS).to_numpy(bool)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        raise DataValidationError([Problem(f"unknown label; expected one of "
+                                           f"{', '.join(GROUPS)}", "y", int(r),
+                                           labels.iloc[r]) for r in rows])
+    return labels.iloc[base["_source_row"].to_numpy()].astype(str).to_numpy()
+
+
+def class_labels(base: pd.DataFrame, spec: DiagnosticSpec,
+                 groups: np.ndarray | None = None) -> np.ndarray:
+    """Class index of each baseline subject (-1: not used in the fit, e.g. PMA when excluded).
+
+    ``groups``: the recorded groups (:func:`recorded_groups`); default: the ``group``
+    column.
+    """
+    groups = recorded_groups(base) if groups is None else groups
     mapping = spec.group_to_class()
     index = {c: k for k, c in enumerate(spec.classes)}
     return np.array([index.get(mapping[g], -1) if mapping[g] is not None else -1

@@ -35,6 +35,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from alsstats.models.diagnostic.data import Design
+from alsstats.models.diagnostic.latent import level_classes, recorded_class_prior
 from alsstats.models.diagnostic.spec import DiagnosticSpec
 
 __all__ = ["DataLayout", "build_pymc_model", "free_variable_names", "model_data"]
@@ -51,13 +52,16 @@ class DataLayout:
 
 
 def model_data(design: Design, labels: np.ndarray, layout: DataLayout,
-               weights: np.ndarray | None = None) -> dict[str, np.ndarray]:
+               weights: np.ndarray | None = None,
+               indicator: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The ``pm.Data`` arrays for a data set, padded to ``layout.n_rows`` rows.
 
     Rows with label -1 (not used in the fit), without any observed marker, or
-    past the data (padding) get likelihood weight 0.  Raises ``ValueError``
-    if a used row's pattern is not in the layout (a programming error:
-    layouts are built from the data).
+    past the data (padding) get likelihood weight 0.  ``indicator`` (the
+    latent-class model's recorded level of each row,
+    :mod:`~alsstats.models.diagnostic.latent`) adds the array ``indicator``.
+    Raises ``ValueError`` if a used row's pattern is not in the layout (a
+    programming error: layouts are built from the data).
     """
     n = len(labels)
     if n > layout.n_rows:
@@ -73,7 +77,7 @@ def model_data(design: Design, labels: np.ndarray, layout: DataLayout,
     def padded(a, fill=0):
         return np.concatenate([a, np.full((pad, *a.shape[1:]), fill, dtype=a.dtype)])
 
-    return {
+    data = {
         "y": padded(np.where(obs, design.y, 0.0)),
         "observed": padded(obs.astype(float)),
         "pattern": padded(np.where(use, match.argmax(axis=1), 0).astype(np.int64)),
@@ -82,6 +86,9 @@ def model_data(design: Design, labels: np.ndarray, layout: DataLayout,
         "x": padded(design.x.astype(float)),
         "weight": padded(np.where(use, w, 0.0)),
     }
+    if indicator is not None:
+        data["indicator"] = padded(np.where(use, indicator, 0).astype(np.int64))
+    return data
 
 
 def free_variable_names(spec: DiagnosticSpec) -> list[str]:
@@ -89,6 +96,8 @@ def free_variable_names(spec: DiagnosticSpec) -> list[str]:
     names = ["mu", "tau", "site_z"]
     if spec.covariates:
         names.append("beta")
+    if spec.reference == "latent":
+        names += ["class_share", "indicator_prob"]   # every level probability
     suffixes = [f"_{c}" for c in spec.classes] if spec.covariance == "per_class" else [""]
     if spec.covariance == "class_sd":
         return [*names, "sigma_class"] + (["corr_offdiag"] if len(spec.markers) > 1 else [])
@@ -157,21 +166,36 @@ def _log_det(spd):
 
 
 def build_pymc_model(spec: DiagnosticSpec, layout: DataLayout, data: dict[str, np.ndarray],
-                     sites: tuple[str, ...]) -> pm.Model:
-    """The PyMC model for ``spec`` with data from :func:`model_data`."""
+                     sites: tuple[str, ...], levels: tuple[str, ...] = ()) -> pm.Model:
+    """The PyMC model for ``spec`` with data from :func:`model_data`.
+
+    ``levels``: the indicator levels of a latent-class spec (``reference =
+    "latent"``, :mod:`~alsstats.models.diagnostic.latent`); the true class is then
+    summed out of each row's likelihood.
+    """
     markers = list(spec.marker_names)
     m = len(markers)
     rows, cols, coef_names = _coefficient_index(spec)
     iu = np.triu_indices(m, k=1)
     coords = {"class": list(spec.classes), "marker": markers, "marker_": markers,
               "site": list(sites), "covariate": list(spec.covariates), "coef": coef_names,
-              "pair": [f"{markers[a]}~{markers[b]}" for a, b in zip(*iu, strict=True)]}
+              "pair": [f"{markers[a]}~{markers[b]}" for a, b in zip(*iu, strict=True)],
+              "indicator": list(levels), "class_recorded": list(spec.classes)}
+    if spec.reference == "latent":
+        level_class = level_classes(levels, spec)
+        coords.update({f"level_{c}": [v for v, k in zip(levels, level_class, strict=True)
+                                      if k == i] for i, c in enumerate(spec.classes)})
     pr = spec.priors
     masks = layout.masks.astype(float)                                     # (P, M)
     keep = masks[:, :, None] * masks[:, None, :]
     fill = np.eye(m)[None] * (1.0 - masks)[:, :, None]
     with pm.Model(coords=coords) as model:
-        mu = pm.Normal("mu", 0.0, pr["class_mean_sd"], dims=("class", "marker"))
+        # A latent-class fit starts at the recorded classes' means: the mixture has one
+        # mode per permutation of the classes, and the sampler stays in the one it starts
+        # in (from mu = 0 both chains of a test fit settled in the swapped mode).
+        mu = pm.Normal("mu", 0.0, pr["class_mean_sd"], dims=("class", "marker"),
+                       initval=(_recorded_class_means(data, len(spec.classes))
+                                if spec.reference == "latent" else None))
         if coef_names:
             beta = pm.Normal("beta", 0.0, pr["covariate_sd"], dims="coef")
             b_mat = pt.zeros((len(spec.covariates), m))[rows, cols].set(beta)
@@ -203,6 +227,12 @@ def build_pymc_model(spec: DiagnosticSpec, layout: DataLayout, data: dict[str, n
             pm.Data(name, data[name], shape=data[name].shape)
             for name in ("y", "observed", "pattern", "class_index", "site_index", "x",
                          "weight"))
+        if spec.reference == "latent":
+            loglik = _latent_log_likelihood(spec, levels, data, (keep, fill), mu, b_mat, u,
+                                            sigma_k if spec.class_scales else sigma_mat,
+                                            (y, observed, pattern, site, x))
+            pm.Potential("loglik", pt.sum(w * loglik))
+            return model
         resid = (y - mu[cls] - pt.dot(x, b_mat) - u[site]) * observed
         # Precision and log-determinant of each padded covariance.  Inverse and
         # determinant (not a Cholesky factor and triangular solves) keep the gradient
@@ -220,3 +250,48 @@ def build_pymc_model(spec: DiagnosticSpec, layout: DataLayout, data: dict[str, n
         logp = -0.5 * quad - 0.5 * logdet_rows - 0.5 * pt.sum(observed, axis=1) * _LOG_2PI
         pm.Potential("loglik", pt.sum(w * logp))
     return model
+
+
+def _recorded_class_means(data: dict[str, np.ndarray], n_classes: int) -> np.ndarray:
+    """(K, M) mean standardised marker of each recorded class (0 where a class has none)."""
+    onehot = (data["class_index"][:, None] == np.arange(n_classes)[None]) \
+        * (data["weight"] > 0)[:, None]                                    # (n, K)
+    count = onehot.T @ data["observed"]
+    return np.where(count > 0, (onehot.T @ data["y"]) / np.maximum(count, 1), 0.0)
+
+
+def _latent_log_likelihood(spec, levels, data, padding, mu, b_mat, u, sigma, arrays):
+    """Each row's log p(markers, indicator) with the true class summed out (latent.py)."""
+    y, observed, pattern, site, x = arrays
+    keep, fill = padding
+    share = pm.Dirichlet("class_share", np.ones(len(spec.classes)), dims="class")
+    recorded = pm.Dirichlet("record_prob", recorded_class_prior(spec),
+                            dims=("class", "class_recorded"))
+    level_class = level_classes(levels, spec)
+    columns = []
+    for c, name in enumerate(spec.classes):
+        n_levels = int(np.sum(level_class == c))
+        if n_levels > 1:
+            within = pm.Dirichlet(f"level_prob_{name}", np.ones(n_levels),
+                                  dims=("class", f"level_{name}"))
+            columns.append(recorded[:, c][:, None] * within)
+        elif n_levels == 1:
+            columns.append(recorded[:, c][:, None])
+    accuracy = pm.Deterministic("indicator_prob", pt.concatenate(columns, axis=1),
+                                dims=("class", "indicator"))
+    indicator = pm.Data("indicator", data["indicator"], shape=data["indicator"].shape)
+    resid = ((y - pt.dot(x, b_mat) - u[site])[None] - mu[:, None, :]) \
+        * observed[None]                                                   # (K, n, M)
+    if spec.class_scales:
+        padded = keep[None] * sigma[:, None] + fill[None]                  # (K, P, M, M)
+        prec_rows = pt.linalg.inv(padded)[:, pattern]                      # (K, n, M, M)
+        logdet_rows = _log_det(padded)[:, pattern]                         # (K, n)
+    else:
+        padded = keep * sigma[None] + fill                                 # (P, M, M)
+        prec_rows = pt.linalg.inv(padded)[pattern][None]
+        logdet_rows = _log_det(padded)[pattern][None]
+    quad = pt.sum(resid[..., :, None] * prec_rows * resid[..., None, :], axis=(-2, -1))
+    class_loglik = (-0.5 * quad - 0.5 * logdet_rows
+                    - 0.5 * pt.sum(observed, axis=1)[None] * _LOG_2PI)     # (K, n)
+    joint = pt.log(share)[:, None] + pt.log(accuracy)[:, indicator] + class_loglik
+    return pt.logsumexp(joint, axis=0)

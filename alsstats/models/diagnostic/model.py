@@ -98,6 +98,7 @@ from alsstats.models.diagnostic.data import (
     modality_available,
     observed_patterns,
     pattern_log_likelihood,
+    recorded_groups,
 )
 from alsstats.models.diagnostic.graph import (
     DataLayout,
@@ -105,6 +106,7 @@ from alsstats.models.diagnostic.graph import (
     free_variable_names,
     model_data,
 )
+from alsstats.models.diagnostic.latent import indicator_codes, indicator_levels
 from alsstats.models.diagnostic.scoring_table import validate_scoring_table
 from alsstats.models.diagnostic.spec import DiagnosticSpec, load_spec
 from alsstats.random import spawn_seeds
@@ -117,6 +119,8 @@ _MODEL_NAME = "diagnostic"
 @dataclass(frozen=True)
 class _Prepared:
     labels: np.ndarray
+    groups: np.ndarray
+    el_escorial: np.ndarray
     std: Standardization
     sites: tuple[str, ...]
     design: Design
@@ -188,7 +192,8 @@ class DiagnosticModel(BayesianEstimator):
 
     def _prepare(self, df: pd.DataFrame, y, spec: DiagnosticSpec) -> _Prepared:
         base = baseline_table(df)
-        labels = class_labels(base, spec, y, n_rows=len(df))
+        groups = recorded_groups(base, y, n_rows=len(df))
+        labels = class_labels(base, spec, groups)
         used = labels >= 0
         counts = np.bincount(labels[used], minlength=len(spec.classes))
         empty = [c for c, n in zip(spec.classes, counts, strict=True) if n == 0]
@@ -198,7 +203,8 @@ class DiagnosticModel(BayesianEstimator):
         std = fit_standardization(base[used], spec)
         sites = tuple(sorted(base.loc[used, "site"].astype(str).unique()))
         design = encode(base, spec, std, sites)
-        return _Prepared(labels, std, sites, design, data_sha256(df))
+        return _Prepared(labels, groups, base["el_escorial"].to_numpy(dtype=object), std, sites,
+                         design, data_sha256(df))
 
     def fit(self, df: pd.DataFrame, y=None) -> DiagnosticModel:
         """Fit the model to a cohort table (each subject's baseline visit).
@@ -219,8 +225,10 @@ class DiagnosticModel(BayesianEstimator):
         config = self._config()
         prepared = self._prepare(df, y, spec)
         layout = _layout([prepared])
-        data = model_data(prepared.design, prepared.labels, layout)
-        sampler = CompiledSampler(build_pymc_model(spec, layout, data, prepared.sites), config)
+        levels, (codes,) = _indicator([prepared], spec)
+        data = model_data(prepared.design, prepared.labels, layout, indicator=codes)
+        sampler = CompiledSampler(build_pymc_model(spec, layout, data, prepared.sites, levels),
+                                  config)
         idata = sampler.sample(integer_seed(self.seed))
         self._set_fit(spec, prepared, idata, config)
         self.timing_ = sampler.timing()
@@ -247,14 +255,21 @@ class DiagnosticModel(BayesianEstimator):
             raise DataValidationError(f"fit_many needs the same number of sites in every data "
                                       f"set; got {sorted(n_sites)}")
         layout = _layout(prepared)
-        first = model_data(prepared[0].design, prepared[0].labels, layout)
-        sampler = CompiledSampler(build_pymc_model(spec, layout, first, prepared[0].sites),
-                                  config, refits=len(prepared) > 1)
+        levels, codes = _indicator(prepared, spec)
+        first = model_data(prepared[0].design, prepared[0].labels, layout, indicator=codes[0])
+        # Refits compile with numba, except the latent-class likelihood: numba took 400 s
+        # to compile its gradient (JAX 19 s) and ran it 3.4x slower (2.9 vs 0.84 ms, 300
+        # subjects, 2026-11-29).
+        sampler = CompiledSampler(build_pymc_model(spec, layout, first, prepared[0].sites,
+                                                   levels),
+                                  config, refits=len(prepared) > 1 and spec.reference != "latent")
         fits = []
         root = (integer_seed(self.seed) if isinstance(self.seed, np.random.Generator)
                 else self.seed)
-        for p, child in zip(prepared, spawn_seeds(root, len(prepared)), strict=True):
-            idata = sampler.sample(integer_seed(child), model_data(p.design, p.labels, layout))
+        for p, child, code in zip(prepared, spawn_seeds(root, len(prepared)), codes,
+                                  strict=True):
+            idata = sampler.sample(integer_seed(child),
+                                   model_data(p.design, p.labels, layout, indicator=code))
             model = clone(self)
             model._set_fit(spec, p, idata, config)
             model.timing_ = sampler.timing(compiled=not fits)
@@ -483,6 +498,17 @@ class DiagnosticModel(BayesianEstimator):
         if not conv.ok:
             warnings.warn(conv.message(f"{path}: this fit"), ConvergenceWarning, stacklevel=2)
         return model
+
+
+def _indicator(prepared: list[_Prepared], spec: DiagnosticSpec):
+    """Indicator levels over all data sets and each data set's codes (latent-class spec)."""
+    if spec.reference != "latent":
+        return (), [None] * len(prepared)
+    levels = indicator_levels(np.concatenate([p.groups for p in prepared]),
+                              np.concatenate([p.el_escorial for p in prepared]),
+                              np.concatenate([p.labels for p in prepared]), spec)
+    return levels, [indicator_codes(p.groups, p.el_escorial, p.labels, levels)
+                    for p in prepared]
 
 
 def _layout(prepared: list[_Prepared]) -> DataLayout:

@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_PRIORS",
     "MISSINGNESS",
     "PMA_OPTIONS",
+    "REFERENCES",
     "TRANSFORMS",
     "DiagnosticSpec",
     "MarkerSpec",
@@ -44,6 +45,9 @@ COVARIANCES = ("shared", "class_sd", "per_class")
 #: "ignore": missing markers are marginalised and the pattern carries no information;
 #: "class": which modalities are available depends on the class (Bernoulli per class).
 MISSINGNESS = ("ignore", "class")
+#: "labels": the cohort's group labels are the truth; "latent": true class is latent and
+#: the recorded label (ALS split by El Escorial category) is an imperfect indicator.
+REFERENCES = ("labels", "latent")
 
 #: Default prior hyperparameters (standardised marker scale); see the TOML for meanings.
 DEFAULT_PRIORS: dict[str, float] = {
@@ -52,9 +56,11 @@ DEFAULT_PRIORS: dict[str, float] = {
     "marker_sd_rate": 1.0,
     "lkj_eta": 2.0,
     "site_sd_scale": 0.5,
+    "label_agreement": 8.0,
+    "label_disagreement": 1.0,
 }
 
-_MODEL_KEYS = {"classes", "pma", "covariance", "missingness", "interval"}
+_MODEL_KEYS = {"classes", "pma", "covariance", "missingness", "reference", "interval"}
 #: Fits saved before ``covariance`` existed store ``per_class_covariance`` (true/false).
 _LEGACY_MODEL_KEYS = {"per_class_covariance"}
 _MARKER_KEYS = {"transform", "covariates"}
@@ -79,6 +85,7 @@ class DiagnosticSpec:
     pma: str = "ALS"
     covariance: str = "class_sd"
     missingness: str = "ignore"
+    reference: str = "labels"
     interval: float = 0.9
     priors: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRIORS))
     convergence: ConvergencePolicy = field(default_factory=ConvergencePolicy)
@@ -109,7 +116,7 @@ class DiagnosticSpec:
         return {
             "model": {"classes": list(self.classes), "pma": self.pma,
                       "covariance": self.covariance, "missingness": self.missingness,
-                      "interval": self.interval},
+                      "reference": self.reference, "interval": self.interval},
             "markers": {m.name: {"transform": m.transform, "covariates": list(m.covariates)}
                         for m in self.markers},
             "priors": dict(self.priors),
@@ -152,6 +159,13 @@ class DiagnosticSpec:
         if missingness not in MISSINGNESS:
             raise SpecError(f"{source}: [model] missingness must be one of "
                             f"{', '.join(MISSINGNESS)}; got {missingness!r}")
+        reference = model.get("reference", "labels")
+        if reference not in REFERENCES:
+            raise SpecError(f"{source}: [model] reference must be one of "
+                            f"{', '.join(REFERENCES)}; got {reference!r}")
+        if reference == "latent" and missingness == "class":
+            raise SpecError(f"{source}: [model] reference = 'latent' needs missingness = "
+                            "'ignore' (availability per class needs the true classes)")
         interval = model.get("interval", 0.9)
         if isinstance(interval, bool) or not isinstance(interval, int | float) \
                 or not 0 < interval < 1:
@@ -189,7 +203,8 @@ class DiagnosticSpec:
             priors[key] = float(value)
         convergence = ConvergencePolicy.from_dict(data.get("convergence", {}), source)
         return cls(markers=tuple(markers), classes=tuple(classes), pma=pma,
-                   covariance=covariance, missingness=missingness, interval=float(interval),
+                   covariance=covariance, missingness=missingness, reference=reference,
+                   interval=float(interval),
                    priors=priors, convergence=convergence)
 
     @classmethod

@@ -1,0 +1,173 @@
+"""Latent-class diagnostic model: indicator, priors, likelihood and accuracy (issue 15).
+
+The recovery study (coverage of NfL's accuracy with 20% of labels wrong) is in the slow
+tier (tests/models/test_diagnostic_recovery.py) and benchmarks/bench_latent_class.py.
+"""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from scipy.special import logsumexp
+
+from alsstats.errors import AlsStatsError, SpecError
+from alsstats.models.diagnostic.accuracy import label_accuracy, marker_accuracy
+from alsstats.models.diagnostic.data import baseline_table, class_labels
+from alsstats.models.diagnostic.graph import build_pymc_model, model_data
+from alsstats.models.diagnostic.latent import (
+    indicator_codes,
+    indicator_levels,
+    level_classes,
+    recorded_class_prior,
+)
+from alsstats.models.diagnostic.model import DiagnosticModel, _indicator, _layout
+from alsstats.models.diagnostic.spec import DiagnosticSpec, default_spec
+from alsstats.simulate import simulate_cohort
+
+
+def _latent_spec(**model):
+    d = default_spec().to_dict()
+    d["model"].update({"reference": "latent", **model})
+    return DiagnosticSpec.from_dict(d)
+
+
+def test_spec_reference_is_checked():
+    assert default_spec().reference == "labels"
+    assert _latent_spec().to_dict()["model"]["reference"] == "latent"
+    with pytest.raises(SpecError, match="reference must be one of labels, latent"):
+        _latent_spec(reference="silver")
+    with pytest.raises(SpecError, match="needs missingness = 'ignore'"):
+        _latent_spec(missingness="class")
+
+
+def test_indicator_levels_split_als_by_el_escorial_in_class_order():
+    spec = _latent_spec()            # classes ALS, MIMIC, HC; PMA counted as ALS
+    groups = np.array(["HC", "ALS", "ALS", "PMA", "MIMIC", "ALS", "ALS"])
+    ee = np.array([None, "definite", "possible", None, None, None, "possible"], dtype=object)
+    labels = np.array([2, 0, 0, 0, 1, 0, -1])
+    levels = indicator_levels(groups, ee, labels, spec)
+    assert levels == ("ALS:possible", "ALS:definite", "ALS:unrecorded", "PMA", "MIMIC", "HC")
+    assert level_classes(levels, spec).tolist() == [0, 0, 0, 0, 1, 2]
+    assert indicator_codes(groups, ee, labels, levels).tolist() == [5, 1, 0, 3, 4, 2, -1]
+
+
+def test_recorded_class_prior_mean_agreement():
+    prior = recorded_class_prior(_latent_spec())
+    # Dirichlet(8, 1, 1) rows: prior mean P(recorded as itself) = 8 / 10
+    np.testing.assert_array_equal(prior, [[8, 1, 1], [1, 8, 1], [1, 1, 8]])
+    assert (np.diag(prior) / prior.sum(axis=1)).tolist() == [0.8] * 3
+
+
+def test_latent_likelihood_is_the_class_sum_of_the_markers_and_indicator():
+    # Exact identity at a random point: the Potential equals
+    # sum_i log sum_k pi_k Lambda[k, r_i] N(y_io | mean_k, Sigma_k,oo), computed here
+    # with scipy on the same parameters (covariates and sites included).
+    spec = _latent_spec(classes=["ALS", "HC"])
+    data, _ = simulate_cohort("default", seed=4, label_error=0.2,
+                              n_per_group={"ALS": 20, "HC": 20, "PMA": 0, "MIMIC": 0})
+    model_obj = DiagnosticModel(spec=spec)
+    prepared = model_obj._prepare(data, None, spec)
+    layout = _layout([prepared])
+    levels, (codes,) = _indicator([prepared], spec)
+    arrays = model_data(prepared.design, prepared.labels, layout, indicator=codes)
+    model = build_pymc_model(spec, layout, arrays, prepared.sites, levels)
+    rng = np.random.default_rng(3)
+    point = {k: v + 0.2 * rng.standard_normal(v.shape)
+             for k, v in model.initial_point().items()}
+    names = ["mu", "B", "u", "Sigma", "class_share", "indicator_prob"]
+    outputs = model.replace_rvs_by_values([*(model[n] for n in names), model.potentials[0]])
+    *params, potential = model.compile_fn(outputs, inputs=model.value_vars,
+                                          on_unused_input="ignore")(point)
+    values = dict(zip(names, params, strict=True))
+    design = prepared.design
+    total = 0.0
+    for i in np.flatnonzero(arrays["weight"][:len(design.y)] > 0):
+        o = np.isfinite(design.y[i])
+        terms = []
+        for k in range(len(spec.classes)):
+            mean = values["mu"][k] + design.x[i] @ values["B"] + values["u"][design.site[i]]
+            cov = values["Sigma"][k][np.ix_(o, o)]
+            terms.append(np.log(values["class_share"][k])
+                         + np.log(values["indicator_prob"][k, codes[i]])
+                         + stats.multivariate_normal(mean[o], cov).logpdf(design.y[i, o]))
+        total += logsumexp(terms)
+    assert float(potential) == pytest.approx(total, rel=1e-10)
+
+
+def test_recorded_accuracy_is_the_count_with_jeffreys_intervals(diag_fit, diag_train):
+    result = marker_accuracy(diag_fit, diag_train, "nfl_pg_ml", 20.0)
+    assert result.table["reference"].tolist() == ["recorded"]   # labels are the reference
+    base = baseline_table(diag_train)
+    labels = class_labels(base, diag_fit.spec_)
+    v = base["nfl_pg_ml"].to_numpy()
+    has = np.isfinite(v) & (labels >= 0)
+    als, pos = labels[has] == 0, v[has] > 20.0
+    x, n = int((als & pos).sum()), int(als.sum())
+    row = result.table.iloc[0]
+    assert row["sensitivity"] == x / n
+    assert row["sensitivity_low"] == pytest.approx(stats.beta.ppf(0.05, x + .5, n - x + .5))
+    assert row["specificity"] == (~als & ~pos).sum() / (~als).sum()
+    assert result.to_dict()["rows"][0]["n"] == has.sum()
+    with pytest.raises(AlsStatsError, match="needs a latent-class fit"):
+        label_accuracy(diag_fit)
+    with pytest.raises(AlsStatsError, match="direction must be"):
+        marker_accuracy(diag_fit, diag_train, "nfl_pg_ml", 20.0, direction=">=")
+    with pytest.raises(AlsStatsError, match="not a column"):
+        marker_accuracy(diag_fit, diag_train, "nfl", 20.0)
+
+
+@pytest.fixture(scope="module")
+def latent_fit(tmp_path_factory):
+    """A small latent-class fit with the default sampler (4 x 1000): ALS and HC, three
+    markers, 160 subjects, a fifth of the labels wrong; it must meet the convergence
+    policy (a ConvergenceWarning fails the run)."""
+    d = default_spec().to_dict()
+    d["model"].update({"reference": "latent", "classes": ["ALS", "HC"]})
+    d["markers"] = {k: v for k, v in d["markers"].items()
+                    if k in ("nfl_pg_ml", "glu_naa", "m1_precuneus_ratio")}
+    data, truth = simulate_cohort("default", seed=12, label_error=0.2,
+                                  n_per_group={"ALS": 80, "HC": 80, "PMA": 0, "MIMIC": 0})
+    model = DiagnosticModel(spec=DiagnosticSpec.from_dict(d), seed=3).fit(data)
+    folder = tmp_path_factory.mktemp("latent")
+    model.save(folder / "fit.nc")
+    data.to_csv(folder / "cohort.csv", index=False)
+    return model, data, truth, folder
+
+
+@pytest.mark.sampling
+def test_latent_fit_converges_and_recovers_the_label_accuracy(latent_fit):
+    model, _, truth, _ = latent_fit
+    assert model.convergence_.ok
+    table = label_accuracy(model).set_index("quantity")
+    subjects = truth.subjects
+    for true, recorded in (("ALS", "ALS"), ("HC", "HC")):
+        row = table.loc[f"P(recorded {recorded} | {true})"]
+        share = (subjects.loc[subjects["group"] == true, "recorded_group"] == recorded).mean()
+        # the sample share of correct labels (about 0.8) inside the 90% interval
+        assert row["value_low"] <= share <= row["value_high"]
+    # P(recorded ALS | ALS) + P(recorded HC | ALS) = 1 in every draw
+    assert (table.loc["P(recorded ALS | ALS)", "value"]
+            + table.loc["P(recorded HC | ALS)", "value"]) == pytest.approx(1.0)
+
+
+@pytest.mark.sampling
+def test_accuracy_cli_latent_and_recorded_rows(latent_fit, capsys, tmp_path):
+    from alsstats.cli import main
+
+    _, _, _, folder = latent_fit
+    out = tmp_path / "accuracy.csv"
+    code = main(["accuracy", "--model", str(folder / "fit.nc"), "--data",
+                 str(folder / "cohort.csv"), "--marker", "nfl_pg_ml", "--cutoff", "25",
+                 "--seed", "1", "--json", "--out", str(out)])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [r["reference"] for r in result["rows"]] == ["latent", "recorded"]
+    assert result["label_accuracy"][0]["quantity"] == "sensitivity of the ALS label"
+    assert pd.read_csv(out)["reference"].tolist() == ["latent", "recorded"]
+    # the same seed gives the same draws of the latent classes
+    assert main(["accuracy", "--model", str(folder / "fit.nc"), "--data",
+                 str(folder / "cohort.csv"), "--marker", "nfl_pg_ml", "--cutoff", "25",
+                 "--seed", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == result["rows"]
