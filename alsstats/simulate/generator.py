@@ -212,7 +212,7 @@ def _record_labels(data: pd.DataFrame, subjects: pd.DataFrame, error_share: dict
     """Write each subject's recorded group into ``data`` (wrong for a drawn share)."""
     true = subjects["group"].to_numpy(dtype=object)
     wrong = rng.random(len(true)) < np.array([error_share[g] for g in true])
-    draw = rng.integers(0, len(groups) - 1, len(true))          # index among the others
+    draw = rng.integers(0, max(len(groups) - 1, 1), len(true))  # index among the others
     recorded = true.copy()
     for i in np.flatnonzero(wrong):
         others = [g for g in groups if g != true[i]]

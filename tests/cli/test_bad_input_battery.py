@@ -235,6 +235,8 @@ _LONG = ["longitudinal", "--data", "{ws}/long.csv", "--outcome", "total_gm_volum
 _DECLINE = ["decline-power", "--n", "10", "--dt", "1", "--replicates", "20"]
 _SIM = ["simulate", "--n-per-group", "2"]
 _PSIM = ["power", "simulate", "{ws}/trial.toml", "--replicates", "10"]
+_ACCURACY = ["accuracy", "--model", "{ws}/model.nc", "--data", "{ws}/cohort.csv", "--marker",
+             "nfl_pg_ml", "--cutoff", "25"]
 _COHORT = ["power", "diagnostic", "cohort", "--markers", "nfl_pg_ml", "--n-per-group", "5",
            "--replicates", "2"]
 
@@ -344,6 +346,14 @@ CASES = [
     Case("sequential-looks-not-ending-at-1", ["power", "sequential", "{ws}/trial.toml",
                                               "--looks", "0.5,0.8", "--replicates", "4"], 1,
          r"information_rates must .* end at 1"),
+    Case("increment-unknown-marker", ["increment", "{ws}/cohort.csv", "--add", "nope_marker"],
+         1, r"column 'nope_marker': no marker column"),
+    Case("increment-out-is-data", ["increment", "{ws}/cohort.csv", "--add", "glu_naa",
+                                   "--out", "{ws}/cohort.csv"], 1, r"is the input --file",
+         target="cohort.csv"),
+    Case("accuracy-model-unreadable", [*_ACCURACY], 1, r"model\.nc: not a readable NetCDF"),
+    Case("accuracy-out-is-data", [*_ACCURACY, "--out", "{ws}/cohort.csv"], 1,
+         r"is the input --data", target="cohort.csv"),
     Case("assurance-pilot-missing", ["power", "assurance", "--pilot", "{ws}/nofit.nc",
                                      "--effect-prior", "0.3", "--n", "50", "--times", "0,1"],
          1, r"nofit\.nc"),

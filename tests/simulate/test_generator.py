@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from alsstats.cli import main
@@ -207,3 +208,45 @@ def test_user_scenario_given_as_path_extends_shipped(monkeypatch, tmp_path):
         load_scenario("mar_missingness")
     assert sc.missing_mechanism == "MAR" and sc.missing_probability["mrs"] == 0.4
     assert sc.strata["ALS_established"].n == 60  # inherited from default
+
+
+def test_label_error_changes_only_the_recorded_groups():
+    sizes = {"ALS": 300, "HC": 300, "PMA": 0, "MIMIC": 0}
+    clean, _ = simulate_cohort("default", seed=21, n_per_group=sizes)
+    noisy, truth = simulate_cohort("default", seed=21, n_per_group=sizes, label_error=0.2)
+    keep = [c for c in clean.columns if c not in ("group", "el_escorial")]
+    pd.testing.assert_frame_equal(clean[keep], noisy[keep])
+    subjects = truth.subjects
+    wrong = subjects["group"] != subjects["recorded_group"]
+    # 600 subjects, P(wrong) = 0.2: the share within 4 binomial SEs (0.016)
+    assert abs(wrong.mean() - 0.2) < 4 * np.sqrt(0.2 * 0.8 / 600)
+    assert set(subjects["recorded_group"]) == {"ALS", "HC"}     # groups with subjects only
+    base = noisy[noisy["visit"] == 0].set_index("subject_id")
+    recorded = subjects.set_index("subject_id")["recorded_group"]
+    assert (base["group"].astype(str) == recorded.loc[base.index]).all()
+    # HC recorded as ALS are "possible"; ALS recorded as HC have no category
+    hc_as_als = subjects.loc[wrong & (subjects["group"] == "HC"), "subject_id"]
+    assert (base.loc[hc_as_als, "el_escorial"] == "possible").all()
+    als_as_hc = subjects.loc[wrong & (subjects["group"] == "ALS"), "subject_id"]
+    assert base.loc[als_as_hc, "el_escorial"].isna().all()
+
+
+def test_label_error_per_group_and_bad_values():
+    _, truth = simulate_cohort("default", seed=3, label_error={"HC": 1.0})
+    s = truth.subjects
+    assert (s.loc[s["group"] == "HC", "recorded_group"] != "HC").all()
+    assert (s.loc[s["group"] != "HC", "recorded_group"] == s.loc[s["group"] != "HC", "group"]).all()
+    with pytest.raises(ScenarioError, match=r"label_error for ALS must be a share in \[0, 1\]"):
+        simulate_cohort("default", seed=3, label_error={"ALS": 1.5})
+    with pytest.raises(ScenarioError, match="names groups \\['ALSX'\\]"):
+        simulate_cohort("default", seed=3, label_error={"ALSX": 0.1})
+
+
+def test_one_group_cohort_without_label_error():
+    # a cohort of one group (as decline_power draws) has no other group to mislabel into
+    data, truth = simulate_cohort("default", seed=3, n_per_group={"HC": 5, "ALS": 0,
+                                                                  "PMA": 0, "MIMIC": 0})
+    assert set(data["group"]) == {"HC"} and (truth.subjects["recorded_group"] == "HC").all()
+    with pytest.raises(ScenarioError, match="at least two groups"):
+        simulate_cohort("default", seed=3, label_error=0.1,
+                        n_per_group={"HC": 5, "ALS": 0, "PMA": 0, "MIMIC": 0})
