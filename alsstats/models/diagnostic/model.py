@@ -402,7 +402,7 @@ class DiagnosticModel(BayesianEstimator):
         params = self.posterior_parameters()
         log_prior = self._log_prior_rows(design.y, prior)
         result = class_probabilities(design.y, design.x, design.site, params, log_prior,
-                                     interval=interval)
+                                     interval=interval, measurement_var=design.me_var)
         if interval_kind == "predictive":
             needs = np.flatnonzero(~np.isfinite(design.y).all(axis=1) | (design.site < 0))
             # Random numbers keyed by the fit (its data hash) and each patient's ID and
@@ -412,7 +412,7 @@ class DiagnosticModel(BayesianEstimator):
             low, high = predictive_interval(design.y, design.x, design.site, params,
                                             log_prior, interval=interval,
                                             seed=int(self.data_sha256_[:8], 16), keys=keys,
-                                            rows=needs)
+                                            rows=needs, measurement_var=design.me_var)
             result.low[needs], result.high[needs] = low[needs], high[needs]
         out = {"subject_id": design.subject_id}
         for k, c in enumerate(self.classes_):
