@@ -50,6 +50,14 @@ population scored (without one the training class frequencies are used, with a
 :class:`~alsstats.errors.PrevalenceWarning`).  With ``missingness = "class"`` the
 availability of each modality depends on the class and a patient's missingness
 pattern enters her score (:func:`~alsstats.models.diagnostic.data.pattern_log_likelihood`).
+
+Known measurement error
+-----------------------
+With ``measurement_error = "crlb"`` the measured markers of subject :math:`i` have
+covariance :math:`\Sigma_k + V_i` in the fit and in scoring, :math:`V_i` the
+delta-method error covariance of the log MRS ratios from the spectrum's CRLBs
+(:func:`~alsstats.models.diagnostic.data.measurement_variance`): a noisy spectrum
+counts less and its patient's score stays nearer the prior.
 """
 
 from __future__ import annotations
