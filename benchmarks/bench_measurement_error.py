@@ -10,8 +10,9 @@ training class frequencies, which are the test cohort's too):
 * calibration intercept (slope fixed at 1) and slope of P(ALS), with Wald 95% intervals
   (their width is the Monte Carlo error of one test cohort);
 * shrinkage: each test patient with both MRS ratios is scored twice by the CRLB model,
-  with all three CRLBs set to ``--low`` and to ``--high`` % (markers unchanged), and
-  |P(ALS) - prior| compared.
+  with all three CRLBs set to ``--low`` and to ``--high`` % (markers unchanged): with
+  the MRS ratios alone, |P(ALS) - prior|; with every marker, the distance to her score
+  without the MRS ratios (:func:`shrinkage`).
 
     python benchmarks/bench_measurement_error.py --out measurement_error.json
 """
@@ -50,23 +51,42 @@ def cohorts(seed: int, n_train: int, n_test: int):
     return baseline(train), baseline(test)
 
 
+def _p_als(model, table):
+    return model.predict_posterior(table, prevalence="training",
+                                   interval_kind="credible")["p_als"].to_numpy()
+
+
+def _summary(dist: dict[str, np.ndarray]) -> dict:
+    shrunk = dist["high"] < dist["low"]
+    n = len(shrunk)
+    return {"n": n, "mean_abs_low": float(dist["low"].mean()),
+            "mean_abs_high": float(dist["high"].mean()),
+            "mean_abs_low_se": float(dist["low"].std(ddof=1) / np.sqrt(n)),
+            "mean_abs_high_se": float(dist["high"].std(ddof=1) / np.sqrt(n)),
+            "share_shrunk": float(shrunk.mean()),
+            "share_shrunk_se": float(np.sqrt(shrunk.mean() * (1 - shrunk.mean()) / n))}
+
+
 def shrinkage(model: DiagnosticModel, test, low: float, high: float) -> dict:
-    """|P(ALS) - prior| of the patients with both ratios, all CRLBs at ``low`` vs ``high``."""
+    """How far the patients with both ratios are moved by their MRS, CRLBs ``low`` vs ``high``.
+
+    ``mrs_only``: the other markers removed, |P(ALS) - prior|.  ``all_markers``: every
+    marker, |P(ALS) - P(ALS without the MRS ratios)| (the MRS contribution; with other
+    markers the prior is not where a noisier spectrum leads).
+    """
     mrs = test[test["glu_naa"].notna() & test["glu_gaba"].notna()].reset_index(drop=True)
-    scores = {}
+    others = [m for m in model.spec_.marker_names if m not in ("glu_naa", "glu_gaba")]
+    prior = float(model.prior_probabilities("training")[0])
+    without = _p_als(model, mrs.assign(glu_naa=np.nan, glu_gaba=np.nan))
+    only, full = {}, {}
     for name, value in (("low", low), ("high", high)):
         table = mrs.copy()
         table[list(CRLB_COLUMNS)] = value
-        scores[name] = model.predict_posterior(table, prevalence="training",
-                                               interval_kind="credible")["p_als"].to_numpy()
-    prior = float(model.prior_probabilities("training")[0])
-    dist = {k: np.abs(v - prior) for k, v in scores.items()}
-    shrunk = dist["high"] < dist["low"]
-    return {"n": len(mrs), "prior": prior, "crlb_low": low, "crlb_high": high,
-            "mean_abs_low": float(dist["low"].mean()),
-            "mean_abs_high": float(dist["high"].mean()),
-            "share_shrunk": float(shrunk.mean()),
-            "share_shrunk_se": float(np.sqrt(shrunk.mean() * (1 - shrunk.mean()) / len(mrs)))}
+        only[name] = np.abs(_p_als(model, table.assign(**dict.fromkeys(others, np.nan)))
+                            - prior)
+        full[name] = np.abs(_p_als(model, table) - without)
+    return {"prior": prior, "crlb_low": low, "crlb_high": high,
+            "mrs_only": _summary(only), "all_markers": _summary(full)}
 
 
 def calibration(model: DiagnosticModel, test) -> dict:
@@ -86,12 +106,15 @@ def main() -> None:
     ap.add_argument("--n-test", type=int, default=200, help="subjects per stratum")
     ap.add_argument("--low", type=float, default=2.0)
     ap.add_argument("--high", type=float, default=20.0)
+    ap.add_argument("--specs", default="crlb,none", help="comma-separated: crlb, none")
     ap.add_argument("--out")
     args = ap.parse_args()
     train, test = cohorts(args.seed, args.n_train, args.n_test)
     result = {"python": platform.python_version(), "seed": args.seed,
               "n_train": len(train), "n_test": len(test)}
-    for name, spec in (("crlb", crlb_spec()), ("none", default_spec())):
+    specs = {"crlb": crlb_spec, "none": default_spec}
+    for name in args.specs.split(","):
+        spec = specs[name]()
         start = time.perf_counter()
         model = DiagnosticModel(spec=spec, seed=7).fit(train)
         conv = model.convergence_
