@@ -101,6 +101,13 @@ def test_measurement_variance_needs_positive_crlb_where_the_ratio_is_observed():
     assert "glu_crlb" in validate_scoring_table(scoring, spec).columns
 
 
+def test_sbc_refuses_the_switch():
+    from alsstats.validation.sbc import sbc_diagnostic
+
+    with pytest.raises(SpecError, match="measurement_error = 'none'"):
+        sbc_diagnostic(_spec(), n_replicates=1)
+
+
 # ------------------------------------------------------------------ likelihood
 @pytest.mark.parametrize(("reference", "covariance"),
                          [("labels", "class_sd"), ("labels", "shared"), ("latent", "class_sd")])
