@@ -32,7 +32,12 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from alsstats.inference.scoring import PosteriorParameters, scoring_groups
+from alsstats.inference.scoring import (
+    PosteriorParameters,
+    error_rows,
+    scoring_groups,
+    with_measurement_error,
+)
 
 __all__ = ["predictive_interval"]
 
@@ -43,7 +48,9 @@ def predictive_interval(y: np.ndarray, x: np.ndarray, site: np.ndarray,
                         params: PosteriorParameters, log_prior: np.ndarray, *,
                         interval: float = 0.9, seed: int, keys: np.ndarray | None = None,
                         rows: np.ndarray | None = None,
-                        max_draws: int | None = 500) -> tuple[np.ndarray, np.ndarray]:
+                        max_draws: int | None = 500,
+                        measurement_var: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper predictive bounds (n, K) of P(class) for the rows in ``rows``.
 
     ``y`` (n, M) standardized markers with NaN where missing, ``x`` (n, C) covariates,
@@ -55,7 +62,25 @@ def predictive_interval(y: np.ndarray, x: np.ndarray, site: np.ndarray,
     patient's interval does not depend on who else is scored with her.  At most
     ``max_draws`` evenly spaced posterior draws are used (None: all); 500 draws put
     the 5% and 95% quantiles within about ±0.01 in probability of their limit.
+    ``measurement_var`` (n, M, M): known measurement-error covariance of each row's
+    markers, added to Sigma for that row (scored one row at a time, as in
+    :func:`~alsstats.inference.scoring.class_probabilities`); a missing marker has no
+    error there, so it is imputed as a value measured without error.
     """
+    if measurement_var is not None:
+        n = y.shape[0]
+        rows = np.arange(n) if rows is None else np.asarray(rows)
+        own = np.intersect1d(rows, error_rows(measurement_var, y))
+        low, high = predictive_interval(y, x, site, params, log_prior, interval=interval,
+                                        seed=seed, keys=keys, rows=np.setdiff1d(rows, own),
+                                        max_draws=max_draws)
+        for i in own:
+            lo, hi = predictive_interval(y, x, site,
+                                         with_measurement_error(params, measurement_var[i]),
+                                         log_prior, interval=interval, seed=seed, keys=keys,
+                                         rows=np.array([i]), max_draws=max_draws)
+            low[i], high[i] = lo[i], hi[i]
+        return low, high
     n = y.shape[0]
     k = params.mu.shape[1]
     low = np.full((n, k), np.nan)

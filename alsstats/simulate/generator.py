@@ -107,8 +107,9 @@ def simulate_cohort(scenario: str | Scenario | dict = "default", seed: SeedLike 
                     n_per_group: int | dict[str, int] | None = None,
                     site_offsets: pd.DataFrame | None = None,
                     label_error: float | dict[str, float] = 0.0,
+                    crlb_noise: bool = False,
                     validate: bool = True) -> tuple[pd.DataFrame, SimulationTruth]:
-    """Simulate a cohort table and return it with the truth that generated it.
+    r"""Simulate a cohort table and return it with the truth that generated it.
 
     Parameters
     ----------
@@ -138,6 +139,17 @@ def simulate_cohort(scenario: str | Scenario | dict = "default", seed: SeedLike 
         which stays in ``truth.subjects["group"]``; ``recorded_group`` is the label in the
         table.  Drawn from a stream of its own, so every other value is the same as
         without the option.
+    crlb_noise
+        Make each spectrum's CRLB its true measurement SD: the measured concentration of
+        metabolite ``a`` (glu, naa, gaba) is the true one times
+        :math:`\exp(\varepsilon_a)`, :math:`\varepsilon_a \sim N(0, (c_a/100)^2)` with
+        :math:`c_a` the row's ``<a>_crlb``, independently over metabolites and visits
+        (the ratios ``glu_naa`` and ``glu_gaba`` are computed from the measured
+        values, so they share glutamate's error).  Off by default: the CRLB is then
+        drawn independently of the concentration, which carries no measurement noise,
+        and every seed gives the cohort it gave before the option existed.  The noise
+        is drawn from streams of its own, so every other value is the same with and
+        without it (apart from the MRS concentrations and ratios).
     validate
         Check the table with :func:`alsstats.schema.validate_cohort` (on by
         default; the check is a guarantee of the generator, not of the user).
@@ -153,8 +165,11 @@ def simulate_cohort(scenario: str | Scenario | dict = "default", seed: SeedLike 
     names = list(sc.strata)
     groups = sorted({st.group for st in sc.strata.values() if st.n > 0})
     error_share = _label_error_shares(label_error, groups)
-    # children 0..len(names): strata and sites; the label errors' stream comes after
-    rngs = _child_generators(seed, len(names) + 2)
+    # children 0..len(names): strata and sites; then the label errors' stream and, only
+    # with crlb_noise (so that a Generator seed spawns as before), the MRS noise's root
+    rngs = _child_generators(seed, len(names) + 2 + int(bool(crlb_noise)))
+    noise_rngs = (list(rngs[len(names) + 2].spawn(len(names))) if crlb_noise
+                  else [None] * len(names))
     site_rng = rngs[len(names)]
     site_keys = [*MARKER_ORDER, "total_gm", "precuneus"]
     site_ids = [f"S{j + 1:02d}" for j in range(sc.n_sites)]
@@ -165,11 +180,12 @@ def simulate_cohort(scenario: str | Scenario | dict = "default", seed: SeedLike 
     subject_parts, row_parts = [], []
     first_id = 0
     width = max(6, len(str(sum(s.n for s in sc.strata.values()))))
-    for name, rng in zip(names, rngs[:len(names)], strict=True):
+    for name, rng, noise_rng in zip(names, rngs[:len(names)], noise_rngs, strict=True):
         st = sc.strata[name]
         if st.n == 0:
             continue
-        subj, rows = _simulate_stratum(sc, st, rng, site_offsets, first_id, width)
+        subj, rows = _simulate_stratum(sc, st, rng, site_offsets, first_id, width,
+                                       noise_rng)
         subject_parts.append(subj)
         row_parts.append(rows)
         first_id += st.n
@@ -179,7 +195,7 @@ def simulate_cohort(scenario: str | Scenario | dict = "default", seed: SeedLike 
     else:
         data = pd.concat(row_parts, ignore_index=True)[list(COLUMN_NAMES)]
         subjects = pd.concat(subject_parts, ignore_index=True)
-        _record_labels(data, subjects, error_share, groups, rngs[-1])
+        _record_labels(data, subjects, error_share, groups, rngs[len(names) + 1])
         if validate:
             data = validate_cohort(data)
     locations = pd.DataFrame(
@@ -259,7 +275,9 @@ def _lognormal(rng, dist, n):
 
 
 def _simulate_stratum(sc: Scenario, st: Stratum, rng: np.random.Generator,
-                      site_offsets: pd.DataFrame, first_id: int, width: int):
+                      site_offsets: pd.DataFrame, first_id: int, width: int,
+                      noise_rng: np.random.Generator | None = None):
+    """One stratum's subjects and visit rows; ``noise_rng``: MRS noise of SD CRLB/100."""
     n = st.n
     ref_age = sc.reference_age
     ids = np.array([f"P{first_id + i + 1:0{width}d}" for i in range(n)], dtype=object)
@@ -358,7 +376,9 @@ def _simulate_stratum(sc: Scenario, st: Stratum, rng: np.random.Generator,
     for m in ("glu", "naa", "gaba"):
         mu, sd = meas["crlb"][m]
         crlb = np.clip(np.round(rng.normal(mu, sd, m_rows)), 1.0, 999.0)
-        conc = np.round(np.exp(marker(m)), 3)
+        noise = (0.0 if noise_rng is None
+                 else crlb / 100.0 * noise_rng.standard_normal(m_rows))
+        conc = np.round(np.exp(marker(m) + noise), 3)
         mrs[m] = np.where(crlb > meas["crlb_max"], np.nan, conc)
         mrs[f"{m}_crlb"] = crlb
     smn = marker("smn")

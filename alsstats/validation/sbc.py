@@ -37,7 +37,7 @@ import pandas as pd
 import pymc as pm
 from scipy.stats import chisquare
 
-from alsstats.errors import AlsStatsError
+from alsstats.errors import AlsStatsError, SpecError
 from alsstats.inference.sampling import CompiledSampler, SamplingConfig, integer_seed
 from alsstats.random import SeedLike, as_generator, spawn_seeds
 
@@ -144,6 +144,9 @@ def sbc_diagnostic(spec=None, *, n_replicates: int = 100, n_subjects: int = 120,
                         "m1_precuneus_ratio": {"transform": "identity", "covariates": []},
                         "smn_sma": {"transform": "identity", "covariates": []}}})
     spec = load_spec(spec)
+    if spec.measurement_error != "none":
+        raise SpecError("sbc_diagnostic simulates markers without measurement error; it "
+                        "needs [model] measurement_error = 'none'")
     k, m = len(spec.classes), len(spec.markers)
     c = len(spec.covariates)
     design_rng = np.random.default_rng(20181)

@@ -29,6 +29,7 @@ import xarray as xr
 from scipy.special import logsumexp
 
 from alsstats.errors import AlsStatsError, ParetoKWarning
+from alsstats.inference.scoring import error_rows
 from alsstats.models.diagnostic.data import baseline_table, class_labels, encode
 from alsstats.models.diagnostic.model import DiagnosticModel
 from alsstats.random import SeedLike, as_generator
@@ -61,26 +62,35 @@ def class_log_likelihoods(model: DiagnosticModel, df: pd.DataFrame) -> tuple[np.
 
     Returns ``loglik`` (D, K, n) over chains x draws stacked, and the labels (n,).
     Subjects without markers get 0.  Unseen sites are integrated over the site
-    distribution, as in scoring.
+    distribution, as in scoring; a known measurement error (``measurement_error =
+    "crlb"``) adds the subject's own V_i to Sigma_k.
     """
     design, labels, keep = _training_arrays(model, df)
     y, x, site, labels = design.y[keep], design.x[keep], design.site[keep], labels[keep]
     p = model.posterior_parameters()
     d, k = p.mu.shape[:2]
+    n, m = y.shape
     out = np.zeros((d, k, len(labels)))
     obs = np.isfinite(y)
-    keys = np.concatenate([obs, (site < 0)[:, None]], axis=1)
+    # A subject with known measurement error (measurement_error = "crlb") is a group of
+    # her own: her covariance is Sigma_k + V_i.
+    me = design.me_var[keep] if design.me_var is not None else None
+    own = np.zeros(n)
+    own[error_rows(me, y)] = 1 + error_rows(me, y)
+    keys = np.concatenate([obs, (site < 0)[:, None], own[:, None]], axis=1)
     groups, which = np.unique(keys, axis=0, return_inverse=True)
     which = np.ravel(which)
     for g, key in enumerate(groups):
-        o = np.flatnonzero(key[:-1])
+        o = np.flatnonzero(key[:m])
         if len(o) == 0:
             continue
         rows = np.flatnonzero(which == g)
         cov = p.Sigma[..., o[:, None], o[None, :]]
+        if key[m + 1]:
+            cov = cov + me[rows[0]][np.ix_(o, o)]
         mean = (p.mu[:, :, o][:, :, None, :]
                 + np.einsum("ic,dcm->dim", x[rows], p.B[:, :, o])[:, None])
-        if key[-1]:
+        if key[m]:
             extra = np.einsum("dm,mn->dmn", p.tau[:, o] ** 2, np.eye(len(o)))
             cov = cov + (extra[:, None] if p.per_class else extra)
         else:
@@ -213,6 +223,8 @@ def posterior_predictive_check(model: DiagnosticModel, df: pd.DataFrame, *,
     mean[:, seen] += u[:, site[seen]]
     mean[:, ~seen] += rng.normal(size=(len(pick), int((~seen).sum()), m)) * tau[:, None]
     cov = sigma[:, labels] if p.per_class else sigma[:, None]
+    if design.me_var is not None:       # measured markers: Sigma_k + V_i (known error)
+        cov = cov + design.me_var[keep][None]
     chol = np.linalg.cholesky(cov)
     noise = np.einsum("dnab,dnb->dna", np.broadcast_to(chol, (len(pick), n, m, m)),
                       rng.normal(size=(len(pick), n, m)))

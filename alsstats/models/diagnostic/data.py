@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from alsstats.errors import DataValidationError, Problem
-from alsstats.models.diagnostic.spec import DiagnosticSpec
+from alsstats.models.diagnostic.spec import RATIO_METABOLITES, DiagnosticSpec
 from alsstats.schema import (
     GROUPS,
     MODALITIES,
@@ -31,6 +31,7 @@ __all__ = [
     "class_labels",
     "encode",
     "fit_standardization",
+    "measurement_variance",
     "modalities",
     "modality_available",
     "observed_patterns",
@@ -58,13 +59,18 @@ class Design:
     ``y`` (n, M): standardised transformed markers, NaN where missing;
     ``x`` (n, C): covariates (age per decade from the training mean; sex
     F = -0.5, M = +0.5); ``site`` (n,): index into the training site list,
-    -1 for a site not seen in training; ``subject_id`` (n,).
+    -1 for a site not seen in training; ``subject_id`` (n,); ``me_var``
+    (n, M, M): each subject's known measurement-error covariance on the
+    standardised scale (:func:`measurement_variance`; zero where a marker is
+    missing or has no known error), ``None`` when the spec has
+    ``measurement_error = "none"``.
     """
 
     subject_id: np.ndarray
     y: np.ndarray
     x: np.ndarray
     site: np.ndarray
+    me_var: np.ndarray | None = None
 
 
 def baseline_table(df: pd.DataFrame) -> pd.DataFrame:
@@ -150,9 +156,91 @@ def fit_standardization(base: pd.DataFrame, spec: DiagnosticSpec) -> Standardiza
                            age_center=float(base["age"].mean()))
 
 
+def measurement_variance(base: pd.DataFrame, spec: DiagnosticSpec, std: Standardization,
+                         rows: np.ndarray | None = None) -> np.ndarray:
+    r"""(n, M, M) known measurement-error covariance of each subject's standardised markers.
+
+    LCModel's Cramér–Rao lower bound :math:`c_a` (column ``<a>_crlb``, in %) is taken as
+    the SD of the measured concentration of metabolite :math:`a` relative to its value:
+    :math:`\hat a = a (1 + \varepsilon_a)`, :math:`\mathrm{SD}(\varepsilon_a) =
+    c_a / 100`, errors independent across metabolites.  To first order (delta method),
+    :math:`\log \hat a = \log a + \varepsilon_a`, so for the log ratio markers
+
+    .. math::
+
+        e_{\mathrm{glu/naa}} = \varepsilon_{glu} - \varepsilon_{naa},\qquad
+        e_{\mathrm{glu/gaba}} = \varepsilon_{glu} - \varepsilon_{gaba},
+
+        \mathrm{var}\,e_{a/b} = (c_a/100)^2 + (c_b/100)^2,\qquad
+        \mathrm{cov}(e_{\mathrm{glu/naa}}, e_{\mathrm{glu/gaba}})
+            = \mathrm{var}\,\varepsilon_{glu} = (c_{glu}/100)^2,
+
+    the covariance coming from the glutamate shared by the two ratios.  On the model's
+    standardised scale (marker :math:`j` divided by its training scale :math:`s_j`)
+    entry :math:`(j, l)` is divided by :math:`s_j s_l`.  Markers without known error
+    (everything but the spec's MRS ratios) and missing markers get 0 rows and
+    columns.  The measured markers of subject :math:`i` of class :math:`k` then have
+    covariance :math:`\Sigma_k + V_i` (the measurement error is independent of the
+    biological variation).
+
+    ``rows`` (n,): row numbers to name in errors (default 0..n-1).
+
+    Raises
+    ------
+    DataValidationError
+        If a CRLB column is absent, or a CRLB is missing, not a number or not > 0 where
+        the ratio that needs it is observed.
+    """
+    n, names = len(base), spec.marker_names
+    rows = np.arange(n) if rows is None else np.asarray(rows)
+    out = np.zeros((n, len(names), len(names)))
+    if not spec.error_markers:
+        return out
+    needed = sorted({f"{m}_crlb" for r in spec.error_markers for m in RATIO_METABOLITES[r]})
+    absent = [c for c in needed if c not in base.columns]
+    if absent:
+        raise DataValidationError([Problem(
+            "required column missing: measurement_error = 'crlb' needs each MRS ratio's "
+            "CRLB (% SD of the metabolite's concentration)", c) for c in absent])
+    crlb = {c: pd.to_numeric(base[c], errors="coerce").to_numpy(float) for c in needed}
+    raw = {c: base[c].to_numpy(dtype=object) for c in needed}
+    problems = []
+    rel = {}                                           # marker index -> observed rows
+    for r in spec.error_markers:
+        j = names.index(r)
+        observed = np.isfinite(pd.to_numeric(base[r], errors="coerce").to_numpy(float))
+        for metabolite in RATIO_METABOLITES[r]:
+            c = f"{metabolite}_crlb"
+            bad = observed & ~(crlb[c] > 0)
+            problems += [Problem(f"CRLB must be a number > 0 (%) where {r} is observed "
+                                 "(measurement_error = 'crlb')", c, int(rows[i]), raw[c][i])
+                         for i in np.flatnonzero(bad)]
+        rel[j] = observed
+    if problems:
+        unique = {(p.row, p.column): p for p in problems}     # glu_crlb: once per row
+        raise DataValidationError([unique[key] for key in sorted(unique)])
+    var = {m: np.nan_to_num(crlb[f"{m}_crlb"] / 100.0) ** 2
+           for m in {m for r in spec.error_markers for m in RATIO_METABOLITES[r]}}
+    for r in spec.error_markers:
+        j = names.index(r)
+        for r2 in spec.error_markers:
+            l2 = names.index(r2)
+            shared = set(RATIO_METABOLITES[r]) & set(RATIO_METABOLITES[r2])
+            # var(eps_a - eps_b) on the diagonal; var of the shared metabolite off it
+            # (both ratios have it in the numerator, so the sign is +).
+            v = sum(var[m] for m in (RATIO_METABOLITES[r] if r == r2 else shared))
+            both = rel[j] & rel[l2]
+            out[:, j, l2] = np.where(both, v, 0.0) / (std.scale[j] * std.scale[l2])
+    return out
+
+
 def encode(base: pd.DataFrame, spec: DiagnosticSpec, std: Standardization,
-           sites: tuple[str, ...]) -> Design:
-    """Turn baseline rows into model arrays using a training standardisation and site list."""
+           sites: tuple[str, ...], rows: np.ndarray | None = None) -> Design:
+    """Turn baseline rows into model arrays using a training standardisation and site list.
+
+    ``rows``: row numbers of ``base`` to name in errors (default: its
+    ``_source_row`` column when present, else 0..n-1).
+    """
     y = (transformed_markers(base, spec) - std.center) / std.scale
     cols = []
     for c in spec.covariates:
@@ -163,7 +251,13 @@ def encode(base: pd.DataFrame, spec: DiagnosticSpec, std: Standardization,
     x = np.column_stack(cols) if cols else np.zeros((len(base), 0))
     site_index = {s: i for i, s in enumerate(sites)}
     site = np.array([site_index.get(s, -1) for s in base["site"].astype(str)], dtype=np.int64)
-    return Design(subject_id=base["subject_id"].astype(str).to_numpy(), y=y, x=x, site=site)
+    me_var = None
+    if spec.measurement_error != "none":
+        if rows is None and "_source_row" in base.columns:
+            rows = base["_source_row"].to_numpy()
+        me_var = measurement_variance(base, spec, std, rows)
+    return Design(subject_id=base["subject_id"].astype(str).to_numpy(), y=y, x=x, site=site,
+                  me_var=me_var)
 
 
 def observed_patterns(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

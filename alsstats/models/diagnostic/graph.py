@@ -24,6 +24,20 @@ every data array has a fixed shape: one compiled model serves many data sets
 (``nutpie``'s ``compiled.with_data``) — CV folds (held-out rows get
 likelihood weight 0) and simulation replicates (padded to the same number of
 rows).
+
+Known measurement error (``measurement_error = "crlb"``): subject :math:`i`'s
+measured markers have covariance :math:`\Sigma_k + V_i`, with :math:`V_i` the
+known error covariance of its MRS ratios
+(:func:`~alsstats.models.diagnostic.data.measurement_variance`, data array
+``me_var`` (n, M, M), zero at missing markers).  The padded covariance is then one
+per row,
+
+.. math::
+
+    \tilde\Sigma_i = D_{o(i)} (\Sigma_k + V_i) D_{o(i)} + (I - D_{o(i)}),
+
+(n, M, M), or (K, n, M, M) in the latent-class likelihood, inverted in one batch.
+Without it the graph is the per-pattern one above, unchanged.
 """
 
 from __future__ import annotations
@@ -59,7 +73,8 @@ def model_data(design: Design, labels: np.ndarray, layout: DataLayout,
     Rows with label -1 (not used in the fit), without any observed marker, or
     past the data (padding) get likelihood weight 0.  ``indicator`` (the
     latent-class model's recorded level of each row,
-    :mod:`~alsstats.models.diagnostic.latent`) adds the array ``indicator``.
+    :mod:`~alsstats.models.diagnostic.latent`) adds the array ``indicator``; a
+    design with known measurement error (``design.me_var``) adds ``me_var``.
     Raises ``ValueError`` if a used row's pattern is not in the layout (a
     programming error: layouts are built from the data).
     """
@@ -88,6 +103,11 @@ def model_data(design: Design, labels: np.ndarray, layout: DataLayout,
     }
     if indicator is not None:
         data["indicator"] = padded(np.where(use, indicator, 0).astype(np.int64))
+    if design.me_var is not None:
+        # zero rows/columns at missing markers (and for unused rows), so that the padded
+        # per-row covariance keeps its identity block there
+        both = obs[:, :, None] & obs[:, None, :] & use[:, None, None]
+        data["me_var"] = padded(np.where(both, design.me_var, 0.0))
     return data
 
 
@@ -227,10 +247,12 @@ def build_pymc_model(spec: DiagnosticSpec, layout: DataLayout, data: dict[str, n
             pm.Data(name, data[name], shape=data[name].shape)
             for name in ("y", "observed", "pattern", "class_index", "site_index", "x",
                          "weight"))
+        me_var = (pm.Data("me_var", data["me_var"], shape=data["me_var"].shape)
+                  if spec.measurement_error != "none" else None)
         if spec.reference == "latent":
             loglik = _latent_log_likelihood(spec, levels, data, (keep, fill), mu, b_mat, u,
                                             sigma_k if spec.class_scales else sigma_mat,
-                                            (y, observed, pattern, site, x))
+                                            (y, observed, pattern, site, x), me_var)
             pm.Potential("loglik", pt.sum(w * loglik))
             return model
         resid = (y - mu[cls] - pt.dot(x, b_mat) - u[site]) * observed
@@ -238,7 +260,14 @@ def build_pymc_model(spec: DiagnosticSpec, layout: DataLayout, data: dict[str, n
         # determinant (not a Cholesky factor and triangular solves) keep the gradient
         # graph free of ops that numba runs in Python object mode (batched AllocDiag and
         # upper SolveTriangular from the Cholesky gradient).
-        if spec.class_scales:
+        if me_var is not None:
+            # one padded covariance per row: D_o (Sigma_k + V_i) D_o + (I - D_o)
+            keep_rows, fill_rows = _row_padding(observed, m)
+            sigma_rows = sigma_k[cls] if spec.class_scales else sigma_mat[None]
+            padded = keep_rows * sigma_rows + me_var + fill_rows            # (n, M, M)
+            prec_rows = pt.linalg.inv(padded)
+            logdet_rows = _log_det(padded)
+        elif spec.class_scales:
             padded = keep[None] * sigma_k[:, None] + fill[None]            # (K, P, M, M)
             prec_rows = pt.linalg.inv(padded)[cls, pattern]
             logdet_rows = _log_det(padded)[cls, pattern]
@@ -252,6 +281,13 @@ def build_pymc_model(spec: DiagnosticSpec, layout: DataLayout, data: dict[str, n
     return model
 
 
+def _row_padding(observed, m: int):
+    """(n, M, M) keep (observed x observed) and fill (identity at missing) of each row."""
+    keep_rows = observed[:, :, None] * observed[:, None, :]
+    fill_rows = pt.eye(m)[None] * (1.0 - observed)[:, :, None]
+    return keep_rows, fill_rows
+
+
 def _recorded_class_means(data: dict[str, np.ndarray], n_classes: int) -> np.ndarray:
     """(K, M) mean standardised marker of each recorded class (0 where a class has none)."""
     onehot = (data["class_index"][:, None] == np.arange(n_classes)[None]) \
@@ -260,8 +296,13 @@ def _recorded_class_means(data: dict[str, np.ndarray], n_classes: int) -> np.nda
     return np.where(count > 0, (onehot.T @ data["y"]) / np.maximum(count, 1), 0.0)
 
 
-def _latent_log_likelihood(spec, levels, data, padding, mu, b_mat, u, sigma, arrays):
-    """Each row's log p(markers, indicator) with the true class summed out (latent.py)."""
+def _latent_log_likelihood(spec, levels, data, padding, mu, b_mat, u, sigma, arrays,
+                           me_var=None):
+    """Each row's log p(markers, indicator) with the true class summed out (latent.py).
+
+    ``me_var`` (n, M, M): known measurement-error covariance added to every class's
+    covariance row by row (``measurement_error = "crlb"``), or ``None``.
+    """
     y, observed, pattern, site, x = arrays
     keep, fill = padding
     share = pm.Dirichlet("class_share", np.ones(len(spec.classes)), dims="class")
@@ -282,7 +323,13 @@ def _latent_log_likelihood(spec, levels, data, padding, mu, b_mat, u, sigma, arr
     indicator = pm.Data("indicator", data["indicator"], shape=data["indicator"].shape)
     resid = ((y - pt.dot(x, b_mat) - u[site])[None] - mu[:, None, :]) \
         * observed[None]                                                   # (K, n, M)
-    if spec.class_scales:
+    if me_var is not None:
+        keep_rows, fill_rows = _row_padding(observed, len(spec.markers))
+        sigma_rows = sigma[:, None] if spec.class_scales else sigma[None, None]
+        padded = keep_rows[None] * sigma_rows + (me_var + fill_rows)[None]  # (K|1, n, M, M)
+        prec_rows = pt.linalg.inv(padded)
+        logdet_rows = _log_det(padded)
+    elif spec.class_scales:
         padded = keep[None] * sigma[:, None] + fill[None]                  # (K, P, M, M)
         prec_rows = pt.linalg.inv(padded)[:, pattern]                      # (K, n, M, M)
         logdet_rows = _log_det(padded)[:, pattern]                         # (K, n)

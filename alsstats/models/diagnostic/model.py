@@ -50,6 +50,14 @@ population scored (without one the training class frequencies are used, with a
 :class:`~alsstats.errors.PrevalenceWarning`).  With ``missingness = "class"`` the
 availability of each modality depends on the class and a patient's missingness
 pattern enters her score (:func:`~alsstats.models.diagnostic.data.pattern_log_likelihood`).
+
+Known measurement error
+-----------------------
+With ``measurement_error = "crlb"`` the measured markers of subject :math:`i` have
+covariance :math:`\Sigma_k + V_i` in the fit and in scoring, :math:`V_i` the
+delta-method error covariance of the log MRS ratios from the spectrum's CRLBs
+(:func:`~alsstats.models.diagnostic.data.measurement_variance`): a noisy spectrum
+counts less and its patient's score stays nearer the prior.
 """
 
 from __future__ import annotations
@@ -402,7 +410,7 @@ class DiagnosticModel(BayesianEstimator):
         params = self.posterior_parameters()
         log_prior = self._log_prior_rows(design.y, prior)
         result = class_probabilities(design.y, design.x, design.site, params, log_prior,
-                                     interval=interval)
+                                     interval=interval, measurement_var=design.me_var)
         if interval_kind == "predictive":
             needs = np.flatnonzero(~np.isfinite(design.y).all(axis=1) | (design.site < 0))
             # Random numbers keyed by the fit (its data hash) and each patient's ID and
@@ -412,7 +420,7 @@ class DiagnosticModel(BayesianEstimator):
             low, high = predictive_interval(design.y, design.x, design.site, params,
                                             log_prior, interval=interval,
                                             seed=int(self.data_sha256_[:8], 16), keys=keys,
-                                            rows=needs)
+                                            rows=needs, measurement_var=design.me_var)
             result.low[needs], result.high[needs] = low[needs], high[needs]
         out = {"subject_id": design.subject_id}
         for k, c in enumerate(self.classes_):

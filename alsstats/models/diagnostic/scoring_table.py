@@ -2,8 +2,9 @@
 
 A table to score needs ``subject_id``, ``site``, the spec's marker columns
 (any may be missing, even all) and the covariates the spec uses (``age``,
-``sex``).  Values are checked against the cohort schema's types and ranges;
-every problem is reported at once.
+``sex``); with ``measurement_error = "crlb"`` also the CRLB columns of the spec's MRS
+ratios (``glu_crlb``, ``naa_crlb``, ``gaba_crlb``).  Values are checked against the
+cohort schema's types and ranges; every problem is reported at once.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from alsstats.errors import DataValidationError, Problem
-from alsstats.models.diagnostic.spec import DiagnosticSpec
+from alsstats.models.diagnostic.spec import RATIO_METABOLITES, DiagnosticSpec
 from alsstats.schema import COLUMNS, SEXES
 
 __all__ = ["validate_scoring_table"]
@@ -31,7 +32,8 @@ def validate_scoring_table(df: pd.DataFrame, spec: DiagnosticSpec) -> pd.DataFra
     """
     if not isinstance(df, pd.DataFrame):
         raise DataValidationError(f"expected a pandas DataFrame, got {type(df).__name__}")
-    needed = ["subject_id", "site", *spec.covariates, *spec.marker_names]
+    crlb = sorted({f"{m}_crlb" for r in spec.error_markers for m in RATIO_METABOLITES[r]})
+    needed = ["subject_id", "site", *spec.covariates, *spec.marker_names, *crlb]
     absent = [c for c in needed if c not in df.columns]
     if absent:
         raise DataValidationError([Problem(f"required column missing: {', '.join(absent)}")])
@@ -42,7 +44,7 @@ def validate_scoring_table(df: pd.DataFrame, spec: DiagnosticSpec) -> pd.DataFra
         blank = s.isna() | s.map(lambda v: isinstance(v, str) and not v.strip())
         problems += [Problem("value is required", col, int(r)) for r in np.flatnonzero(blank)]
         out[col] = s.map(lambda v: str(v).strip() if v is not None else v)
-    numeric = [c for c in (*spec.covariates, *spec.marker_names) if c != "sex"]
+    numeric = [c for c in (*spec.covariates, *spec.marker_names, *crlb) if c != "sex"]
     for col in numeric:
         rule = _BY_NAME[col]
         raw = df[col].reset_index(drop=True)

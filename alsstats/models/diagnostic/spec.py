@@ -26,8 +26,10 @@ __all__ = [
     "COVARIANCES",
     "COVARIATES",
     "DEFAULT_PRIORS",
+    "MEASUREMENT_ERRORS",
     "MISSINGNESS",
     "PMA_OPTIONS",
+    "RATIO_METABOLITES",
     "REFERENCES",
     "TRANSFORMS",
     "DiagnosticSpec",
@@ -48,6 +50,13 @@ MISSINGNESS = ("ignore", "class")
 #: "labels": the cohort's group labels are the truth; "latent": true class is latent and
 #: the recorded label (ALS split by El Escorial category) is an imperfect indicator.
 REFERENCES = ("labels", "latent")
+#: "none": markers are measured without known error; "crlb": the MRS ratios carry their
+#: spectra's Cramér–Rao lower bounds as a known per-patient measurement SD
+#: (:func:`alsstats.models.diagnostic.data.measurement_variance`).
+MEASUREMENT_ERRORS = ("none", "crlb")
+#: The metabolites (cohort CRLB columns ``<name>_crlb``) of each MRS ratio marker.
+RATIO_METABOLITES: dict[str, tuple[str, str]] = {"glu_naa": ("glu", "naa"),
+                                                 "glu_gaba": ("glu", "gaba")}
 
 #: Default prior hyperparameters (standardised marker scale); see the TOML for meanings.
 DEFAULT_PRIORS: dict[str, float] = {
@@ -60,7 +69,8 @@ DEFAULT_PRIORS: dict[str, float] = {
     "label_disagreement": 1.0,
 }
 
-_MODEL_KEYS = {"classes", "pma", "covariance", "missingness", "reference", "interval"}
+_MODEL_KEYS = {"classes", "pma", "covariance", "missingness", "reference",
+               "measurement_error", "interval"}
 #: Fits saved before ``covariance`` existed store ``per_class_covariance`` (true/false).
 _LEGACY_MODEL_KEYS = {"per_class_covariance"}
 _MARKER_KEYS = {"transform", "covariates"}
@@ -86,6 +96,7 @@ class DiagnosticSpec:
     covariance: str = "class_sd"
     missingness: str = "ignore"
     reference: str = "labels"
+    measurement_error: str = "none"
     interval: float = 0.9
     priors: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRIORS))
     convergence: ConvergencePolicy = field(default_factory=ConvergencePolicy)
@@ -111,12 +122,27 @@ class DiagnosticSpec:
         mapping["PMA"] = {"ALS": "ALS", "exclude": None, "own": "PMA"}[self.pma]
         return mapping
 
+    @property
+    def error_markers(self) -> tuple[str, ...]:
+        """Markers with a known per-patient measurement error (empty unless ``"crlb"``)."""
+        if self.measurement_error == "none":
+            return ()
+        return tuple(n for n in self.marker_names if n in RATIO_METABOLITES)
+
     def to_dict(self) -> dict[str, Any]:
-        """The spec as plain data (the TOML structure, fully filled in)."""
+        """The spec as plain data (the TOML structure, fully filled in).
+
+        ``measurement_error`` is written only when it is not ``"none"``, so that the
+        canonical JSON of every spec without it (and of every fit saved before it
+        existed) is unchanged.
+        """
+        model = {"classes": list(self.classes), "pma": self.pma,
+                 "covariance": self.covariance, "missingness": self.missingness,
+                 "reference": self.reference, "interval": self.interval}
+        if self.measurement_error != "none":
+            model["measurement_error"] = self.measurement_error
         return {
-            "model": {"classes": list(self.classes), "pma": self.pma,
-                      "covariance": self.covariance, "missingness": self.missingness,
-                      "reference": self.reference, "interval": self.interval},
+            "model": model,
             "markers": {m.name: {"transform": m.transform, "covariates": list(m.covariates)}
                         for m in self.markers},
             "priors": dict(self.priors),
@@ -166,6 +192,10 @@ class DiagnosticSpec:
         if reference == "latent" and missingness == "class":
             raise SpecError(f"{source}: [model] reference = 'latent' needs missingness = "
                             "'ignore' (availability per class needs the true classes)")
+        measurement_error = model.get("measurement_error", "none")
+        if measurement_error not in MEASUREMENT_ERRORS:
+            raise SpecError(f"{source}: [model] measurement_error must be one of "
+                            f"{', '.join(MEASUREMENT_ERRORS)}; got {measurement_error!r}")
         interval = model.get("interval", 0.9)
         if isinstance(interval, bool) or not isinstance(interval, int | float) \
                 or not 0 < interval < 1:
@@ -192,6 +222,17 @@ class DiagnosticSpec:
                 raise SpecError(f"{source}: [markers.{name}] covariates must be distinct "
                                 f"names from {', '.join(COVARIATES)}; got {covs!r}")
             markers.append(MarkerSpec(name, transform, tuple(c for c in COVARIATES if c in covs)))
+        if measurement_error == "crlb":
+            ratios = [m for m in markers if m.name in RATIO_METABOLITES]
+            if not ratios:
+                raise SpecError(f"{source}: [model] measurement_error = 'crlb' needs an MRS "
+                                f"ratio marker ({', '.join(RATIO_METABOLITES)}) in [markers]")
+            linear = [m.name for m in ratios if m.transform != "log"]
+            if linear:
+                raise SpecError(f"{source}: [model] measurement_error = 'crlb' needs "
+                                f"transform = 'log' for {', '.join(linear)} (the CRLB is a "
+                                "relative SD: the delta method is exact to first order on "
+                                "the log scale)")
         priors_raw = data.get("priors", {})
         if not isinstance(priors_raw, dict):
             raise SpecError(f"{source}: [priors] must be a table")
@@ -204,7 +245,7 @@ class DiagnosticSpec:
         convergence = ConvergencePolicy.from_dict(data.get("convergence", {}), source)
         return cls(markers=tuple(markers), classes=tuple(classes), pma=pma,
                    covariance=covariance, missingness=missingness, reference=reference,
-                   interval=float(interval),
+                   measurement_error=measurement_error, interval=float(interval),
                    priors=priors, convergence=convergence)
 
     @classmethod
