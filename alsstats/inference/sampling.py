@@ -237,6 +237,10 @@ class CompiledSampler:
     refits
         Whether more than one data set will be sampled (``backend="auto"`` then compiles
         with numba, whose gradient is faster once compiled).
+    fixed_start
+        Free variables whose chains start exactly at their initial value (nutpie jitters
+        every other one): a mixture's class means, which pick the mode of the class
+        labels (:mod:`alsstats.models.diagnostic.latent`).
 
     Attributes
     ----------
@@ -251,7 +255,8 @@ class CompiledSampler:
         Wall time of each :meth:`sample` call.
     """
 
-    def __init__(self, model: pm.Model, config: SamplingConfig, *, refits: bool = False):
+    def __init__(self, model: pm.Model, config: SamplingConfig, *, refits: bool = False,
+                 fixed_start: tuple[str, ...] = ()):
         self.model = model
         self.config = config
         self._compiled = None
@@ -262,7 +267,9 @@ class CompiledSampler:
         start = time.perf_counter()
         if config.sampler == "nutpie":
             self.backend = resolve_backend(config.backend, refits=refits)
-            self._compiled = compile_nutpie(model, self.backend, freeze_model=False)
+            jitter = ({"jitter_rvs": {rv for rv in model.free_RVs if rv.name not in fixed_start}}
+                      if fixed_start else {})
+            self._compiled = compile_nutpie(model, self.backend, freeze_model=False, **jitter)
         self.compile_seconds = time.perf_counter() - start
 
     def timing(self, *, compiled: bool = True) -> dict:

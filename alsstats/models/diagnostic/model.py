@@ -236,7 +236,7 @@ class DiagnosticModel(BayesianEstimator):
         levels, (codes,) = _indicator([prepared], spec)
         data = model_data(prepared.design, prepared.labels, layout, indicator=codes)
         sampler = CompiledSampler(build_pymc_model(spec, layout, data, prepared.sites, levels),
-                                  config)
+                                  config, fixed_start=_fixed_start(spec))
         idata = sampler.sample(integer_seed(self.seed))
         self._set_fit(spec, prepared, idata, config)
         self.timing_ = sampler.timing()
@@ -270,7 +270,8 @@ class DiagnosticModel(BayesianEstimator):
         # subjects, 2026-11-29).
         sampler = CompiledSampler(build_pymc_model(spec, layout, first, prepared[0].sites,
                                                    levels),
-                                  config, refits=len(prepared) > 1 and spec.reference != "latent")
+                                  config, refits=len(prepared) > 1 and spec.reference != "latent",
+                                  fixed_start=_fixed_start(spec))
         fits = []
         root = (integer_seed(self.seed) if isinstance(self.seed, np.random.Generator)
                 else self.seed)
@@ -506,6 +507,16 @@ class DiagnosticModel(BayesianEstimator):
         if not conv.ok:
             warnings.warn(conv.message(f"{path}: this fit"), ConvergenceWarning, stacklevel=2)
         return model
+
+
+def _fixed_start(spec: DiagnosticSpec) -> tuple[str, ...]:
+    """A latent-class fit's chains all start at the recorded classes' means (``mu``).
+
+    Jittered starts put 12 of 60 two-chain fits (20% of labels wrong) partly in the
+    swapped mode, with sensitivity and specificity off by about 0.4
+    (benchmarks/RESULTS.md, "latent-class diagnostic model").
+    """
+    return ("mu",) if spec.reference == "latent" else ()
 
 
 def _indicator(prepared: list[_Prepared], spec: DiagnosticSpec):
