@@ -9,8 +9,35 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alsstats.models.diagnostic.model import DiagnosticModel
+from alsstats.models.diagnostic.graph import build_pymc_model, model_data
+from alsstats.models.diagnostic.model import DiagnosticModel, _indicator, _layout
 from alsstats.simulate import simulate_cohort
+
+
+def diagnostic_graph(spec, data):
+    """The PyMC graph that ``DiagnosticModel.fit`` builds for ``data``.
+
+    Returns ``(prepared, arrays, codes, model)``: the prepared data, the ``pm.Data``
+    arrays, the latent-class indicator codes (``None`` for a labels spec) and the model.
+    """
+    prepared = DiagnosticModel(spec=spec)._prepare(data, None, spec)
+    layout = _layout([prepared])
+    levels, (codes,) = _indicator([prepared], spec)
+    arrays = model_data(prepared.design, prepared.labels, layout, indicator=codes)
+    return prepared, arrays, codes, build_pymc_model(spec, layout, arrays, prepared.sites,
+                                                     levels)
+
+
+def values_at_random_point(model, names, seed=3):
+    """The named model variables and the likelihood Potential at a random point
+    (the initial point plus N(0, 0.2^2) on the unconstrained scale)."""
+    rng = np.random.default_rng(seed)
+    point = {k: v + 0.2 * rng.standard_normal(v.shape)
+             for k, v in model.initial_point().items()}
+    outputs = model.replace_rvs_by_values([*(model[n] for n in names), model.potentials[0]])
+    *params, potential = model.compile_fn(outputs, inputs=model.value_vars,
+                                          on_unused_input="ignore")(point)
+    return dict(zip(names, params, strict=True)), float(potential)
 
 
 def baseline(df):

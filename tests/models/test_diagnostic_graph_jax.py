@@ -5,10 +5,9 @@ import pytest
 from pytensor.graph.basic import Constant
 
 from alsstats.inference.sampling import compile_nutpie
-from alsstats.models.diagnostic.graph import build_pymc_model, model_data
-from alsstats.models.diagnostic.model import DiagnosticModel, _layout
 from alsstats.models.diagnostic.spec import DiagnosticSpec, default_spec
 from alsstats.testing.recovery import default_truth, simulate_diagnostic_cohort
+from tests.models.conftest import diagnostic_graph
 
 
 def _model(markers, covariance="class_sd"):
@@ -17,10 +16,7 @@ def _model(markers, covariance="class_sd"):
     d["model"]["covariance"] = covariance
     spec = DiagnosticSpec.from_dict(d)
     cohort = simulate_diagnostic_cohort(default_truth(spec, n_sites=3, seed=5), 40, seed=6)
-    prepared = DiagnosticModel(spec=spec)._prepare(cohort, None, spec)
-    layout = _layout([prepared])
-    return build_pymc_model(spec, layout, model_data(prepared.design, prepared.labels,
-                                                     layout), prepared.sites)
+    return diagnostic_graph(spec, cohort)[3]
 
 
 @pytest.mark.parametrize(("markers", "covariance"), [

@@ -15,16 +15,16 @@ from scipy.special import logsumexp
 from alsstats.errors import AlsStatsError, SpecError
 from alsstats.models.diagnostic.accuracy import label_accuracy, marker_accuracy
 from alsstats.models.diagnostic.data import baseline_table, class_labels
-from alsstats.models.diagnostic.graph import build_pymc_model, model_data
 from alsstats.models.diagnostic.latent import (
     indicator_codes,
     indicator_levels,
     level_classes,
     recorded_class_prior,
 )
-from alsstats.models.diagnostic.model import DiagnosticModel, _indicator, _layout
+from alsstats.models.diagnostic.model import DiagnosticModel
 from alsstats.models.diagnostic.spec import DiagnosticSpec, default_spec
 from alsstats.simulate import simulate_cohort
+from tests.models.conftest import diagnostic_graph, values_at_random_point
 
 
 def _latent_spec(**model):
@@ -67,20 +67,9 @@ def test_latent_likelihood_is_the_class_sum_of_the_markers_and_indicator():
     spec = _latent_spec(classes=["ALS", "HC"])
     data, _ = simulate_cohort("default", seed=4, label_error=0.2,
                               n_per_group={"ALS": 20, "HC": 20, "PMA": 0, "MIMIC": 0})
-    model_obj = DiagnosticModel(spec=spec)
-    prepared = model_obj._prepare(data, None, spec)
-    layout = _layout([prepared])
-    levels, (codes,) = _indicator([prepared], spec)
-    arrays = model_data(prepared.design, prepared.labels, layout, indicator=codes)
-    model = build_pymc_model(spec, layout, arrays, prepared.sites, levels)
-    rng = np.random.default_rng(3)
-    point = {k: v + 0.2 * rng.standard_normal(v.shape)
-             for k, v in model.initial_point().items()}
-    names = ["mu", "B", "u", "Sigma", "class_share", "indicator_prob"]
-    outputs = model.replace_rvs_by_values([*(model[n] for n in names), model.potentials[0]])
-    *params, potential = model.compile_fn(outputs, inputs=model.value_vars,
-                                          on_unused_input="ignore")(point)
-    values = dict(zip(names, params, strict=True))
+    prepared, arrays, codes, model = diagnostic_graph(spec, data)
+    values, potential = values_at_random_point(
+        model, ["mu", "B", "u", "Sigma", "class_share", "indicator_prob"])
     design = prepared.design
     total = 0.0
     for i in np.flatnonzero(arrays["weight"][:len(design.y)] > 0):
@@ -93,7 +82,7 @@ def test_latent_likelihood_is_the_class_sum_of_the_markers_and_indicator():
                          + np.log(values["indicator_prob"][k, codes[i]])
                          + stats.multivariate_normal(mean[o], cov).logpdf(design.y[i, o]))
         total += logsumexp(terms)
-    assert float(potential) == pytest.approx(total, rel=1e-10)
+    assert potential == pytest.approx(total, rel=1e-10)
 
 
 def test_recorded_accuracy_is_the_count_with_jeffreys_intervals(diag_fit, diag_train):

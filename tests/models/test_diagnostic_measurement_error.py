@@ -21,10 +21,11 @@ from alsstats.inference.predictive import predictive_interval
 from alsstats.inference.scoring import PosteriorParameters, class_probabilities
 from alsstats.models.diagnostic.data import Standardization, measurement_variance
 from alsstats.models.diagnostic.graph import build_pymc_model, model_data
-from alsstats.models.diagnostic.model import DiagnosticModel, _indicator, _layout
+from alsstats.models.diagnostic.model import DiagnosticModel, _layout
 from alsstats.models.diagnostic.scoring_table import validate_scoring_table
 from alsstats.models.diagnostic.spec import DiagnosticSpec, default_spec
 from alsstats.simulate import simulate_cohort
+from tests.models.conftest import diagnostic_graph, values_at_random_point
 
 
 def _spec(markers=None, **model) -> DiagnosticSpec:
@@ -118,20 +119,10 @@ def test_likelihood_adds_each_subjects_error_covariance(reference, covariance):
     spec = _spec(reference=reference, covariance=covariance, classes=["ALS", "HC"])
     data, _ = simulate_cohort("default", seed=4, crlb_noise=True,
                               n_per_group={"ALS": 20, "HC": 20, "PMA": 0, "MIMIC": 0})
-    prepared = DiagnosticModel(spec=spec)._prepare(data, None, spec)
-    layout = _layout([prepared])
-    levels, (codes,) = _indicator([prepared], spec)
-    arrays = model_data(prepared.design, prepared.labels, layout, indicator=codes)
-    model = build_pymc_model(spec, layout, arrays, prepared.sites, levels)
-    rng = np.random.default_rng(3)
-    point = {k: v + 0.2 * rng.standard_normal(v.shape)
-             for k, v in model.initial_point().items()}
-    names = ["mu", "B", "u", "Sigma"] + (["class_share", "indicator_prob"]
-                                         if reference == "latent" else [])
-    outputs = model.replace_rvs_by_values([*(model[n] for n in names), model.potentials[0]])
-    *params, potential = model.compile_fn(outputs, inputs=model.value_vars,
-                                          on_unused_input="ignore")(point)
-    values = dict(zip(names, params, strict=True))
+    prepared, arrays, codes, model = diagnostic_graph(spec, data)
+    values, potential = values_at_random_point(
+        model, ["mu", "B", "u", "Sigma"] + (["class_share", "indicator_prob"]
+                                           if reference == "latent" else []))
     design = prepared.design
     assert np.count_nonzero(design.me_var[:, 0, 1]) > 10     # subjects with both ratios
     total = 0.0
@@ -149,7 +140,7 @@ def test_likelihood_adds_each_subjects_error_covariance(reference, covariance):
             elif k == prepared.labels[i]:
                 terms.append(lp)
         total += logsumexp(terms)
-    assert float(potential) == pytest.approx(total, rel=1e-10)
+    assert potential == pytest.approx(total, rel=1e-10)
 
 
 def test_switch_off_builds_the_graph_without_error_data():
