@@ -32,6 +32,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from alsstats.errors import AlsStatsError
 from alsstats.inference.scoring import (
     PosteriorParameters,
     error_rows,
@@ -67,6 +68,10 @@ def predictive_interval(y: np.ndarray, x: np.ndarray, site: np.ndarray,
     :func:`~alsstats.inference.scoring.class_probabilities`); a missing marker has no
     error there, so it is imputed as a value measured without error.
     """
+    if not params.normal:
+        raise AlsStatsError("predictive intervals need normal markers (their conditional "
+                            "draws are Gaussian); use credible intervals with a Student-t or "
+                            "skew-normal marker distribution")
     if measurement_var is not None:
         n = y.shape[0]
         rows = np.arange(n) if rows is None else np.asarray(rows)

@@ -28,6 +28,14 @@ so a patient costs a few multiply-adds per draw and class, with no
 factorisation.  Per-class covariances add the quadratic term
 :math:`-\tfrac12 w^\top \Sigma_{k,oo}^{-1} w - \tfrac12\log|\Sigma_{k,oo}|`.
 
+Robust marker distributions (``nu`` or ``skew`` in the parameters; a diagnostic spec
+with ``marker_distribution = "student_t"`` or ``"skew_normal"``): the class
+log-likelihoods :math:`\ell_{dk}` are the densities of
+:mod:`~alsstats.inference.marker_density` (which marginalise missing markers and an
+unseen site the same way), computed with numpy per group of rows sharing observed
+markers and site kind (:func:`class_log_likelihoods`); the softmax, mean and quantiles
+are as above.
+
 Known measurement error (a diagnostic spec with ``measurement_error = "crlb"``):
 patient :math:`i`'s measured markers have covariance :math:`\Sigma_{d(k)} + V_i`
 with her own known error covariance :math:`V_i`
@@ -48,23 +56,28 @@ in flight, whatever the number of patients.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numba
 import numpy as np
 
-__all__ = ["PosteriorParameters", "ScoreResult", "class_probabilities", "error_rows",
-           "scoring_groups",
+from alsstats.inference.marker_density import log_density, unseen_site_log_density
+
+__all__ = ["PosteriorParameters", "ScoreResult", "class_log_likelihoods",
+           "class_probabilities", "error_rows", "scoring_groups",
            "with_measurement_error"]
 
 
 @dataclass(frozen=True)
 class PosteriorParameters:
-    """Posterior draws on the standardised marker scale.
+    r"""Posterior draws on the standardised marker scale.
 
     ``mu`` (D, K, M) class means; ``B`` (D, C, M) covariate effects; ``u``
     (D, S, M) site offsets; ``tau`` (D, M) site SDs; ``Sigma`` (D, M, M) shared
-    or (D, K, M, M) per-class covariance.
+    or (D, K, M, M) per-class covariance.  A robust marker distribution adds ``nu``
+    (D, K) Student-t degrees of freedom or ``skew`` (D, K, M) skew-normal
+    :math:`\lambda` (:mod:`~alsstats.inference.marker_density`); ``mu`` is then the
+    class location and ``Sigma`` the scale matrix.
     """
 
     mu: np.ndarray
@@ -72,10 +85,17 @@ class PosteriorParameters:
     u: np.ndarray
     tau: np.ndarray
     Sigma: np.ndarray
+    nu: np.ndarray | None = None
+    skew: np.ndarray | None = None
 
     @property
     def per_class(self) -> bool:
         return self.Sigma.ndim == 4
+
+    @property
+    def normal(self) -> bool:
+        """True for multivariate normal markers (no ``nu``, no ``skew``)."""
+        return self.nu is None and self.skew is None
 
 
 @dataclass(frozen=True)
@@ -90,8 +110,7 @@ class ScoreResult:
 def with_measurement_error(params: PosteriorParameters,
                            extra: np.ndarray) -> PosteriorParameters:
     """The draws with a known (M, M) error covariance added to every draw's (class) Sigma."""
-    return PosteriorParameters(mu=params.mu, B=params.B, u=params.u, tau=params.tau,
-                               Sigma=params.Sigma + np.asarray(extra, float))
+    return replace(params, Sigma=params.Sigma + np.asarray(extra, float))
 
 
 def error_rows(measurement_var: np.ndarray | None, y: np.ndarray) -> np.ndarray:
@@ -138,9 +157,10 @@ def class_probabilities(y: np.ndarray, x: np.ndarray, site: np.ndarray,
     plain = np.setdiff1d(np.arange(n), own)
     parts = [(plain, params)] + [(np.array([i]), with_measurement_error(
         params, measurement_var[i])) for i in own]
+    score = _score if params.normal else _score_by_density
     for rows, p in parts:
         if rows.size:
-            r = _score(y[rows], x[rows], site[rows], p, lp_rows[rows], interval)
+            r = score(y[rows], x[rows], site[rows], p, lp_rows[rows], interval)
             mean[rows], low[rows], high[rows] = r.mean, r.low, r.high
     return ScoreResult(mean, low, high)
 
@@ -162,6 +182,52 @@ def _score(y, x, site, params, log_prior, interval) -> ScoreResult:
         _score_kernel(np.ascontiguousarray(y[np.ix_(rows, o)]), np.ascontiguousarray(x[rows]),
                       np.where(unseen, -1, site[rows]).astype(np.int64), *terms, h, out)
         mean[rows], low[rows], high[rows] = out[0], out[1], out[2]
+    return ScoreResult(mean, low, high)
+
+
+def class_log_likelihoods(y: np.ndarray, x: np.ndarray, site: np.ndarray,
+                          params: PosteriorParameters, o: np.ndarray,
+                          unseen: bool) -> np.ndarray:
+    """(D, K, r) log p(y_o | class k, draw) of rows observing markers ``o`` at seen
+    sites (``site`` their indices) or, with ``unseen``, at sites not seen in training.
+
+    ``y`` (r, M) and ``x`` (r, C) are the rows' markers and covariates; the density is
+    the parameters' (normal, Student-t or skew-normal,
+    :mod:`~alsstats.inference.marker_density`).
+    """
+    mean = (params.mu[:, :, o][:, :, None, :]
+            + np.einsum("ic,dcm->dim", x, params.B[:, :, o])[:, None])
+    if not unseen:
+        mean = mean + params.u[:, site][:, :, o][:, None]
+    resid = y[:, o][None, None] - mean                                   # (D, K, r, m)
+    cov = params.Sigma[..., o[:, None], o[None, :]]
+    cov = cov if params.per_class else cov[:, None]
+    skew = None if params.skew is None else params.skew[:, :, o]
+    if unseen:
+        return unseen_site_log_density(resid, cov, params.tau[:, o] ** 2, params.nu, skew)
+    return log_density(resid, cov, params.nu, skew)
+
+
+def _score_by_density(y, x, site, params, log_prior, interval, chunk: int = 64
+                      ) -> ScoreResult:
+    """:func:`class_probabilities` for robust marker distributions (numpy, per group)."""
+    n = y.shape[0]
+    k = params.mu.shape[1]
+    mean = np.empty((n, k))
+    low = np.empty((n, k))
+    high = np.empty((n, k))
+    q = [(1 - interval) / 2, (1 + interval) / 2]
+    for rows, o, unseen, lp in scoring_groups(y, site, log_prior, k):
+        if len(o) == 0:
+            mean[rows] = low[rows] = high[rows] = np.exp(lp - np.logaddexp.reduce(lp))
+            continue
+        for start in range(0, len(rows), chunk):
+            part = rows[start:start + chunk]
+            ll = class_log_likelihoods(y[part], x[part], site[part], params, o, unseen)
+            joint = ll + lp[None, :, None]
+            prob = np.exp(joint - np.logaddexp.reduce(joint, axis=1, keepdims=True))
+            mean[part] = prob.mean(axis=0).T
+            low[part], high[part] = np.swapaxes(np.quantile(prob, q, axis=0), 1, 2)
     return ScoreResult(mean, low, high)
 
 

@@ -29,7 +29,9 @@ import xarray as xr
 from scipy.special import logsumexp
 
 from alsstats.errors import AlsStatsError, ParetoKWarning
-from alsstats.inference.scoring import error_rows
+from alsstats.inference.marker_density import sample_noise
+from alsstats.inference.scoring import class_log_likelihoods as scoring_log_likelihoods
+from alsstats.inference.scoring import error_rows, with_measurement_error
 from alsstats.models.diagnostic.data import baseline_table, class_labels, encode
 from alsstats.models.diagnostic.model import DiagnosticModel
 from alsstats.random import SeedLike, as_generator
@@ -41,8 +43,6 @@ __all__ = [
     "loo",
     "posterior_predictive_check",
 ]
-
-_LOG_2PI = float(np.log(2 * np.pi))
 
 
 def _training_arrays(model: DiagnosticModel, df: pd.DataFrame):
@@ -63,7 +63,9 @@ def class_log_likelihoods(model: DiagnosticModel, df: pd.DataFrame) -> tuple[np.
     Returns ``loglik`` (D, K, n) over chains x draws stacked, and the labels (n,).
     Subjects without markers get 0.  Unseen sites are integrated over the site
     distribution, as in scoring; a known measurement error (``measurement_error =
-    "crlb"``) adds the subject's own V_i to Sigma_k.
+    "crlb"``) adds the subject's own V_i to Sigma_k.  The density is the fit's marker
+    distribution (normal, Student-t or skew-normal,
+    :func:`alsstats.inference.scoring.class_log_likelihoods`).
     """
     design, labels, keep = _training_arrays(model, df)
     y, x, site, labels = design.y[keep], design.x[keep], design.site[keep], labels[keep]
@@ -85,25 +87,9 @@ def class_log_likelihoods(model: DiagnosticModel, df: pd.DataFrame) -> tuple[np.
         if len(o) == 0:
             continue
         rows = np.flatnonzero(which == g)
-        cov = p.Sigma[..., o[:, None], o[None, :]]
-        if key[m + 1]:
-            cov = cov + me[rows[0]][np.ix_(o, o)]
-        mean = (p.mu[:, :, o][:, :, None, :]
-                + np.einsum("ic,dcm->dim", x[rows], p.B[:, :, o])[:, None])
-        if key[m]:
-            extra = np.einsum("dm,mn->dmn", p.tau[:, o] ** 2, np.eye(len(o)))
-            cov = cov + (extra[:, None] if p.per_class else extra)
-        else:
-            mean = mean + p.u[:, site[rows]][:, :, o][:, None]
-        if not p.per_class:
-            cov = cov[:, None]
-        chol = np.linalg.cholesky(cov)                                 # (D, G, m, m)
-        resid = y[np.ix_(rows, o)][None, None] - mean                  # (D, K, r, m)
-        z = np.linalg.solve(chol[:, :, None], resid[..., None])[..., 0] if p.per_class \
-            else np.einsum("dab,dkrb->dkra", np.linalg.inv(chol[:, 0]), resid)
-        logdet = np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(-1)  # (D, G)
-        out[:, :, rows] = (-0.5 * (z**2).sum(-1) - logdet[:, :, None]
-                           - 0.5 * len(o) * _LOG_2PI)
+        params = with_measurement_error(p, me[rows[0]]) if key[m + 1] else p
+        out[:, :, rows] = scoring_log_likelihoods(y[rows], x[rows], site[rows], params, o,
+                                                  bool(key[m]))
     return out, labels
 
 
@@ -194,8 +180,9 @@ def posterior_predictive_check(model: DiagnosticModel, df: pd.DataFrame, *,
     """Posterior predictive p-values of each class's marker mean and SD.
 
     For ``n_draws`` posterior draws, replicate the observed markers of every
-    labelled baseline subject and compare the replicated class means and SDs
-    (standardised scale) with the observed ones.
+    labelled baseline subject from the fit's marker distribution (normal, Student-t
+    or skew-normal, :func:`alsstats.inference.marker_density.sample_noise`) and compare
+    the replicated class means and SDs (standardised scale) with the observed ones.
 
     The tail statistic is the sample excess kurtosis
     :math:`g_2 = m_4 / m_2^2 - 3` of the class's residuals from its own mean: heavier
@@ -217,6 +204,8 @@ def posterior_predictive_check(model: DiagnosticModel, df: pd.DataFrame, *,
     total = p.mu.shape[0]
     pick = rng.choice(total, size=min(n_draws, total), replace=False)
     mu, b, u, tau, sigma = p.mu[pick], p.B[pick], p.u[pick], p.tau[pick], p.Sigma[pick]
+    nu = None if p.nu is None else p.nu[pick][:, labels]                # (D, n)
+    skew = None if p.skew is None else p.skew[pick][:, labels]          # (D, n, M)
     n, m = y.shape
     mean = mu[:, labels] + np.einsum("ic,dcm->dim", x, b)
     seen = site >= 0
@@ -225,9 +214,8 @@ def posterior_predictive_check(model: DiagnosticModel, df: pd.DataFrame, *,
     cov = sigma[:, labels] if p.per_class else sigma[:, None]
     if design.me_var is not None:       # measured markers: Sigma_k + V_i (known error)
         cov = cov + design.me_var[keep][None]
-    chol = np.linalg.cholesky(cov)
-    noise = np.einsum("dnab,dnb->dna", np.broadcast_to(chol, (len(pick), n, m, m)),
-                      rng.normal(size=(len(pick), n, m)))
+    chol = np.broadcast_to(np.linalg.cholesky(cov), (len(pick), n, m, m))
+    noise = sample_noise(rng, chol, nu, skew)
     rep = np.where(np.isfinite(y)[None], mean + noise, np.nan)
     rows = []
     for k, cls in enumerate(model.classes_):

@@ -38,6 +38,16 @@ per row,
 
 (n, M, M), or (K, n, M, M) in the latent-class likelihood, inverted in one batch.
 Without it the graph is the per-pattern one above, unchanged.
+
+Robust marker distributions (``marker_distribution``,
+:mod:`~alsstats.inference.marker_density` for the densities): the same padded
+precision gives each row's Student-t density (``nu`` (K,) per class,
+:math:`\nu_k = 2 + \mathrm{Gamma}(2, \text{nu\_rate})`) from
+:math:`r_o^\top\Sigma_{k,oo}^{-1}r_o` and :math:`\log|\Sigma_{k,oo}|`; the skew-normal
+(``skew`` (K, M), :math:`\lambda_{kj} \sim N(0, \text{skew\_sd})`) pads
+:math:`\Omega_k = \Sigma_k + \lambda_k\lambda_k^\top` per class and pattern and adds
+:math:`\log 2\Phi(\cdot)` with :math:`\lambda` zeroed at the missing markers (the padded
+matrix is block diagonal, so the forms reduce to the observed block).
 """
 
 from __future__ import annotations
@@ -47,6 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pymc.distributions.dist_math import normal_lcdf
 
 from alsstats.models.diagnostic.data import Design
 from alsstats.models.diagnostic.latent import level_classes, recorded_class_prior
@@ -118,6 +129,8 @@ def free_variable_names(spec: DiagnosticSpec) -> list[str]:
         names.append("beta")
     if spec.reference == "latent":
         names += ["class_share", "indicator_prob"]   # every level probability
+    names += {"normal": [], "student_t": ["nu"], "skew_normal": ["skew"]}[
+        spec.marker_distribution]
     suffixes = [f"_{c}" for c in spec.classes] if spec.covariance == "per_class" else [""]
     if spec.covariance == "class_sd":
         return [*names, "sigma_class"] + (["corr_offdiag"] if len(spec.markers) > 1 else [])
@@ -256,6 +269,19 @@ def build_pymc_model(spec: DiagnosticSpec, layout: DataLayout, data: dict[str, n
             pm.Potential("loglik", pt.sum(w * loglik))
             return model
         resid = (y - mu[cls] - pt.dot(x, b_mat) - u[site]) * observed
+        n_obs = pt.sum(observed, axis=1)
+        if spec.marker_distribution == "skew_normal":
+            # Omega_k = Sigma_k + lambda_k lambda_k': per class even with a shared Sigma.
+            skew = pm.Normal("skew", 0.0, pr["skew_sd"], dims=("class", "marker"))
+            scale = sigma_k if spec.class_scales else sigma_mat[None]
+            omega = scale + skew[:, :, None] * skew[:, None, :]
+            padded = keep[None] * omega[:, None] + fill[None]              # (K, P, M, M)
+            prec_rows = pt.linalg.inv(padded)[cls, pattern]
+            logp = _normal_log_density(resid, prec_rows, _log_det(padded)[cls, pattern],
+                                       n_obs)
+            pm.Potential("loglik", pt.sum(w * (logp + _skew_log_factor(
+                resid, prec_rows, skew[cls] * observed))))
+            return model
         # Precision and log-determinant of each padded covariance.  Inverse and
         # determinant (not a Cholesky factor and triangular solves) keep the gradient
         # graph free of ops that numba runs in Python object mode (batched AllocDiag and
@@ -275,10 +301,55 @@ def build_pymc_model(spec: DiagnosticSpec, layout: DataLayout, data: dict[str, n
             padded = keep * sigma_mat[None] + fill                         # (P, M, M)
             prec_rows = pt.linalg.inv(padded)[pattern]
             logdet_rows = _log_det(padded)[pattern]
-        quad = pt.sum(resid[:, :, None] * prec_rows * resid[:, None, :], axis=(1, 2))
-        logp = -0.5 * quad - 0.5 * logdet_rows - 0.5 * pt.sum(observed, axis=1) * _LOG_2PI
+        if spec.marker_distribution == "student_t":
+            # nu_k = 2 + Gamma(2, nu_rate): finite variance, prior mean 2 + 2 / nu_rate.
+            nu_excess = pm.Gamma("nu_excess", 2.0, pr["nu_rate"], dims="class")
+            nu = pm.Deterministic("nu", 2.0 + nu_excess, dims="class")
+            logp = _student_t_log_density(resid, prec_rows, logdet_rows, n_obs, nu[cls])
+        else:
+            logp = _normal_log_density(resid, prec_rows, logdet_rows, n_obs)
         pm.Potential("loglik", pt.sum(w * logp))
     return model
+
+
+def _quadratic(a, prec_rows, b):
+    """Row-wise a_i' P_i b_i of (n, M) vectors and (n, M, M) matrices."""
+    return pt.sum(a[:, :, None] * prec_rows * b[:, None, :], axis=(1, 2))
+
+
+def _normal_log_density(resid, prec_rows, logdet_rows, n_obs):
+    """log N(r_o | 0, Sigma_oo) of each row from its padded precision and log-determinant."""
+    return (-0.5 * _quadratic(resid, prec_rows, resid) - 0.5 * logdet_rows
+            - 0.5 * n_obs * _LOG_2PI)
+
+
+def _student_t_log_density(resid, prec_rows, logdet_rows, n_obs, nu_rows):
+    r"""log t_nu(r_o | 0, Sigma_oo) of each row (p = number of observed markers):
+
+    .. math::
+
+        \log\Gamma(\tfrac{\nu+p}{2}) - \log\Gamma(\tfrac{\nu}{2}) - \tfrac p2\log(\nu\pi)
+        - \tfrac12\log|\Sigma_{oo}| - \tfrac{\nu+p}{2}\log(1 + r_o^\top\Sigma_{oo}^{-1}r_o/\nu).
+
+    A row without observed markers (p = 0, r = 0) contributes 0.
+    """
+    quad = _quadratic(resid, prec_rows, resid)
+    return (pt.gammaln((nu_rows + n_obs) / 2) - pt.gammaln(nu_rows / 2)
+            - 0.5 * n_obs * pt.log(nu_rows * np.pi) - 0.5 * logdet_rows
+            - 0.5 * (nu_rows + n_obs) * pt.log1p(quad / nu_rows))
+
+
+def _skew_log_factor(resid, prec_rows, skew_rows):
+    r"""log 2 Phi(lambda_o' Omega_oo^{-1} r_o / sqrt(1 - lambda_o' Omega_oo^{-1} lambda_o)).
+
+    ``prec_rows`` is the padded inverse of Omega = Sigma + lambda lambda' and
+    ``skew_rows`` lambda with zeros at the missing markers (the padded matrix is block
+    diagonal, so both forms reduce to the observed block); a row without observed
+    markers gets log 2 Phi(0) = 0.
+    """
+    shape = (_quadratic(skew_rows, prec_rows, resid)
+             / pt.sqrt(1.0 - _quadratic(skew_rows, prec_rows, skew_rows)))
+    return np.log(2.0) + normal_lcdf(0.0, 1.0, shape)
 
 
 def _row_padding(observed, m: int):

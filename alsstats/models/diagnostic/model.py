@@ -343,7 +343,9 @@ class DiagnosticModel(BayesianEstimator):
             return v.values.reshape((-1, *v.shape[2:]))
 
         return PosteriorParameters(mu=stacked("mu"), B=stacked("B"), u=stacked("u"),
-                                   tau=stacked("tau"), Sigma=stacked("Sigma"))
+                                   tau=stacked("tau"), Sigma=stacked("Sigma"),
+                                   nu=stacked("nu") if "nu" in post else None,
+                                   skew=stacked("skew") if "skew" in post else None)
 
     def prior_probabilities(self, prevalence=None) -> np.ndarray:
         """Prior class probabilities for scoring (see :func:`parse_prevalence`)."""
@@ -408,6 +410,11 @@ class DiagnosticModel(BayesianEstimator):
         if interval_kind not in ("predictive", "credible"):
             raise AlsStatsError(f"interval_kind must be 'predictive' or 'credible'; got "
                                 f"{interval_kind!r}")
+        if interval_kind == "predictive" and spec.marker_distribution != "normal":
+            raise AlsStatsError(f"interval_kind = 'predictive' needs normal markers; this fit "
+                                f"has [model] marker_distribution = "
+                                f"{spec.marker_distribution!r}: use interval_kind = "
+                                "'credible' (CLI: --interval credible)")
         params = self.posterior_parameters()
         log_prior = self._log_prior_rows(design.y, prior)
         result = class_probabilities(design.y, design.x, design.site, params, log_prior,

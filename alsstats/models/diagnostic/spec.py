@@ -26,11 +26,13 @@ __all__ = [
     "COVARIANCES",
     "COVARIATES",
     "DEFAULT_PRIORS",
+    "MARKER_DISTRIBUTIONS",
     "MEASUREMENT_ERRORS",
     "MISSINGNESS",
     "PMA_OPTIONS",
     "RATIO_METABOLITES",
     "REFERENCES",
+    "ROBUST_PRIORS",
     "TRANSFORMS",
     "DiagnosticSpec",
     "MarkerSpec",
@@ -54,6 +56,10 @@ REFERENCES = ("labels", "latent")
 #: spectra's Cramér–Rao lower bounds as a known per-patient measurement SD
 #: (:func:`alsstats.models.diagnostic.data.measurement_variance`).
 MEASUREMENT_ERRORS = ("none", "crlb")
+#: The class-conditional distribution of the markers: "normal" (multivariate normal),
+#: "student_t" (multivariate Student-t, one nu per class) or "skew_normal" (multivariate
+#: skew-normal, one skewness vector per class); :mod:`~alsstats.models.diagnostic.density`.
+MARKER_DISTRIBUTIONS = ("normal", "student_t", "skew_normal")
 #: The metabolites (cohort CRLB columns ``<name>_crlb``) of each MRS ratio marker.
 RATIO_METABOLITES: dict[str, tuple[str, str]] = {"glu_naa": ("glu", "naa"),
                                                  "glu_gaba": ("glu", "gaba")}
@@ -69,8 +75,14 @@ DEFAULT_PRIORS: dict[str, float] = {
     "label_disagreement": 1.0,
 }
 
+#: Priors of the robust marker distributions (written to the canonical JSON only when
+#: their distribution is used, so that the JSON of every normal spec is unchanged):
+#: nu_k - 2 ~ Gamma(2, nu_rate) (Student-t), lambda_kj ~ Normal(0, skew_sd) (skew-normal).
+ROBUST_PRIORS: dict[str, tuple[str, float]] = {"nu_rate": ("student_t", 0.1),
+                                               "skew_sd": ("skew_normal", 1.0)}
+
 _MODEL_KEYS = {"classes", "pma", "covariance", "missingness", "reference",
-               "measurement_error", "interval"}
+               "measurement_error", "marker_distribution", "interval"}
 #: Fits saved before ``covariance`` existed store ``per_class_covariance`` (true/false).
 _LEGACY_MODEL_KEYS = {"per_class_covariance"}
 _MARKER_KEYS = {"transform", "covariates"}
@@ -97,6 +109,7 @@ class DiagnosticSpec:
     missingness: str = "ignore"
     reference: str = "labels"
     measurement_error: str = "none"
+    marker_distribution: str = "normal"
     interval: float = 0.9
     priors: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRIORS))
     convergence: ConvergencePolicy = field(default_factory=ConvergencePolicy)
@@ -132,20 +145,26 @@ class DiagnosticSpec:
     def to_dict(self) -> dict[str, Any]:
         """The spec as plain data (the TOML structure, fully filled in).
 
-        ``measurement_error`` is written only when it is not ``"none"``, so that the
-        canonical JSON of every spec without it (and of every fit saved before it
-        existed) is unchanged.
+        ``measurement_error`` is written only when it is not ``"none"``, and
+        ``marker_distribution`` (with its prior, :data:`ROBUST_PRIORS`) only when it is
+        not ``"normal"``, so that the canonical JSON of every spec without them (and of
+        every fit saved before they existed) is unchanged.
         """
         model = {"classes": list(self.classes), "pma": self.pma,
                  "covariance": self.covariance, "missingness": self.missingness,
                  "reference": self.reference, "interval": self.interval}
         if self.measurement_error != "none":
             model["measurement_error"] = self.measurement_error
+        if self.marker_distribution != "normal":
+            model["marker_distribution"] = self.marker_distribution
+        priors = {key: value for key, value in self.priors.items()
+                  if key not in ROBUST_PRIORS
+                  or ROBUST_PRIORS[key][0] == self.marker_distribution}
         return {
             "model": model,
             "markers": {m.name: {"transform": m.transform, "covariates": list(m.covariates)}
                         for m in self.markers},
-            "priors": dict(self.priors),
+            "priors": priors,
             "convergence": self.convergence.to_dict(),
         }
 
@@ -196,6 +215,17 @@ class DiagnosticSpec:
         if measurement_error not in MEASUREMENT_ERRORS:
             raise SpecError(f"{source}: [model] measurement_error must be one of "
                             f"{', '.join(MEASUREMENT_ERRORS)}; got {measurement_error!r}")
+        marker_distribution = model.get("marker_distribution", "normal")
+        if marker_distribution not in MARKER_DISTRIBUTIONS:
+            raise SpecError(f"{source}: [model] marker_distribution must be one of "
+                            f"{', '.join(MARKER_DISTRIBUTIONS)}; got {marker_distribution!r}")
+        if marker_distribution != "normal":
+            for key, value, needs in (("reference", reference, "labels"),
+                                      ("measurement_error", measurement_error, "none")):
+                if value != needs:
+                    raise SpecError(f"{source}: [model] marker_distribution = "
+                                    f"{marker_distribution!r} is not supported with {key} = "
+                                    f"{value!r} (only with {key} = {needs!r})")
         interval = model.get("interval", 0.9)
         if isinstance(interval, bool) or not isinstance(interval, int | float) \
                 or not 0 < interval < 1:
@@ -236,16 +266,24 @@ class DiagnosticSpec:
         priors_raw = data.get("priors", {})
         if not isinstance(priors_raw, dict):
             raise SpecError(f"{source}: [priors] must be a table")
-        check_keys(priors_raw, set(DEFAULT_PRIORS), source, "prior")
+        check_keys(priors_raw, set(DEFAULT_PRIORS) | set(ROBUST_PRIORS), source, "prior")
         priors = dict(DEFAULT_PRIORS)
+        for key, (distribution, value) in ROBUST_PRIORS.items():
+            if distribution == marker_distribution:
+                priors[key] = value
         for key, value in priors_raw.items():
+            if key in ROBUST_PRIORS and ROBUST_PRIORS[key][0] != marker_distribution:
+                raise SpecError(f"{source}: prior {key} is used only with [model] "
+                                f"marker_distribution = {ROBUST_PRIORS[key][0]!r}; got "
+                                f"{marker_distribution!r}")
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
                 raise SpecError(f"{source}: prior {key} must be a positive number; got {value!r}")
             priors[key] = float(value)
         convergence = ConvergencePolicy.from_dict(data.get("convergence", {}), source)
         return cls(markers=tuple(markers), classes=tuple(classes), pma=pma,
                    covariance=covariance, missingness=missingness, reference=reference,
-                   measurement_error=measurement_error, interval=float(interval),
+                   measurement_error=measurement_error,
+                   marker_distribution=marker_distribution, interval=float(interval),
                    priors=priors, convergence=convergence)
 
     @classmethod
