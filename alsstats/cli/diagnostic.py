@@ -1,10 +1,12 @@
-"""``alsstats fit diagnostic``, ``score`` and ``accuracy``: fit, score, and check accuracy.
+"""``alsstats fit diagnostic``, ``score``, ``choose-distribution`` and ``accuracy``.
 
 ``fit diagnostic`` fits :class:`~alsstats.models.diagnostic.model.DiagnosticModel` to
 a cohort table (each subject's baseline visit) and saves the posterior as
 NetCDF with provenance.  ``score`` loads a saved fit and writes, per subject
 (earliest visit), P(class) with its interval as CSV.  A fit that did not
 converge is flagged in the JSON output and in the ``fit_converged`` column.
+``choose-distribution`` fits the normal and robust marker distributions to one cohort
+and chooses by PSIS-LOO (:mod:`alsstats.models.diagnostic.distribution_choice`).
 ``accuracy`` gives a marker's sensitivity and specificity at a cutoff against the
 recorded labels and, for a latent-class fit, against the latent truth, with the
 clinical label's own accuracy (:mod:`alsstats.models.diagnostic.accuracy`).
@@ -93,6 +95,31 @@ def register(sub) -> None:
     p.add_argument("--level", type=float, default=0.9, help="interval probability (0.9)")
     p.add_argument("--seed", type=int, help="seed of the draws of the latent classes")
     add_out(p, table="one row per reference (latent, recorded)")
+
+
+    p = add_command(sub, "choose-distribution",
+                    "choose the diagnostic model's marker distribution by PSIS-LOO",
+                    _run_choose_distribution, description=(
+                        "Fit the diagnostic model with normal markers and with each robust "
+                        "candidate (spec [model] marker_distribution: student_t, "
+                        "skew_normal) to the same cohort and compare them by PSIS-LOO of the "
+                        "markers (elpd, se, d_elpd, dse, Pareto k).  The normal model is "
+                        "kept unless a candidate beats it by more than 2 SE of the paired "
+                        "ELPD difference."))
+    p.add_argument("--data", required=True, help="cohort table (.csv or .parquet)")
+    p.add_argument("--spec", help="model spec TOML (default: the shipped default spec); its "
+                   "marker_distribution is replaced by each candidate")
+    p.add_argument("--candidates", default="student_t",
+                   help="comma-separated robust distributions to try (student_t; "
+                        "student_t,skew_normal for both)")
+    p.add_argument("--draws", type=int, default=1000, help="draws per chain (1000)")
+    p.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (1000)")
+    p.add_argument("--chains", type=int, default=4, help="chains (4)")
+    p.add_argument("--seed", type=int, help="random seed (the same for every fit)")
+    p.add_argument("--target-accept", type=float, default=0.8,
+                   help="NUTS target acceptance (0.8)")
+    add_strict(p)
+    add_out(p, table="one row per marker distribution")
 
 
 def _refuse_constant_markers(data, args: argparse.Namespace) -> None:
@@ -264,6 +291,37 @@ def _explain(scores, table, markers: list[str]):
     out["prior_only"] = out["n_markers"] == 0
     out.attrs.update(scores.attrs)
     return out
+
+
+def _run_choose_distribution(args: argparse.Namespace) -> Outcome:
+    from alsstats.models.diagnostic.distribution_choice import choose_marker_distribution
+    from alsstats.schema import read_cohort
+
+    candidates = tuple(c.strip() for c in args.candidates.split(",") if c.strip())
+    data = read_cohort(args.data)
+    _refuse_constant_markers(data, args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)   # reported in the output instead
+        choice = choose_marker_distribution(
+            data, spec=args.spec, candidates=candidates, draws=args.draws, tune=args.tune,
+            chains=args.chains, seed=args.seed, target_accept=args.target_accept)
+    lines = [f"{'model':<12} {'elpd':>9} {'se':>7} {'d_elpd':>8} {'dse':>7} "
+             f"{'k>0.7':>5} {'fit s':>6}"]
+    for r in choice.table.itertuples():
+        lines.append(f"{r.model:<12} {r.elpd:9.1f} {r.se:7.1f} {r.d_elpd:8.1f} {r.dse:7.1f} "
+                     f"{r.n_pareto_k_bad:5d} {choice.seconds[r.model]:6.1f}")
+    lines.append(f"chosen: {choice.chosen} (best candidate minus normal: "
+                 f"{choice.difference:.1f}, SE {choice.se:.1f}; a candidate needs more than "
+                 "2 SE)")
+    if choice.table["warning"].any():
+        lines.append("WARNING: some subjects have Pareto k > 0.7 (column n_pareto_k_bad): "
+                     "their LOO terms are unreliable")
+    converged = bool(choice.table["converged"].all())
+    if not converged:
+        bad = ", ".join(choice.table.loc[~choice.table["converged"], "model"])
+        lines.append(f"WARNING: NOT CONVERGED: {bad}; the comparison is not reliable")
+    return Outcome(choice.to_dict(), "\n".join(lines), table=choice.table,
+                   exit_code=EXIT_NOT_CONVERGED if args.strict and not converged else 0)
 
 
 def _run_accuracy(args: argparse.Namespace) -> Outcome:

@@ -97,7 +97,8 @@ def default_truth(spec: DiagnosticSpec, n_sites: int = 10, seed: SeedLike = None
 
 def simulate_diagnostic_cohort(truth: DiagnosticTruth, n: int, seed: SeedLike = None,
                                missing: dict[str, float] | None = None,
-                               site_offsets: np.ndarray | None = None) -> pd.DataFrame:
+                               site_offsets: np.ndarray | None = None,
+                               heavy_tails: dict[str, float] | None = None) -> pd.DataFrame:
     """A baseline cohort table of ``n`` subjects drawn from the diagnostic model.
 
     Parameters
@@ -114,6 +115,11 @@ def simulate_diagnostic_cohort(truth: DiagnosticTruth, n: int, seed: SeedLike = 
     site_offsets
         Offsets (S', M) of other sites (e.g. sites never seen in training);
         their labels are ``N01, N02, ...``.  Default: ``truth``'s sites.
+    heavy_tails
+        Degrees of freedom ``nu`` by class: that class's errors are multivariate
+        Student-t, ``e_i / sqrt(W_i)`` with ``W_i ~ Gamma(nu/2, rate nu/2)`` (same scale
+        matrix; heavier tails, e.g. for choosing ``marker_distribution``).  Default: all
+        classes normal (and the same draws as before the option existed).
     """
     rng = as_generator(seed)
     spec = truth.spec
@@ -131,6 +137,9 @@ def simulate_diagnostic_cohort(truth: DiagnosticTruth, n: int, seed: SeedLike = 
     xmat = np.column_stack(x) if x else np.zeros((n, 0))
     cov = truth.corr * np.outer(truth.sigma, truth.sigma)
     e = rng.multivariate_normal(np.zeros(len(truth.sigma)), cov, size=n, method="cholesky")
+    for name, nu in (heavy_tails or {}).items():
+        in_class = k == spec.classes.index(name)
+        e[in_class] /= np.sqrt(rng.gamma(nu / 2, 2 / nu, size=int(in_class.sum())))[:, None]
     y = truth.class_means[k] + xmat @ truth.beta + offsets[site] + e
     group = np.array(spec.classes)[k]
     frame: dict[str, object] = {

@@ -10,9 +10,11 @@ and on Gaussian synthetic cohorts, chosen by PSIS-LOO.
 from __future__ import annotations
 
 import numpy as np
+import pytensor
+import pytensor.tensor as pt
 import pytest
 from scipy import integrate, stats
-from scipy.special import softmax
+from scipy.special import log_ndtr, softmax
 
 from alsstats.errors import AlsStatsError, SpecError
 from alsstats.inference.marker_density import (
@@ -22,6 +24,7 @@ from alsstats.inference.marker_density import (
 )
 from alsstats.inference.predictive import predictive_interval
 from alsstats.inference.scoring import PosteriorParameters, class_probabilities
+from alsstats.models.diagnostic.graph import log_normal_cdf
 from alsstats.models.diagnostic.spec import DiagnosticSpec, default_spec
 from alsstats.simulate import simulate_cohort
 from tests.models.conftest import diagnostic_graph, values_at_random_point
@@ -119,6 +122,16 @@ def test_graph_log_likelihood_equals_scipy(distribution, covariance):
     assert potential == pytest.approx(total, rel=1e-8)
     if distribution == "student_t":
         assert np.all(values["nu"] > 2)
+
+
+def test_graph_log_normal_cdf_is_accurate_everywhere():
+    z = pt.dvector("z")
+    values = np.concatenate([np.linspace(-60, 10, 701), [-20.0001, -20.0, -19.9999]])
+    got = pytensor.function([z], log_normal_cdf(z))(values)
+    np.testing.assert_allclose(got, log_ndtr(values), rtol=1e-12, atol=1e-10)
+    grad = pytensor.function([z], pytensor.grad(log_normal_cdf(z).sum(), z))(values)
+    np.testing.assert_allclose(grad, np.exp(stats.norm.logpdf(values) - log_ndtr(values)),
+                               rtol=1e-6)
 
 
 # ------------------------------------------------------------------ numpy densities

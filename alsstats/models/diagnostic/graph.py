@@ -57,7 +57,6 @@ from dataclasses import dataclass
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from pymc.distributions.dist_math import normal_lcdf
 
 from alsstats.models.diagnostic.data import Design
 from alsstats.models.diagnostic.latent import level_classes, recorded_class_prior
@@ -349,7 +348,26 @@ def _skew_log_factor(resid, prec_rows, skew_rows):
     """
     shape = (_quadratic(skew_rows, prec_rows, resid)
              / pt.sqrt(1.0 - _quadratic(skew_rows, prec_rows, skew_rows)))
-    return np.log(2.0) + normal_lcdf(0.0, 1.0, shape)
+    return np.log(2.0) + log_normal_cdf(shape)
+
+
+def log_normal_cdf(z):
+    r"""log Phi(z), accurate for every z, from ops that JAX and numba both implement.
+
+    ``log(erfc(-z/sqrt 2)/2)`` for z >= -20 (erfc is accurate in relative terms there,
+    down to 1e-89); below, the asymptotic series
+    :math:`-z^2/2 - \log(-z) - \tfrac12\log 2\pi + \log(1 - z^{-2} + 3z^{-4} - 15z^{-6}
+    + 105z^{-8})`, whose next term is below 1e-10 there.  (PyMC's ``normal_lcdf`` uses
+    ``erfcx``, which the JAX backend lacks.)  Both branches are evaluated at clipped
+    arguments so that the untaken one has finite gradients.
+    """
+    low = pt.minimum(z, -20.0)
+    high = pt.maximum(z, -20.0)
+    w = 1.0 / low**2
+    series = (-0.5 * low**2 - pt.log(-low) - 0.5 * _LOG_2PI
+              + pt.log(1.0 - w + 3.0 * w**2 - 15.0 * w**3 + 105.0 * w**4))
+    return pt.switch(pt.lt(z, -20.0), series,
+                     pt.log(0.5 * pt.erfc(-high / np.sqrt(2.0))))
 
 
 def _row_padding(observed, m: int):

@@ -11,20 +11,20 @@ Gelman & Gabry 2017) estimates the predictive accuracy for a new subject's traje
 
 Choice (``group_variances = "auto"``, Bayesian fits): both the shared and the per-group
 model are fitted; per-group is kept when its expected log predictive density is higher
-by more than two standard errors of the difference (otherwise the simpler shared model).
+by more than two standard errors of the difference (otherwise the simpler shared model):
+the rule of :mod:`alsstats.inference.loo_choice`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from alsstats.inference.loo_choice import ELPD_SE_MARGIN, elpd_difference, prefers_richer
 from alsstats.models.longitudinal.data import LongData
 from alsstats.models.longitudinal.posterior import _fixed_mean, _per_subject
 
 __all__ = ["ELPD_SE_MARGIN", "choose_by_loo", "pointwise_loglik"]
 
-#: per_group must beat shared by this many standard errors of the ELPD difference.
-ELPD_SE_MARGIN = 2.0
 _LOG_2PI = np.log(2.0 * np.pi)
 
 
@@ -84,9 +84,8 @@ def choose_by_loo(candidates: dict) -> dict:
         idata = az.InferenceData(posterior=posterior,
                                  log_likelihood=xr.Dataset({"y": arr}))
         res[name] = az.loo(idata, pointwise=True)
-    diff = res["per_group"].loo_i.values - res["shared"].loo_i.values
-    d, se = float(diff.sum()), float(np.sqrt(len(diff) * diff.var()))
-    chosen = "per_group" if d > ELPD_SE_MARGIN * se else "shared"
+    d, se = elpd_difference(res["shared"].loo_i.values, res["per_group"].loo_i.values)
+    chosen = "per_group" if prefers_richer(d, se) else "shared"
     return {"group_variances": chosen, "elpd_diff_per_group_minus_shared": d,
             "se_diff": se, "margin_se": ELPD_SE_MARGIN,
             "loo": {k: {"elpd": float(v.elpd_loo), "se": float(v.se),
