@@ -309,7 +309,7 @@ def _run_choose_distribution(args: argparse.Namespace) -> Outcome:
              f"{'k>0.7':>5} {'fit s':>6}"]
     for r in choice.table.itertuples():
         lines.append(f"{r.model:<12} {r.elpd:9.1f} {r.se:7.1f} {r.d_elpd:8.1f} {r.dse:7.1f} "
-                     f"{r.n_pareto_k_bad:5d} {choice.seconds[r.model]:6.1f}")
+                     f"{r.n_pareto_k_bad:5d} {choice.seconds.get(r.model, float('nan')):6.1f}")
     lines.append(f"chosen: {choice.chosen} (best candidate minus normal: "
                  f"{choice.difference:.1f}, SE {choice.se:.1f}; a candidate needs more than "
                  "2 SE)")

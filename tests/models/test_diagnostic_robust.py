@@ -9,13 +9,17 @@ and on Gaussian synthetic cohorts, chosen by PSIS-LOO.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytensor
 import pytensor.tensor as pt
 import pytest
 from scipy import integrate, stats
 from scipy.special import log_ndtr, softmax
 
+from alsstats.cli import main
 from alsstats.errors import AlsStatsError, SpecError
 from alsstats.inference.marker_density import (
     log_density,
@@ -24,9 +28,13 @@ from alsstats.inference.marker_density import (
 )
 from alsstats.inference.predictive import predictive_interval
 from alsstats.inference.scoring import PosteriorParameters, class_probabilities
+from alsstats.models.diagnostic.criticism import posterior_predictive_check
+from alsstats.models.diagnostic.distribution_choice import choice_from_fits
 from alsstats.models.diagnostic.graph import log_normal_cdf
+from alsstats.models.diagnostic.model import DiagnosticModel
 from alsstats.models.diagnostic.spec import DiagnosticSpec, default_spec
 from alsstats.simulate import simulate_cohort
+from alsstats.testing.recovery import default_truth, simulate_diagnostic_cohort
 from tests.models.conftest import diagnostic_graph, values_at_random_point
 
 DISTRIBUTIONS = ("student_t", "skew_normal")
@@ -261,3 +269,56 @@ def test_predictive_draws_follow_the_density(distribution):
     assert ks.pvalue > 0.01
     normal = stats.kstest(draws[:, 0], stats.norm(draws[:, 0].mean(), draws[:, 0].std()).cdf)
     assert normal.pvalue < 1e-3          # and the draws are not normal (can fail)
+
+
+# ------------------------------------------------------------------ fits, chosen by LOO
+@pytest.fixture(scope="module")
+def heavy_tailed_cohort():
+    """300 subjects from the diagnostic model with multivariate-t (nu = 3) ALS errors and
+    20% missing MRS and fMRI (benchmarks/bench_marker_distribution.py's cohort)."""
+    truth = default_truth(default_spec(), seed=1)
+    return simulate_diagnostic_cohort(truth, 300, seed=2, heavy_tails={"ALS": 3.0},
+                                      missing={"mrs": 0.2, "fmri": 0.2})
+
+
+@pytest.mark.slow
+@pytest.mark.sampling
+def test_cli_chooses_student_t_on_heavy_tails(heavy_tailed_cohort, tmp_path):
+    # `alsstats choose-distribution` with the default sampler settings (4 chains of 1000):
+    # PSIS-LOO prefers the Student-t by far more than 2 SE, and the fitted ALS nu is small.
+    data = tmp_path / "cohort.csv"
+    heavy_tailed_cohort.to_csv(data, index=False)
+    out = tmp_path / "choice.json"
+    assert main(["choose-distribution", "--data", str(data), "--seed", "3",
+                 "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["chosen"] == "student_t"
+    assert result["elpd_difference"] > 2 * result["se_difference"]
+    assert all(result["converged"].values())
+    table = pd.DataFrame(result["comparison"])
+    assert list(table["model"]) == ["student_t", "normal"]
+    assert table.loc[1, "d_elpd"] == pytest.approx(result["elpd_difference"])
+
+
+@pytest.fixture(scope="module")
+def student_t_fit(diag_train):
+    return DiagnosticModel(spec=_spec("student_t"), seed=7).fit(diag_train)
+
+
+@pytest.mark.slow
+@pytest.mark.sampling
+def test_loo_keeps_the_normal_on_the_default_scenario(diag_fit, student_t_fit, diag_train,
+                                                      diag_test):
+    choice = choice_from_fits({"normal": diag_fit, "student_t": student_t_fit}, diag_train)
+    assert choice.chosen == "normal"
+    assert choice.difference <= 2 * choice.se
+    # the robust fit scores through its own density: credible intervals, and predictive
+    # ones are refused with the option named
+    scores = student_t_fit.predict_posterior(diag_test, prevalence="training",
+                                             interval_kind="credible")
+    assert np.all((scores["p_als_low"] <= scores["p_als"])
+                  & (scores["p_als"] <= scores["p_als_high"]))
+    with pytest.raises(AlsStatsError, match="marker_distribution = 'student_t'"):
+        student_t_fit.predict_posterior(diag_test, prevalence="training")
+    ppc = posterior_predictive_check(student_t_fit, diag_train, n_draws=200, seed=1)
+    assert ppc["p_kurtosis"].between(0.0, 1.0).all() and len(ppc) == 18

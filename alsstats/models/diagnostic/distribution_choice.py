@@ -33,7 +33,8 @@ from alsstats.models.diagnostic.spec import (
     load_spec,
 )
 
-__all__ = ["DistributionChoice", "choose_marker_distribution", "compare_marker_distributions"]
+__all__ = ["DistributionChoice", "choice_from_fits", "choose_marker_distribution",
+           "compare_marker_distributions"]
 
 
 @dataclass(frozen=True)
@@ -137,11 +138,25 @@ def choose_marker_distribution(df: pd.DataFrame, spec=None,
         start = time.perf_counter()
         fits[name] = DiagnosticModel(spec=_with_distribution(base, name), **model_args).fit(df)
         seconds[name] = round(time.perf_counter() - start, 1)
+    return choice_from_fits(fits, df, seconds)
+
+
+def choice_from_fits(fits: dict[str, DiagnosticModel], df: pd.DataFrame,
+                     seconds: dict[str, float] | None = None) -> DistributionChoice:
+    """The rule of the module docstring applied to fits already made.
+
+    ``fits`` maps ``"normal"`` and one or more robust distributions to models fitted to
+    ``df`` (same markers); ``seconds``: their fit times, if known.
+    """
+    if "normal" not in fits or len(fits) < 2:
+        raise AlsStatsError(f"choice_from_fits needs a 'normal' fit and at least one "
+                            f"robust fit; got {sorted(fits)}")
     res = _loo_by_fit(fits, df)
-    best = max(candidates, key=lambda name: float(res[name].elpd_loo))
+    best = max((name for name in fits if name != "normal"),
+               key=lambda name: float(res[name].elpd_loo))
     d, se = elpd_difference(res["normal"].loo_i.values, res[best].loo_i.values)
     chosen = best if prefers_richer(d, se) else "normal"
-    return DistributionChoice(chosen, d, se, _table(res, fits), fits, seconds)
+    return DistributionChoice(chosen, d, se, _table(res, fits), fits, dict(seconds or {}))
 
 
 def _with_distribution(spec: DiagnosticSpec, name: str) -> DiagnosticSpec:
