@@ -147,6 +147,10 @@ def sbc_diagnostic(spec=None, *, n_replicates: int = 100, n_subjects: int = 120,
     if spec.measurement_error != "none":
         raise SpecError("sbc_diagnostic simulates markers without measurement error; it "
                         "needs [model] measurement_error = 'none'")
+    if spec.marker_distribution != "normal":
+        raise SpecError("sbc_diagnostic simulates multivariate normal markers; it needs "
+                        f"[model] marker_distribution = 'normal', got "
+                        f"{spec.marker_distribution!r}")
     k, m = len(spec.classes), len(spec.markers)
     c = len(spec.covariates)
     design_rng = np.random.default_rng(20181)
