@@ -51,6 +51,20 @@ population scored (without one the training class frequencies are used, with a
 availability of each modality depends on the class and a patient's missingness
 pattern enters her score (:func:`~alsstats.models.diagnostic.data.pattern_log_likelihood`).
 
+Robust marker distributions
+---------------------------
+With ``marker_distribution = "student_t"`` the class-conditional markers are
+multivariate Student-t with the same location and scale matrix and :math:`\nu_k = 2 +
+\mathrm{Gamma}(2, \text{nu\_rate})` per class; with ``"skew_normal"`` they are the
+skew-normal convolution :math:`y = m_k + \lambda_k|U_0| + \varepsilon`,
+:math:`\varepsilon \sim N(0, \Sigma_k)`, :math:`\lambda_{kj} \sim N(0, \text{skew\_sd})`
+(:math:`\mu_k` is then the class location; the class mean is
+:math:`\mu_k + \lambda_k\sqrt{2/\pi}`).  Both marginalise missing markers exactly; fit,
+scoring (credible intervals only) and criticism use the density
+(:mod:`alsstats.inference.marker_density`);
+:func:`~alsstats.models.diagnostic.distribution_choice.choose_marker_distribution`
+chooses between them and the normal by PSIS-LOO.
+
 Known measurement error
 -----------------------
 With ``measurement_error = "crlb"`` the measured markers of subject :math:`i` have
