@@ -28,7 +28,11 @@ from alsstats.inference.marker_density import (
     unseen_site_log_density,
 )
 from alsstats.inference.predictive import predictive_interval
-from alsstats.inference.scoring import PosteriorParameters, class_probabilities
+from alsstats.inference.scoring import (
+    PosteriorParameters,
+    class_log_likelihoods,
+    class_probabilities,
+)
 from alsstats.models.diagnostic.criticism import posterior_predictive_check
 from alsstats.models.diagnostic.distribution_choice import choice_from_fits
 from alsstats.models.diagnostic.graph import log_normal_cdf
@@ -217,6 +221,27 @@ def test_scoring_matches_brute_force(distribution, per_class):
     assert np.abs(normal.mean - got.mean).max() > 1e-2
     with pytest.raises(AlsStatsError, match="predictive intervals need normal markers"):
         predictive_interval(y, x, site, p, log_prior, seed=1)
+
+
+@pytest.mark.parametrize("distribution", DISTRIBUTIONS)
+def test_loo_log_likelihoods_equal_scipy(distribution):
+    # The per-draw class log-likelihoods behind criticism.loo (not only their softmax):
+    # a constant missing from the density would cancel in scores but not in LOO.
+    rng = np.random.default_rng(4)
+    p = _random_params(rng, distribution, per_class=True, d=5)
+    y = rng.normal(size=(3, 3))
+    x = rng.normal(size=(3, 2))
+    site = np.array([0, 1, 1])
+    o = np.array([0, 2])                       # marker 1 missing
+    got = class_log_likelihoods(y, x, site, p, o, unseen=False)
+    for d in range(5):
+        for k in range(3):
+            for i in range(3):
+                mean = p.mu[d, k] + x[i] @ p.B[d] + p.u[d, site[i]]
+                want = _logpdf(distribution, y[i, o], mean[o], p.Sigma[d, k][np.ix_(o, o)],
+                               nu=None if p.nu is None else p.nu[d, k],
+                               lam=None if p.skew is None else p.skew[d, k, o])
+                assert got[d, k, i] == pytest.approx(want, rel=1e-10)
 
 
 def test_student_t_unseen_site_quadrature_matches_integration():
