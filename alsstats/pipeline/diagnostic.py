@@ -124,9 +124,14 @@ def convergence_table(model: DiagnosticModel) -> pd.DataFrame:
 
 
 def class_means(model: DiagnosticModel) -> pd.DataFrame:
-    """Posterior mean and 90% interval of each class mean μ_k on the standardised scale."""
-    mu = model.idata_.posterior["mu"].stack(sample=("chain", "draw")).transpose("sample", ...)
-    draws = mu.to_numpy()                       # (S, K, J)
+    """Posterior mean and 90% interval of each class mean on the standardised scale.
+
+    The class mean is μ_k, or μ_k + λ_k √(2/π) for skew-normal markers (μ_k is then the
+    class location; ``marker_distribution = "skew_normal"``).
+    """
+    post = model.idata_.posterior
+    mean = post["mu"] + (post["skew"] * np.sqrt(2 / np.pi) if "skew" in post else 0.0)
+    draws = mean.stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()  # (S,K,J)
     markers = list(model.spec_.marker_names)
     rows = []
     for k, cls in enumerate(model.classes_):

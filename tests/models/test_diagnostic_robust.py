@@ -11,6 +11,7 @@ PSIS-LOO.
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -332,3 +333,23 @@ def test_loo_keeps_the_normal_on_the_default_scenario(diag_fit, student_t_fit, d
         student_t_fit.predict_posterior(diag_test, prevalence="training")
     ppc = posterior_predictive_check(student_t_fit, diag_train, n_draws=200, seed=1)
     assert ppc["p_kurtosis"].between(0.0, 1.0).all() and len(ppc) == 18
+
+
+def test_report_class_means_add_the_skew_normal_mean_shift():
+    import xarray as xr
+
+    from alsstats.pipeline.diagnostic import class_means
+
+    rng = np.random.default_rng(0)
+    dims = ("chain", "draw", "class", "marker")
+    mu = rng.normal(size=(2, 50, 3, 6))
+    skew = rng.normal(size=(2, 50, 3, 6))
+    posterior = xr.Dataset({"mu": (dims, mu), "skew": (dims, skew)})
+    fake = SimpleNamespace(idata_=SimpleNamespace(posterior=posterior),
+                           classes_=np.array(["ALS", "MIMIC", "HC"]), spec_=default_spec())
+    got = class_means(fake)["mean"].to_numpy().reshape(3, 6)
+    np.testing.assert_allclose(got, (mu + skew * np.sqrt(2 / np.pi)).mean(axis=(0, 1)))
+    plain = SimpleNamespace(idata_=SimpleNamespace(posterior=posterior[["mu"]]),
+                            classes_=fake.classes_, spec_=fake.spec_)
+    np.testing.assert_allclose(class_means(plain)["mean"].to_numpy().reshape(3, 6),
+                               mu.mean(axis=(0, 1)))
