@@ -1,7 +1,7 @@
 """Latent-class diagnostic model: indicator, priors, likelihood and accuracy (issue 15).
 
 The recovery study (coverage of NfL's accuracy with 20% of labels wrong) is in the slow
-tier (tests/models/test_diagnostic_recovery.py) and benchmarks/bench_latent_class.py.
+tier (tests/models/test_diagnostic_latent_recovery.py) and benchmarks/bench_latent_class.py.
 """
 
 import itertools
