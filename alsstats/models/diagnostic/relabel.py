@@ -26,7 +26,7 @@ algorithm (:func:`scipy.optimize.linear_sum_assignment`).  This is the
 identifiability condition of ``docs/models/latent-class.md`` ("each class is recorded
 as itself more often than as another") imposed draw by draw, an
 identifiability-constraint relabelling in the sense of Stephens (2000, *JRSS B*
-62:795); it leaves a draw already in the favoured labelling unchanged.  The
+62:795-809); it leaves a draw already in the favoured labelling unchanged.  The
 convergence diagnostics are computed after relabelling, so a fit whose chains sat in
 different labellings of one mode is judged on the mode, and a fit whose chains
 disagree beyond a relabelling still fails.
