@@ -6,12 +6,15 @@ tier (tests/models/test_diagnostic_latent_recovery.py) and benchmarks/bench_late
 
 import itertools
 import json
+import math
 
 import arviz as az
 import numpy as np
 import pandas as pd
+import pytensor.tensor as pt
 import pytest
 import xarray as xr
+from pymc.model.transform.conditioning import remove_value_transforms
 from scipy import stats
 from scipy.special import logsumexp
 
@@ -19,7 +22,7 @@ from alsstats.errors import AlsStatsError, SpecError
 from alsstats.inference.convergence import check_convergence
 from alsstats.models.diagnostic.accuracy import label_accuracy, marker_accuracy
 from alsstats.models.diagnostic.data import baseline_table, class_labels
-from alsstats.models.diagnostic.graph import free_variable_names
+from alsstats.models.diagnostic.graph import free_variable_names, symmetrised_record_prior
 from alsstats.models.diagnostic.latent import (
     indicator_codes,
     indicator_levels,
@@ -239,3 +242,53 @@ def test_relabel_moves_per_class_covariance_variables_together():
     np.testing.assert_array_equal(fixed["level_prob_ALS"].values,
                                   post["level_prob_ALS"].values[:, :, [1, 2, 0]])
     assert [float(fixed[f"sigma_{c}"].values[0, 0, 0]) for c in classes] == [1.0, 2.0, 0.0]
+
+
+def test_record_prior_is_the_average_of_the_permuted_dirichlets():
+    # symmetrised_record_prior against scipy: (1/K!) sum over row assignments of the
+    # product of Dirichlet(alpha_k) densities, at random record matrices (K = 2, 3)
+    for classes in (["ALS", "HC"], ["ALS", "MIMIC", "HC"]):
+        spec = _latent_spec(classes=classes)
+        alpha = recorded_class_prior(spec)
+        k = len(classes)
+        rng = np.random.default_rng(k)
+        for rho in rng.dirichlet(np.ones(k), size=(4, k)):
+            want = logsumexp([sum(stats.dirichlet(alpha[j]).logpdf(rho[order[j]])
+                                  for j in range(k))
+                              for order in itertools.permutations(range(k))]) \
+                - np.log(math.factorial(k))
+            got = symmetrised_record_prior(pt.as_tensor(rho), spec).eval()
+            assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_latent_posterior_is_invariant_under_class_permutations():
+    # The premise of relabelling: the whole log posterior density (priors included, on
+    # the constrained scale) is the same after permuting the true classes in every
+    # class-indexed parameter, so relabelled draws from any mode are draws of one
+    # posterior.  Exact identity at a random point, three classes, every permutation.
+    spec = _latent_spec()
+    data, _ = simulate_cohort("default", seed=6, label_error=0.2, n_per_group=8)
+    graph = diagnostic_graph(spec, data)[3]
+    graph.rvs_to_initial_values = dict.fromkeys(graph.rvs_to_initial_values)  # start of mu
+    model = remove_value_transforms(graph)
+    logp = model.compile_logp()
+    rng = np.random.default_rng(0)
+    point = model.initial_point()
+    for name, value in point.items():
+        if name in ("class_share", "record_prob") or name.startswith("level_prob"):
+            point[name] = rng.dirichlet(np.ones(value.shape[-1]), size=value.shape[:-1])
+        elif name in ("sigma_class", "tau"):
+            point[name] = rng.uniform(0.5, 2.0, size=value.shape)
+        elif name == "mu" or name == "beta":
+            point[name] = rng.normal(size=value.shape)
+    base = logp(point)
+    assert np.isfinite(base)
+    class_vars = [v.name for v in model.free_RVs if "class" in model.named_vars_to_dims
+                  .get(v.name, ())]
+    assert {"mu", "sigma_class", "class_share", "record_prob"} <= set(class_vars)
+    for order in itertools.permutations(range(3)):
+        permuted = {n: (v[list(order)] if n in class_vars else v) for n, v in point.items()}
+        assert logp(permuted) == pytest.approx(base, rel=1e-12, abs=1e-9), order
+    # and it is not invariant under a permutation of the recorded classes (columns)
+    columns = dict(point, record_prob=point["record_prob"][:, [1, 0, 2]])
+    assert abs(logp(columns) - base) > 1e-3
