@@ -34,6 +34,7 @@ def test_latent_class_intervals_cover_nfl_accuracy_with_wrong_labels():
     rows, _ = recovery_study(REPLICATES, n=150, label_error=0.2, cutoff=25.0,
                              draws=600, chains=2, seed=8026)
     s = summarise(rows)
+    print(s)                                       # the numbers for RESULTS.md (pytest -s)
     assert s["latent_se_coverage"] >= 0.85, s
     assert s["latent_sp_coverage"] >= 0.85, s
     assert abs(s["latent_se_bias"]) < 3 * s["latent_se_bias_mc_se"] + 0.02, s
