@@ -302,9 +302,10 @@ def symmetrised_record_prior(record, spec: DiagnosticSpec):
     r"""Log density of the record matrix under the class-symmetrised Dirichlet prior.
 
     With :math:`\alpha_k` the row concentrations of
-    :func:`~alsstats.models.diagnostic.latent.recorded_class_prior` (``label_agreement`` at column :math:`k`,
-    ``label_disagreement`` elsewhere), the prior of the matrix :math:`\rho` is the
-    average over the :math:`K!` assignments of its rows to those concentrations,
+    :func:`~alsstats.models.diagnostic.latent.recorded_class_prior`
+    (``label_agreement`` at column :math:`k`, ``label_disagreement`` elsewhere), the
+    prior of the matrix :math:`\rho` is the average over the :math:`K!` assignments of
+    its rows to those concentrations,
 
     .. math::
 
