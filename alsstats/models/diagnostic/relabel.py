@@ -3,33 +3,29 @@ r"""Relabelling the draws of a latent-class fit by its identifiability condition
 The latent-class likelihood (:mod:`~alsstats.models.diagnostic.latent`) is the same
 for every permutation :math:`\sigma` of the true classes applied at once to the class
 means, scales, shares and the rows of the record matrix :math:`\rho` (P(recorded
-class | true class)).  Only the prior tells the permutations apart, and it does so
-through :math:`\rho` alone: with row concentrations :math:`a` on the diagonal and
-:math:`d` off it,
-
-.. math::
-
-    \log p(\rho_{\sigma}) = (a - d) \sum_k \log \rho_{\sigma(k) k} + \text{const},
-
-where :math:`\rho_\sigma` has row :math:`k` equal to row :math:`\sigma(k)` of
-:math:`\rho` and the constant does not depend on :math:`\sigma`.  A chain that settles
-in a swapped mode (the component labelled ALS holding the controls' markers) is
-therefore a relabelling of the right mode that the sampler happened to explore; it
-carries the same information.  Every draw is given the permutation
+class | true class)), and so is the prior: the record matrix's prior is symmetrised
+over the permutations
+(:func:`~alsstats.models.diagnostic.graph.symmetrised_record_prior`) and every other
+class-indexed prior is exchangeable.  The posterior therefore has one copy of each
+mode per permutation, and a chain that settles in a swapped copy (the component
+labelled ALS holding the controls' markers) carries the same information as one in
+the right copy.  Every draw is mapped to the copy in which each class is recorded as
+itself more often than as another (the identifiability condition of
+``docs/models/latent-class.md``):
 
 .. math::
 
     \hat\sigma_d = \arg\max_\sigma \sum_k \log \rho_{d, \sigma(k) k},
 
-the labelling the prior favours (for :math:`a > d`), found by the assignment
-algorithm (:func:`scipy.optimize.linear_sum_assignment`).  This is the
-identifiability condition of ``docs/models/latent-class.md`` ("each class is recorded
-as itself more often than as another") imposed draw by draw, an
-identifiability-constraint relabelling in the sense of Stephens (2000, *JRSS B*
-62:795-809); it leaves a draw already in the favoured labelling unchanged.  The
+the permutation under which the row-wise Dirichlet prior (diagonal concentration
+:math:`a` > off-diagonal :math:`d`; its log density is
+:math:`(a - d)\sum_k \log \rho_{\sigma(k)k}` plus a constant) is largest, found by
+the assignment algorithm (:func:`scipy.optimize.linear_sum_assignment`).  This is an
+identifiability-constraint relabelling of a permutation-invariant posterior (Stephens
+2000, *J R Stat Soc B* 62:795-809); a draw already in that labelling is unchanged.  The
 convergence diagnostics are computed after relabelling, so a fit whose chains sat in
-different labellings of one mode is judged on the mode, and a fit whose chains
-disagree beyond a relabelling still fails.
+different copies of one mode passes, and one whose chains disagree beyond a relabelling
+still fails.
 """
 
 from __future__ import annotations
