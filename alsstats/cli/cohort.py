@@ -20,6 +20,13 @@ def register(sub) -> None:
     p.add_argument("--n-per-group", action="append", default=None, metavar="N|NAME=N",
                    help="override stratum sizes: one number for all strata, or NAME=N "
                         "(stratum or group; repeatable)")
+    p.add_argument("--label-error", action="append", default=None, metavar="SHARE|GROUP=SHARE",
+                   help="share of subjects whose recorded group is wrong (no gold standard): "
+                        "one share for every group, or GROUP=SHARE per true group "
+                        "(repeatable); the true group stays in the .json sidecar")
+    p.add_argument("--crlb-noise", action="store_true",
+                   help="make each spectrum's CRLB its true measurement SD (MRS "
+                        "concentrations and ratios carry that noise)")
     p = add_command(sub, "validate", "check a cohort table (CSV or Parquet) against the schema",
                     _run_validate)
     p.add_argument("file", help="cohort table, .csv or .parquet")
@@ -39,6 +46,27 @@ def _parse_sizes(values: list[str] | None) -> int | dict[str, int] | None:
     return sizes
 
 
+def _parse_label_error(values: list[str] | None) -> float | dict[str, float]:
+    if not values:
+        return 0.0
+    if len(values) == 1 and "=" not in values[0]:
+        return _share(values[0], "--label-error")
+    shares = {}
+    for item in values:
+        name, sep, share = item.partition("=")
+        if not sep:
+            raise ScenarioError(f"--label-error {item!r}: give one share, or GROUP=SHARE items")
+        shares[name.strip()] = _share(share, f"--label-error {name}")
+    return shares
+
+
+def _share(text: str, what: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ScenarioError(f"{what}: expected a share in [0, 1], got {text!r}") from None
+
+
 def _whole(text: str, what: str) -> int:
     try:
         n = int(text)
@@ -53,8 +81,12 @@ def _run_simulate(args: argparse.Namespace) -> Outcome:
     from alsstats.describe import cohort_summary
     from alsstats.simulate import simulate_cohort, write_simulation
 
+    label_error = _parse_label_error(args.label_error)
     data, truth = simulate_cohort(args.scenario, seed=args.seed,
-                                  n_per_group=_parse_sizes(args.n_per_group))
+                                  n_per_group=_parse_sizes(args.n_per_group),
+                                  label_error=label_error, crlb_noise=args.crlb_noise)
+    options = {k: v for k, v in (("label_error", label_error),
+                                 ("crlb_noise", args.crlb_noise)) if v}
     summary = cohort_summary(data)
     result = {"scenario": truth.scenario.name, "seed": args.seed, "rows": len(data),
               "subjects": int(data["subject_id"].nunique()),
@@ -64,7 +96,7 @@ def _run_simulate(args: argparse.Namespace) -> Outcome:
     text = (f"scenario {truth.scenario.name!r}, seed {args.seed}: {len(data)} rows, "
             f"{result['subjects']} subjects\n{summary.astype(object).T.to_string()}")
     if args.out:
-        out, side = write_simulation(data, truth, args.out)
+        out, side = write_simulation(data, truth, args.out, options)
         result.update(out=str(out), sidecar=str(side))
         text += f"\nwrote {out} and {side}"
     return Outcome(result, text)

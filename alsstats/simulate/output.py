@@ -21,12 +21,16 @@ def sidecar_path(path: str | os.PathLike) -> Path:
 
 
 def write_simulation(data: pd.DataFrame, truth: SimulationTruth,
-                     path: str | os.PathLike) -> tuple[Path, Path]:
+                     path: str | os.PathLike, options: dict | None = None) -> tuple[Path, Path]:
     """Write ``data`` (CSV or Parquet, atomically) and its sidecar; returns both paths.
 
     The sidecar records the scenario (with overrides), the seed, the package
-    version, the table's size and the SHA-256 of the data file.  It contains no
-    timestamp, so the same seed gives byte-identical files.
+    version, the table's size and the SHA-256 of the data file.  ``options``: the
+    non-default generator options (``label_error``, ``crlb_noise``), recorded as
+    given; with wrong labels the sidecar also lists each mislabelled subject's true
+    and recorded group (``wrong_labels``), the truth a latent-class analysis is
+    checked against.  It contains no timestamp, so the same seed gives
+    byte-identical files.
     """
     out = write_cohort(data, path)
     side = sidecar_path(out)
@@ -42,5 +46,18 @@ def write_simulation(data: pd.DataFrame, truth: SimulationTruth,
         if len(truth.subjects) else {},
         "data_file": out.name,
         "data_sha256": file_sha256(out),
+        **({"options": options} if options else {}),
+        **_wrong_labels(truth),
     })
     return out, side
+
+
+def _wrong_labels(truth: SimulationTruth) -> dict:
+    subjects = truth.subjects
+    if "recorded_group" not in subjects or not len(subjects):
+        return {}
+    wrong = subjects[subjects["recorded_group"] != subjects["group"]]
+    if not len(wrong):
+        return {}
+    return {"wrong_labels": wrong[["subject_id", "group", "recorded_group"]]
+            .to_dict(orient="records")}

@@ -29,12 +29,12 @@ def diagnostic_graph(spec, data):
 
 
 def values_at_random_point(model, names, seed=3):
-    """The named model variables and the likelihood Potential at a random point
+    """The named model variables and the likelihood Potential ``loglik`` at a random point
     (the initial point plus N(0, 0.2^2) on the unconstrained scale)."""
     rng = np.random.default_rng(seed)
     point = {k: v + 0.2 * rng.standard_normal(v.shape)
              for k, v in model.initial_point().items()}
-    outputs = model.replace_rvs_by_values([*(model[n] for n in names), model.potentials[0]])
+    outputs = model.replace_rvs_by_values([*(model[n] for n in names), model["loglik"]])
     *params, potential = model.compile_fn(outputs, inputs=model.value_vars,
                                           on_unused_input="ignore")(point)
     return dict(zip(names, params, strict=True)), float(potential)

@@ -250,3 +250,27 @@ def test_one_group_cohort_without_label_error():
     with pytest.raises(ScenarioError, match="at least two groups"):
         simulate_cohort("default", seed=3, label_error=0.1,
                         n_per_group={"HC": 5, "ALS": 0, "PMA": 0, "MIMIC": 0})
+
+
+def test_cli_label_error_and_crlb_noise(tmp_path, capsys):
+    # The CLI options reach the generator: the same table as simulate_cohort's, and the
+    # sidecar records the options and every mislabelled subject's true group.
+    out = tmp_path / "c.csv"
+    assert main(["simulate", "--seed", "5", "--n-per-group", "20", "--label-error", "0.2",
+                 "--crlb-noise", "--out", str(out), "--json"]) == 0
+    want, truth = simulate_cohort("default", seed=5, n_per_group=20, label_error=0.2,
+                                  crlb_noise=True)
+    got = pd.read_csv(out)
+    np.testing.assert_allclose(got["glu_naa"], want["glu_naa"], rtol=1e-12)
+    assert (got["group"] == want["group"]).all()
+    side = json.loads(out.with_suffix(".json").read_text())
+    assert side["options"] == {"label_error": 0.2, "crlb_noise": True}
+    wrong = truth.subjects[truth.subjects["recorded_group"] != truth.subjects["group"]]
+    assert len(side["wrong_labels"]) == len(wrong) > 0
+    assert {r["subject_id"] for r in side["wrong_labels"]} == set(wrong["subject_id"])
+    assert main(["simulate", "--label-error", "ALS=0.1", "--label-error", "HC=0.3",
+                 "--n-per-group", "10"]) == 0
+    assert main(["simulate", "--label-error", "lots"]) == 1
+    assert "--label-error: expected a share in [0, 1], got 'lots'" in capsys.readouterr().err
+    assert main(["simulate", "--label-error", "1.5"]) == 1
+    assert "must be a share in [0, 1]" in capsys.readouterr().err

@@ -52,11 +52,13 @@ matrix is block diagonal, so the forms reduce to the observed block).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from scipy.special import gammaln
 
 from alsstats.models.diagnostic.data import Design
 from alsstats.models.diagnostic.latent import level_classes, recorded_class_prior
@@ -385,6 +387,39 @@ def _recorded_class_means(data: dict[str, np.ndarray], n_classes: int) -> np.nda
     return np.where(count > 0, (onehot.T @ data["y"]) / np.maximum(count, 1), 0.0)
 
 
+def symmetrised_record_prior(record, spec: DiagnosticSpec):
+    r"""Log density of the record matrix under the class-symmetrised Dirichlet prior.
+
+    With :math:`\alpha_k` the row concentrations of
+    :func:`~alsstats.models.diagnostic.latent.recorded_class_prior`
+    (``label_agreement`` at column :math:`k`, ``label_disagreement`` elsewhere), the
+    prior of the matrix :math:`\rho` is the average over the :math:`K!` assignments of
+    its rows to those concentrations,
+
+    .. math::
+
+        p(\rho) = \frac{1}{K!}\sum_\sigma \prod_k
+            \mathrm{Dirichlet}(\rho_{\sigma(k)\cdot} \mid \alpha_k),
+
+    which is the same for every permutation of the true classes, so the whole
+    posterior is (every other class-indexed prior is exchangeable).  Relabelled by
+    :mod:`~alsstats.models.diagnostic.relabel`, draws from any mode are then draws of
+    the one identified posterior.  In the labelling the relabelling picks, the
+    :math:`\sigma = \mathrm{id}` term dominates and the prior is the row-wise
+    Dirichlet(:math:`\alpha_k`) to within the other terms' share.  Returned as a log
+    density relative to the flat Dirichlet(1) rows ``record`` is declared with
+    (a constant apart).
+    """
+    alpha = recorded_class_prior(spec)                                      # (K, K)
+    k = len(alpha)
+    log_norm = gammaln(alpha.sum(axis=1)) - gammaln(alpha).sum(axis=1)     # (K,)
+    # fit[j, k]: log Dirichlet(rho_j | alpha_k), row j given row k's concentrations
+    fit = pt.dot(pt.log(record), (alpha - 1.0).T) + log_norm[None, :]
+    orders = np.array(list(itertools.permutations(range(k))))
+    terms = fit[orders, np.arange(k)[None, :]].sum(axis=1)                 # (K!,)
+    return pt.logsumexp(terms) - np.log(len(orders))
+
+
 def _latent_log_likelihood(spec, levels, data, padding, mu, b_mat, u, sigma, arrays,
                            me_var=None):
     """Each row's log p(markers, indicator) with the true class summed out (latent.py).
@@ -395,8 +430,11 @@ def _latent_log_likelihood(spec, levels, data, padding, mu, b_mat, u, sigma, arr
     y, observed, pattern, site, x = arrays
     keep, fill = padding
     share = pm.Dirichlet("class_share", np.ones(len(spec.classes)), dims="class")
-    recorded = pm.Dirichlet("record_prob", recorded_class_prior(spec),
+    # Flat Dirichlet rows plus the symmetrised prior below: the same prior for every
+    # permutation of the true classes (relabel.py).
+    recorded = pm.Dirichlet("record_prob", np.ones((len(spec.classes),) * 2),
                             dims=("class", "class_recorded"))
+    pm.Potential("record_prob_prior", symmetrised_record_prior(recorded, spec))
     level_class = level_classes(levels, spec)
     columns = []
     for c, name in enumerate(spec.classes):

@@ -32,6 +32,12 @@ recorded class with several levels (ALS by El Escorial category), the level,
 class :math:`k` is recorded as itself has mean :math:`a / (a + (K - 1) d)` (0.8 by
 default with three classes) whatever the number of levels; the El Escorial mix may
 differ between true ALS and a non-ALS patient recorded as ALS (mostly "possible").
+The prior of the whole matrix :math:`\rho` is this row-wise Dirichlet averaged over
+the :math:`K!` assignments of its rows to the :math:`\alpha_k`
+(:func:`~alsstats.models.diagnostic.graph.symmetrised_record_prior`), which makes the
+posterior invariant under permutations of the classes; the mean above holds in the
+labelling that :mod:`~alsstats.models.diagnostic.relabel` picks, to within the other
+assignments' share.
 Concentrations of at least 1 keep the posterior away from spikes at 0, which NUTS
 samples badly (with level-wise concentrations 0.25 a test fit reached a bulk ESS of
 64 of 1000 draws).

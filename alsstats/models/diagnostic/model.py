@@ -129,6 +129,7 @@ from alsstats.models.diagnostic.graph import (
     model_data,
 )
 from alsstats.models.diagnostic.latent import indicator_codes, indicator_levels
+from alsstats.models.diagnostic.relabel import relabel_posterior
 from alsstats.models.diagnostic.scoring_table import validate_scoring_table
 from alsstats.models.diagnostic.spec import DiagnosticSpec, load_spec
 from alsstats.random import spawn_seeds
@@ -301,6 +302,9 @@ class DiagnosticModel(BayesianEstimator):
 
     def _set_fit(self, spec: DiagnosticSpec, prepared: _Prepared, idata: az.InferenceData,
                  config: SamplingConfig) -> None:
+        relabelled = None
+        if spec.reference == "latent":
+            idata, relabelled = _relabel(idata, spec)
         conv = check_convergence(idata, free_variable_names(spec),
                                  approximate=config.approximate, policy=spec.convergence)
         used = prepared.labels >= 0
@@ -330,6 +334,8 @@ class DiagnosticModel(BayesianEstimator):
                                     "chains": config.chains, "sampler": config.sampler,
                                     "target_accept": config.target_accept}),
         })
+        if relabelled is not None:
+            idata.posterior.attrs["relabelled_draws_json"] = json.dumps(relabelled)
         self._set_state(spec, idata, conv, prepared.std, prepared.sites, counts,
                         modality_counts, prepared.data_hash)
         warn_if_not_converged(conv, "diagnostic model fit")
@@ -538,6 +544,20 @@ def _fixed_start(spec: DiagnosticSpec) -> tuple[str, ...]:
     (benchmarks/RESULTS.md, "latent-class diagnostic model").
     """
     return ("mu",) if spec.reference == "latent" else ()
+
+
+def _relabel(idata: az.InferenceData, spec: DiagnosticSpec) -> tuple[az.InferenceData, dict]:
+    """Latent-class draws in the labelling the prior favours (:mod:`.relabel`).
+
+    Also returns, per chain, how many draws were relabelled (recorded in the posterior's
+    attributes as ``relabelled_draws_json``).
+    """
+    posterior, perms = relabel_posterior(idata.posterior, spec.classes,
+                                         per_class_suffixes=spec.covariance == "per_class")
+    moved = (perms != np.arange(len(spec.classes))).any(axis=-1).sum(axis=1)
+    groups = {g: idata[g] for g in idata.groups() if g != "posterior"}
+    return (az.InferenceData(posterior=posterior, **groups),
+            {"per_chain": [int(v) for v in moved], "draws_per_chain": int(perms.shape[1])})
 
 
 def _indicator(prepared: list[_Prepared], spec: DiagnosticSpec):
