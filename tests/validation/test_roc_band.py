@@ -30,6 +30,10 @@ def test_direction_less_than_flips_scores():
     assert np.allclose(a.tpr, b.tpr) and np.allclose(a.tpr_low, b.tpr_low)
 
 
+# Slow tier (a coverage study: 200 data sets x 300 bootstrap replicates, ~2% of the default
+# tier's time).  The default tier keeps the band's construction (centre = empirical step
+# ROC, low <= centre <= high, the direction flip) above, and the demo report draws a band.
+@pytest.mark.slow
 def test_pointwise_coverage_of_true_binormal_roc():
     """True ROC: Se(f) = Phi(d + Phi^-1(f)).  200 data sets x 300 replicates; at FPR 0.2 and
     0.5 the 95% band covers the truth at a rate within 3 MC SE (0.046 at n = 200) of 0.95,
