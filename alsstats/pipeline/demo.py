@@ -74,7 +74,8 @@ def run_demo(out_dir: str | os.PathLike = "reports/demo", *, seed: int = 2026,
     seed
         One seed for everything; the same seed gives the same report numbers.
     quick
-        Smaller cohorts and fewer draws/replicates, for a fast look.
+        Fewer posterior draws, bootstrap and simulation replicates (the same cohort),
+        for a fast look.
     quiet
         No progress messages on stderr.
     """
