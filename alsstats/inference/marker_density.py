@@ -58,7 +58,8 @@ import numpy as np
 from scipy import stats
 from scipy.special import gammaln, log_ndtr, logsumexp
 
-__all__ = ["QUADRATURE_NODES", "log_density", "sample_noise", "unseen_site_log_density"]
+__all__ = ["QUADRATURE_NODES", "log_density", "mixing_nodes", "sample_noise",
+           "unseen_site_log_density"]
 
 #: Trapezoid nodes (log scale of the mixing variable) of the Student-t unseen-site integral.
 QUADRATURE_NODES = 256
@@ -122,19 +123,26 @@ def unseen_site_log_density(resid: np.ndarray, cov: np.ndarray, site_var: np.nda
     extra = np.einsum("dm,mn->dmn", site_var, np.eye(site_var.shape[-1]))[:, None]
     if nu is None:
         return log_density(resid, cov + extra, skew=skew)
-    shape, rate = nu / 2, nu / 2                                          # (D, K)
-    lo = np.log(stats.gamma.ppf(_TAIL, shape, scale=1 / rate))
-    hi = np.log(stats.gamma.isf(_TAIL, shape, scale=1 / rate))
-    frac = np.linspace(0.0, 1.0, QUADRATURE_NODES)
-    t = lo[..., None] + (hi - lo)[..., None] * frac                      # (D, K, Q)
-    step = (hi - lo) / (QUADRATURE_NODES - 1)
-    log_mix = (stats.gamma.logpdf(np.exp(t), shape[..., None], scale=1 / rate[..., None])
-               + t + np.log(step)[..., None])
-    log_mix[..., [0, -1]] += np.log(0.5)
+    t, log_mix = mixing_nodes(nu)                                        # (D, K, Q)
     full = np.broadcast_to(cov, (*nu.shape, *cov.shape[2:]))
     terms = np.stack([log_density(resid, full * np.exp(-t[:, :, j, None, None]) + extra)
                       + log_mix[:, :, j, None] for j in range(QUADRATURE_NODES)], axis=-1)
     return logsumexp(terms, axis=-1)
+
+
+def mixing_nodes(nu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Trapezoid nodes ``t`` = log W and log weights (..., Q) of the Student-t unseen-site
+    integral (module docstring): weight times Gamma density times the Jacobian e^t."""
+    shape, rate = nu / 2, nu / 2
+    lo = np.log(stats.gamma.ppf(_TAIL, shape, scale=1 / rate))
+    hi = np.log(stats.gamma.isf(_TAIL, shape, scale=1 / rate))
+    frac = np.linspace(0.0, 1.0, QUADRATURE_NODES)
+    t = lo[..., None] + (hi - lo)[..., None] * frac
+    step = (hi - lo) / (QUADRATURE_NODES - 1)
+    log_mix = (stats.gamma.logpdf(np.exp(t), shape[..., None], scale=1 / rate[..., None])
+               + t + np.log(step)[..., None])
+    log_mix[..., [0, -1]] += np.log(0.5)
+    return t, log_mix
 
 
 def sample_noise(rng: np.random.Generator, chol: np.ndarray, nu: np.ndarray | None = None,

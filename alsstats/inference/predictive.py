@@ -25,16 +25,79 @@ draws are centred on the usual score, and by the law of total variance their spr
 at least the parameter-only spread: the interval widens with each missing marker and
 at an unseen site, and equals the credible interval for a complete patient at a seen
 site.  It is a preposterior (value-of-information) interval, not a credible interval.
+
+Robust marker distributions (``nu`` or ``skew`` in the parameters,
+:mod:`~alsstats.inference.marker_density`) use the same three steps, with the class
+draw of step 1 from the robust class densities of the scoring
+(:func:`~alsstats.inference.scoring.class_log_likelihoods`) and the conditional of step
+2 from each distribution's Gaussian mixture representation: a mixing variable is drawn
+given :math:`y_o` and :math:`k^*`, and then :math:`z` from the Gaussian conditional given
+it.  Step 3 re-scores with the robust density of the complete vector (the offset known).
+With :math:`r_o = y_o - m_{k,o}` and :math:`p_o` the number of observed markers:
+
+* Student-t, :math:`y = m_k + \varepsilon/\sqrt W`, :math:`\varepsilon \sim N(0, \Sigma_k)`,
+  :math:`W \sim \mathrm{Gamma}(\nu_k/2, \text{rate } \nu_k/2)`, at a seen site:
+
+  .. math:: W \mid y_o, k \sim \mathrm{Gamma}\big(\tfrac{\nu_k + p_o}{2},\;
+            \text{rate } \tfrac{\nu_k + \delta_o}{2}\big),\quad
+            \delta_o = r_o^\top\Sigma_{oo}^{-1} r_o,
+
+  .. math:: y_m \mid y_o, k, W \sim N\big(m_{k,m} + \Sigma_{mo}\Sigma_{oo}^{-1} r_o,\;
+            (\Sigma_{mm} - \Sigma_{mo}\Sigma_{oo}^{-1}\Sigma_{om}) / W\big).
+
+* Student-t at an unseen site, :math:`y = m_k + \varepsilon/\sqrt W + u`: the sum is not
+  a t, and the scoring integrates :math:`W` by the trapezoid rule on :math:`\log W`
+  (:func:`~alsstats.inference.marker_density.unseen_site_log_density`).  The matching
+  draw takes :math:`W` at a node of that rule with probability proportional to the node's
+  term :math:`w_j\,N(y_o; m_{k,o}, \Sigma_{oo}/W_j + T_{oo})` (the posterior of
+  :math:`W` given :math:`y_o` and :math:`k` under the rule the score uses; as accurate as
+  the score, relative 1e-8), and then :math:`z = (y_m, u)` from the Gaussian conditional
+  of step 2 with :math:`\Sigma/W + T` for the markers' covariance.  The node terms use one
+  eigendecomposition per draw and class: with :math:`D = \operatorname{diag}(\tau_o)`
+  and :math:`D^{-1}\Sigma_{oo}D^{-1} = Q\Lambda Q^\top`,
+  :math:`\Sigma_{oo}/W + T_{oo} = DQ(\Lambda/W + I)Q^\top D`.
+
+* Skew-normal, :math:`y = m_k + \lambda_k U_0 + \varepsilon`,
+  :math:`U_0 \sim N^+(0, 1)`, :math:`\varepsilon \sim N(0, \Psi)` with
+  :math:`\Psi = \Sigma_k` (plus :math:`T` at an unseen site, where :math:`z` includes
+  :math:`u`; :math:`\lambda` is 0 on :math:`u`) and
+  :math:`\Omega = \Psi + \lambda\lambda^\top`:
+
+  .. math:: U_0 \mid y_o, k \sim N(a, s^2) \text{ truncated to } (0, \infty),\quad
+            a = \lambda_o^\top\Omega_{oo}^{-1} r_o,\;
+            s^2 = 1 - \lambda_o^\top\Omega_{oo}^{-1}\lambda_o,
+
+  drawn by inversion in the upper tail (:math:`U_0 = a + sX`,
+  :math:`\Phi(-X) = V\,\Phi(a/s)`, :math:`V \sim U(0, 1]`, on the log scale so that it
+  stays exact far in the tail), and then
+
+  .. math:: z \mid y_o, k, U_0 \sim N\big(\lambda_z U_0 + \Psi_{zo}\Psi_{oo}^{-1}
+            (r_o - \lambda_o U_0),\; \Psi_{zz} - \Psi_{zo}\Psi_{oo}^{-1}\Psi_{oz}\big)
+
+  (:math:`z` as a deviation from :math:`m_{k,z}`, 0 for :math:`u`).
+
+These are exact (up to Monte Carlo; the unseen-site Student-t up to the scoring's
+quadrature), so the law of total probability above still centres the draws on the score
+(tests/models/test_diagnostic_robust.py).  Each patient's generator supplies, in order,
+the class uniforms, the normals of :math:`z`, then the mixing draws (Gamma, node
+uniforms or truncated-normal uniforms).  The robust path is numpy, per group of rows
+sharing observed markers and site kind; known measurement error is refused (the spec
+refuses it for robust distributions).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numba
 import numpy as np
+from scipy.special import log_ndtr, ndtri_exp
 
 from alsstats.errors import AlsStatsError
+from alsstats.inference.marker_density import log_density, mixing_nodes
 from alsstats.inference.scoring import (
     PosteriorParameters,
+    class_log_likelihoods,
     error_rows,
     scoring_groups,
     with_measurement_error,
@@ -66,12 +129,14 @@ def predictive_interval(y: np.ndarray, x: np.ndarray, site: np.ndarray,
     ``measurement_var`` (n, M, M): known measurement-error covariance of each row's
     markers, added to Sigma for that row (scored one row at a time, as in
     :func:`~alsstats.inference.scoring.class_probabilities`); a missing marker has no
-    error there, so it is imputed as a value measured without error.
+    error there, so it is imputed as a value measured without error.  Student-t and
+    skew-normal parameters take the robust path of the module docstring (measurement
+    error refused).
     """
     if not params.normal:
-        raise AlsStatsError("predictive intervals need normal markers (their conditional "
-                            "draws are Gaussian); use credible intervals with a Student-t or "
-                            "skew-normal marker distribution")
+        return _robust_interval(y, x, site, params, log_prior, interval=interval, seed=seed,
+                                keys=keys, rows=rows, max_draws=max_draws,
+                                measurement_var=measurement_var)
     if measurement_var is not None:
         n = y.shape[0]
         rows = np.arange(n) if rows is None else np.asarray(rows)
@@ -284,3 +349,216 @@ def _draw_kernel(y, x, site, mu, B, u, o, missing, unseen, log_prior, obs_ci, ob
             total = _exp_normalizer(ll)
             for kk in range(k):
                 out[i, d, kk] = ll[kk] / total
+
+
+# ------------------------------------------------------------------ robust distributions
+def _robust_interval(y, x, site, params: PosteriorParameters, log_prior, *, interval, seed,
+                     keys, rows, max_draws, measurement_var):
+    """:func:`predictive_interval` for Student-t and skew-normal markers (module docstring)."""
+    n = y.shape[0]
+    k = params.mu.shape[1]
+    low = np.full((n, k), np.nan)
+    high = np.full((n, k), np.nan)
+    rows = np.arange(n) if rows is None else np.asarray(rows)
+    keys = np.arange(n) if keys is None else np.asarray(keys)
+    if rows.size == 0:
+        return low, high
+    if np.intersect1d(rows, error_rows(measurement_var, y)).size:
+        raise AlsStatsError("known measurement error is not available with a Student-t or "
+                            "skew-normal marker distribution")
+    n_draws = params.mu.shape[0]
+    if max_draws is not None and n_draws > max_draws:
+        keep = np.linspace(0, n_draws - 1, max_draws).round().astype(int)
+        params = replace(params, mu=params.mu[keep], B=params.B[keep], u=params.u[keep],
+                         tau=params.tau[keep], Sigma=params.Sigma[keep],
+                         nu=None if params.nu is None else params.nu[keep],
+                         skew=None if params.skew is None else params.skew[keep])
+    q = [(1 - interval) / 2, (1 + interval) / 2]
+    lp = np.broadcast_to(np.asarray(log_prior, float), (n, k))[rows]
+    for members, o, unseen, lpg in scoring_groups(y[rows], site[rows], lp, k):
+        members = rows[members]
+        plan = _RobustPlan(params, o, unseen, lpg)
+        # Student-t at an unseen site: (c, D, nodes) arrays, about 2M elements per chunk
+        size = max(1, 8192 // params.mu.shape[0]) if plan.t_unseen else _CHUNK
+        for start in range(0, members.size, size):
+            chunk = members[start:start + size]
+            rngs = [np.random.default_rng([seed, int(keys[i])]) for i in chunk]
+            p = plan.draw(y[chunk], x[chunk], site[chunk], rngs)          # (c, D, K)
+            low[chunk], high[chunk] = np.quantile(p, q, axis=1)
+    return low, high
+
+
+class _RobustPlan:
+    """Per-draw, per-class conditional terms for one (observed markers, site seen) group.
+
+    The unknowns are z = (y_m, u if unseen); ``big`` is the covariance of (y, u) given
+    the mixing variable (W = 1 for the skew-normal, U0 = 0 for the Student-t).
+    """
+
+    def __init__(self, params: PosteriorParameters, o: np.ndarray, unseen: bool,
+                 log_prior: np.ndarray):
+        d, k, m = params.mu.shape
+        self.params, self.o, self.unseen, self.log_prior = params, o, unseen, log_prior
+        cov = params.Sigma if params.per_class else params.Sigma[:, None]
+        cov = np.broadcast_to(cov, (d, k, m, m))
+        missing = np.setdiff1d(np.arange(m), o)
+        self.missing = missing
+        self.z_idx = np.concatenate([missing, m + np.arange(m)]) if unseen else missing
+        z_idx = self.z_idx
+        self.nz = z_idx.size
+        no = o.size
+        big = _joint_covariance(cov, params.tau[:, None] ** 2 if unseen else None)
+        c_oo = big[..., o[:, None], o[None, :]]
+        self.obs_chol_inv, self.reg, self.chol = _conditional(big, o, z_idx)
+        self.t_unseen = params.nu is not None and unseen
+        if self.t_unseen:
+            # Sigma_oo / W + T_oo = D (Q diag(lam / W + 1) Q^T) D with D = diag(tau_o):
+            # one eigendecomposition per draw and class gives N(y_o; ., Sigma_oo / W + T_oo)
+            # at every quadrature node.
+            tau_o = params.tau[:, o][:, None]                                 # (D, 1, o)
+            if no:
+                scaled = cov[..., o[:, None], o[None, :]] / (tau_o[..., :, None]
+                                                             * tau_o[..., None, :])
+                self.eig_val, self.eig_vec = np.linalg.eigh(scaled)          # (D, K, o[, o])
+            else:
+                self.eig_val, self.eig_vec = np.zeros((d, k, 0)), np.zeros((d, k, 0, 0))
+            self.nodes, self.node_log_weight = mixing_nodes(params.nu)        # (D, K, Q)
+        if params.skew is not None:
+            lam = np.zeros((d, k, 2 * m))
+            lam[..., :m] = params.skew
+            lam_o = lam[..., o]
+            self.lam_o, self.lam_z = lam_o, lam[..., z_idx]
+            # Omega_oo = C_oo + lam_o lam_o^T; U0 | y_o ~ N(a, s^2) truncated to (0, inf)
+            omega = c_oo + lam_o[..., :, None] * lam_o[..., None, :]
+            if no:
+                self.alpha = np.linalg.solve(omega, lam_o[..., None])[..., 0]   # (D, K, o)
+            else:
+                self.alpha = np.zeros((d, k, 0))
+            self.s = np.sqrt(1 - (self.alpha * lam_o).sum(-1))                # (D, K)
+
+    def draw(self, y: np.ndarray, x: np.ndarray, site: np.ndarray,
+             rngs: list[np.random.Generator]) -> np.ndarray:
+        """(c, D, K) probabilities P_d(k | y_o, z), one draw of z per posterior draw."""
+        p = self.params
+        _, full, offset, mean = self.unknowns(y, x, site, rngs)
+        # 3. re-score with every marker and the offset known
+        resid = np.transpose(full - offset, (1, 0, 2))[:, None] - mean       # (D, K, c, M)
+        cov = p.Sigma if p.per_class else p.Sigma[:, None]
+        ll = log_density(resid, cov, p.nu, p.skew) + self.log_prior[None, :, None]
+        prob = np.exp(ll - np.logaddexp.reduce(ll, axis=1, keepdims=True))
+        return np.transpose(prob, (2, 0, 1))
+
+    def unknowns(self, y: np.ndarray, x: np.ndarray, site: np.ndarray,
+                 rngs: list[np.random.Generator]):
+        """Steps 1-2: class draws (c, D), completed markers (c, D, M), site offsets
+        (c, D, M) (0 at a seen site) and the class locations (D, K, c, M)."""
+        p, o, missing = self.params, self.o, self.missing
+        c = y.shape[0]
+        d, k, m = p.mu.shape
+        nm = missing.size
+        uniform = np.empty((c, d))
+        normal = np.empty((c, d, self.nz))
+        for i, rng in enumerate(rngs):
+            uniform[i] = rng.random(d)
+            normal[i] = rng.standard_normal((d, self.nz))
+        # 1. the class given the observed markers (the scoring density)
+        ll = (class_log_likelihoods(y, x, site, p, o, self.unseen) if o.size
+              else np.zeros((d, k, c)))
+        joint = ll + self.log_prior[None, :, None]
+        prob = np.exp(joint - joint.max(axis=1, keepdims=True))
+        cum = np.cumsum(prob, axis=1)                                       # (D, K, c)
+        target = uniform.T[:, None, :] * cum[:, -1:, :]
+        kc = np.minimum((cum <= target).sum(axis=1), k - 1).T              # (c, D)
+        # 2. the mixing variable, then the unknowns, given y_o and the class
+        mean = p.mu[:, :, None, :] + np.einsum("ic,dcm->dim", x, p.B)[:, None]
+        if not self.unseen:
+            mean = mean + p.u[:, site][:, None]                             # (D, K, c, M)
+        dd = np.arange(d)[None, :]
+        ii = np.arange(c)[:, None]
+        m_sel = mean[dd, kc, ii]                                            # (c, D, M)
+        r = y[:, None, o] - m_sel[..., o]                                   # (c, D, o)
+        if self.t_unseen:
+            # W | y_o, k on the scoring quadrature's nodes; (y_m, u) | y_o, k, W Gaussian
+            w = self._mixing_at_unseen_site(r, dd, kc, rngs)
+            cov = p.Sigma[dd, kc] if p.per_class else p.Sigma[dd]             # (c, D, M, M)
+            big = _joint_covariance(cov / w[..., None, None], p.tau[None] ** 2)
+            _, reg, chol = _conditional(big, o, self.z_idx)
+            z = (np.einsum("cdzo,cdo->cdz", reg, r)
+                 + np.einsum("cdab,cdb->cda", chol, normal))
+        else:
+            scale = np.ones((c, d))
+            shift = np.zeros((c, d, self.nz))
+            if p.nu is not None:
+                # W | y_o, k ~ Gamma((nu + p_o) / 2, rate (nu + delta_o) / 2)
+                z_o = np.einsum("cdab,cdb->cda", self.obs_chol_inv[dd, kc], r)
+                nu = p.nu[dd, kc]                                           # (c, D)
+                shape = (nu + o.size) / 2
+                rate = (nu + (z_o**2).sum(-1)) / 2
+                w = np.stack([rng.standard_gamma(shape[i])
+                              for i, rng in enumerate(rngs)]) / rate
+                scale = 1 / np.sqrt(w)
+            if p.skew is not None:
+                # U0 | y_o, k ~ N(a, s^2) truncated to (0, inf), by inversion in the
+                # upper tail: U0 = a + s X, P(X > x) = Phi(-x) / Phi(a / s)
+                a = (self.alpha[dd, kc] * r).sum(-1)
+                sd = self.s[dd, kc]
+                log_v = np.log1p(-np.stack([rng.random(d) for rng in rngs]))  # log U(0, 1]
+                u0 = np.maximum(a - sd * ndtri_exp(log_v + log_ndtr(a / sd)), 0.0)
+                r = r - self.lam_o[dd, kc] * u0[..., None]
+                shift = self.lam_z[dd, kc] * u0[..., None]
+            z = (shift + np.einsum("cdzo,cdo->cdz", self.reg[dd, kc], r)
+                 + scale[..., None] * np.einsum("cdab,cdb->cda", self.chol[dd, kc], normal))
+        full = np.empty((c, d, m))
+        full[..., o] = y[:, None, o]
+        full[..., missing] = m_sel[..., missing] + z[..., :nm]
+        offset = z[..., nm:] if self.unseen else np.zeros((c, d, m))
+        return kc, full, offset, mean
+
+    def _mixing_at_unseen_site(self, r, dd, kc, rngs):
+        """(c, D) draws of W | y_o, k for a Student-t at an unseen site: a quadrature node
+        with probability proportional to its term of the class density's integral."""
+        tau_o = self.params.tau[:, self.o][None]                             # (1, D, o)
+        s = np.einsum("cdab,cda->cdb", self.eig_vec[dd, kc], r / tau_o)
+        lam = self.eig_val[dd, kc]                                           # (c, D, o)
+        t = self.nodes[dd, kc]                                               # (c, D, Q)
+        log_w = self.node_log_weight[dd, kc].copy()
+        for a in range(self.o.size):
+            g = 1 + lam[..., a, None] * np.exp(-t)
+            log_w -= 0.5 * (np.log(g) + s[..., a, None] ** 2 / g)
+        cum = np.cumsum(np.exp(log_w - log_w.max(axis=-1, keepdims=True)), axis=-1)
+        v = np.stack([rng.random(cum.shape[1]) for rng in rngs])
+        j = np.minimum((cum <= v[..., None] * cum[..., -1:]).sum(-1), t.shape[-1] - 1)
+        return np.exp(np.take_along_axis(t, j[..., None], axis=-1)[..., 0])
+
+
+def _joint_covariance(cov: np.ndarray, site_var: np.ndarray | None) -> np.ndarray:
+    """Covariance (..., 2M, 2M) of (y, u) given the class: y = location + u + e with
+    cov(e) = ``cov`` (..., M, M) and u ~ N(0, diag(``site_var``)) (..., M); u = 0 (a seen
+    site, its offset in the location) when ``site_var`` is None."""
+    m = cov.shape[-1]
+    big = np.zeros((*cov.shape[:-2], 2 * m, 2 * m))
+    big[..., :m, :m] = cov
+    if site_var is not None:
+        t = site_var[..., :, None] * np.eye(m)
+        big[..., :m, :m] += t
+        big[..., :m, m:] = t
+        big[..., m:, :m] = t
+        big[..., m:, m:] = t
+    return big
+
+
+def _conditional(big: np.ndarray, o: np.ndarray, z_idx: np.ndarray):
+    """Inverse Cholesky factor of the observed block, regression C_zo C_oo^-1 and the
+    Cholesky factor of C_zz - C_zo C_oo^-1 C_oz (batched over leading axes)."""
+    lead = big.shape[:-2]
+    if o.size:
+        obs_chol_inv = np.linalg.inv(np.linalg.cholesky(big[..., o[:, None], o[None, :]]))
+    else:
+        obs_chol_inv = np.zeros((*lead, 0, 0))
+    c_zo = big[..., z_idx[:, None], o[None, :]]
+    reg = c_zo @ (np.swapaxes(obs_chol_inv, -1, -2) @ obs_chol_inv)
+    cond = big[..., z_idx[:, None], z_idx[None, :]] - reg @ np.swapaxes(c_zo, -1, -2)
+    cond = 0.5 * (cond + np.swapaxes(cond, -1, -2))
+    chol = (np.linalg.cholesky(cond + 1e-12 * np.eye(z_idx.size)) if z_idx.size
+            else np.zeros((*lead, 0, 0)))
+    return obs_chol_inv, reg, chol

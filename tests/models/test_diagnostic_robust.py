@@ -3,14 +3,16 @@
 Default tier: the spec option (its bad values are in test_diagnostic_spec.py), the
 graph's likelihood and the scoring/LOO densities against scipy brute force (rows with
 missing markers, seen and unseen sites), the Student-t unseen-site quadrature against
-numerical integration, and posterior predictive draws against the target
-distributions.  Slow tier: fits on a heavy-tailed and on the default cohort, chosen by
-PSIS-LOO.
+numerical integration, posterior predictive draws against the target distributions,
+and predictive score intervals (law of total probability, conditional draws against
+direct draws, a CLI smoke test).  Slow tier: fits on a heavy-tailed and on the default
+cohort, chosen by PSIS-LOO.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -22,13 +24,13 @@ from scipy import integrate, stats
 from scipy.special import log_ndtr, softmax
 
 from alsstats.cli import main
-from alsstats.errors import AlsStatsError, SpecError
+from alsstats.errors import SpecError
 from alsstats.inference.marker_density import (
     log_density,
     sample_noise,
     unseen_site_log_density,
 )
-from alsstats.inference.predictive import predictive_interval
+from alsstats.inference.predictive import _RobustPlan, predictive_interval
 from alsstats.inference.scoring import (
     PosteriorParameters,
     class_log_likelihoods,
@@ -220,8 +222,6 @@ def test_scoring_matches_brute_force(distribution, per_class):
     normal = class_probabilities(y, x, site, PosteriorParameters(p.mu, p.B, p.u, p.tau,
                                                                  p.Sigma), log_prior)
     assert np.abs(normal.mean - got.mean).max() > 1e-2
-    with pytest.raises(AlsStatsError, match="predictive intervals need normal markers"):
-        predictive_interval(y, x, site, p, log_prior, seed=1)
 
 
 @pytest.mark.parametrize("distribution", DISTRIBUTIONS)
@@ -282,6 +282,185 @@ def test_predictive_draws_follow_the_density(distribution):
     assert normal.pvalue < 1e-3          # and the draws are not normal (can fail)
 
 
+# ------------------------------------------------------------------ predictive intervals
+def _plan_for(p, y, site, log_prior):
+    o = np.flatnonzero(np.isfinite(y[0]))
+    return _RobustPlan(p, o, bool(site[0] < 0), np.asarray(log_prior, float))
+
+
+@pytest.mark.parametrize("distribution", DISTRIBUTIONS)
+@pytest.mark.parametrize(("per_class", "site_index", "observed"), [
+    (True, 0, [0]), (False, 1, [0, 2]), (True, -1, [2]), (False, -1, [0, 1])])
+def test_predictive_draws_average_to_the_score(distribution, per_class, site_index,
+                                               observed):
+    # Law of total probability: E_z[P_d(k | y_o, z)] = P_d(k | y_o) for every draw d, so
+    # the mean over 1500 independent copies of a patient (each with its own generator) of
+    # the mean over 8 draws of P_d(k | y_o, z) is the score within MC error.  Tolerance:
+    # 4.5 SE, SE the standard deviation of the copies' means over sqrt(1500) (under the
+    # null a 4.5 SE miss has probability 7e-6 per check); the Student-t at an unseen site
+    # also carries the scoring quadrature's error (relative 1e-8), negligible here.
+    rng = np.random.default_rng(21)
+    p = _random_params(rng, distribution, per_class)
+    n = 1500
+    y = np.full((n, 3), np.nan)
+    y[:, observed] = rng.normal(size=len(observed)) * 1.5
+    x = np.broadcast_to(rng.normal(size=2), (n, 2)).copy()
+    site = np.full(n, site_index)
+    log_prior = np.log([0.2, 0.3, 0.5])
+    exact = class_probabilities(y[:1], x[:1], site[:1], p, log_prior).mean[0]
+    plan = _plan_for(p, y, site, log_prior)
+    draws = plan.draw(y, x, site, [np.random.default_rng([5, i]) for i in range(n)])
+    copies = draws.mean(axis=1)                                            # (n, K)
+    se = copies.std(axis=0, ddof=1) / np.sqrt(n)
+    assert np.all(np.abs(copies.mean(axis=0) - exact) <= 4.5 * se)
+    # the draws move (the check is not trivially met): P(k | y_o, z) varies with z
+    assert draws.std(axis=0).max() > 0.05 and se.max() < 0.01
+    # and it can fail: the unknowns drawn given a class from the wrong (uniform) prior,
+    # re-scored with the right one, miss the score by more than the tolerance
+    wrong = _RobustPlan(p, plan.o, plan.unseen, np.zeros(3))
+    _, full, offset, mean = wrong.unknowns(y, x, site, [np.random.default_rng([5, i])
+                                                        for i in range(n)])
+    resid = np.transpose(full - offset, (1, 0, 2))[:, None] - mean
+    cov = p.Sigma if p.per_class else p.Sigma[:, None]
+    ll = log_density(resid, cov, p.nu, p.skew) + log_prior[None, :, None]
+    bad = np.exp(ll - np.logaddexp.reduce(ll, axis=1, keepdims=True)).mean(axis=0).T
+    assert np.any(np.abs(bad.mean(axis=0) - exact) > 4.5 * se)
+
+
+def _direct_draws(rng, p, x, site, log_prior, n):
+    """Class from the prior, markers from the model; also the site offset (unseen: a draw
+    from N(0, T), seen: 0).  Parameters of draw 0."""
+    k = rng.choice(p.mu.shape[1], size=n, p=np.exp(log_prior))
+    cov = p.Sigma[0, k] if p.per_class else np.broadcast_to(p.Sigma[0], (n, 3, 3))
+    noise = sample_noise(rng, np.linalg.cholesky(cov), None if p.nu is None else p.nu[0, k],
+                         None if p.skew is None else p.skew[0, k])
+    loc = p.mu[0, k] + x @ p.B[0]
+    if site >= 0:
+        return loc + p.u[0, site] + noise, np.zeros((n, 3))
+    offset = rng.normal(size=(n, 3)) * p.tau[0]
+    return loc + offset + noise, offset
+
+
+@pytest.mark.parametrize("distribution", DISTRIBUTIONS)
+@pytest.mark.parametrize("site_index", [1, -1])
+def test_conditional_draws_rebuild_the_joint_distribution(distribution, site_index):
+    # Draw (class, y) from the model, keep y_o, draw the class and (y_m, u) from the
+    # conditionals: the rebuilt markers must follow the model's joint distribution.
+    # Compared with an independent set of direct draws by two-sample KS tests (4000 each)
+    # of a missing marker, of a contrast of missing and observed markers and, at an
+    # unseen site, of the marker minus its site offset; each must have p > 1e-3 (a false
+    # alarm has probability 1e-3 per check under the null).  The Gaussian conditional
+    # (W = 1, U0 = 0) must be rejected by the same checks (p < 1e-3): the test can fail.
+    rng = np.random.default_rng(3)
+    p = _random_params(rng, distribution, per_class=True, d=1)
+    if distribution == "student_t":
+        p = replace(p, nu=np.array([[2.5, 3.0, 4.0]]))
+    else:
+        p = replace(p, skew=2.5 * np.sign(p.skew))
+    n = 4000
+    x = np.broadcast_to(rng.normal(size=2), (n, 2)).copy()
+    log_prior = np.log([0.2, 0.3, 0.5])
+    site = np.full(n, site_index)
+    direct, direct_u = _direct_draws(rng, p, x, site_index, log_prior, n)
+    given, _ = _direct_draws(rng, p, x, site_index, log_prior, n)
+    y = given.copy()
+    y[:, 1:] = np.nan                                          # observe marker 0 only
+    plan = _plan_for(p, y, site, log_prior)
+    rngs = [np.random.default_rng([9, i]) for i in range(n)]
+    _, full, offset, _ = plan.unknowns(y, x, site, rngs)
+    full, offset = full[:, 0], offset[:, 0]
+
+    def checks(rebuilt, rebuilt_u):
+        out = [stats.ks_2samp(rebuilt[:, 1], direct[:, 1]).pvalue,
+               stats.ks_2samp(rebuilt[:, 2] - rebuilt[:, 0],
+                              direct[:, 2] - direct[:, 0]).pvalue]
+        if site_index < 0:
+            out.append(stats.ks_2samp(rebuilt[:, 1] - rebuilt_u[:, 1],
+                                      direct[:, 1] - direct_u[:, 1]).pvalue)
+        return np.array(out)
+
+    assert np.all(checks(full, offset) > 1e-3)
+    gaussian = replace(p, nu=None, skew=None)
+    wrong = _plan_for(gaussian, y, site, log_prior)
+    _, bad, bad_u, _ = wrong.unknowns(y, x, site, rngs)
+    assert np.min(checks(bad[:, 0], bad_u[:, 0])) < 1e-3
+
+
+@pytest.mark.parametrize("distribution", DISTRIBUTIONS)
+def test_predictive_interval_of_a_complete_patient_at_a_seen_site_is_credible(distribution):
+    rng = np.random.default_rng(6)
+    p = _random_params(rng, distribution, per_class=True, d=40)
+    y = rng.normal(size=(5, 3))
+    x = rng.normal(size=(5, 2))
+    site = np.array([0, 1, 0, 1, 1])
+    log_prior = np.log([0.2, 0.3, 0.5])
+    credible = class_probabilities(y, x, site, p, log_prior, interval=0.8)
+    low, high = predictive_interval(y, x, site, p, log_prior, interval=0.8, seed=2,
+                                    max_draws=None)
+    np.testing.assert_allclose(low, credible.low, atol=1e-12)
+    np.testing.assert_allclose(high, credible.high, atol=1e-12)
+    # with a marker missing the interval is a different (predictive) one, and the same
+    # seed gives the same numbers
+    y[:, 1] = np.nan
+    low, high = predictive_interval(y, x, site, p, log_prior, interval=0.8, seed=2)
+    again = predictive_interval(y, x, site, p, log_prior, interval=0.8, seed=2)
+    np.testing.assert_array_equal(low, again[0])
+    np.testing.assert_array_equal(high, again[1])
+    credible = class_probabilities(y, x, site, p, log_prior, interval=0.8)
+    assert np.abs(high - credible.high).max() > 1e-2
+
+
+@pytest.mark.parametrize("distribution", DISTRIBUTIONS)
+def test_score_cli_gives_predictive_intervals_for_a_robust_fit(distribution, diag_fit,
+                                                               diag_test, tmp_path, capsys):
+    # A saved robust fit: 200 draws of diag_fit's posterior with nu (Student-t) or lambda
+    # (skew-normal) added and the spec's marker_distribution set.  Not a sampled posterior
+    # (a fit costs minutes; the Student-t unseen-site quadrature costs seconds per 1000
+    # draws): a smoke test of `alsstats score` with the default (predictive) interval.
+    import arviz as az
+
+    from alsstats.models.base import write_fit
+
+    post = diag_fit.idata_.posterior.isel(chain=[0], draw=slice(0, 200))
+    rng = np.random.default_rng(0)
+    shape = (post.sizes["chain"], post.sizes["draw"], post.sizes["class"])
+    if distribution == "student_t":
+        post = post.assign(nu=(("chain", "draw", "class"), rng.uniform(3, 8, shape)))
+    else:
+        post = post.assign(skew=(("chain", "draw", "class", "marker"),
+                                 0.5 * rng.normal(size=(*shape, post.sizes["marker"]))))
+    post.attrs = {**diag_fit.idata_.posterior.attrs,
+                  "spec": _spec(distribution).to_json()}
+    path = tmp_path / "robust.nc"
+    write_fit(az.InferenceData(posterior=post, constant_data=diag_fit.idata_.constant_data),
+              path)
+    markers = list(diag_fit.spec_.marker_names)
+    table = diag_test.dropna(subset=markers).head(12).reset_index(drop=True)
+    table.loc[2:5, ["glu_naa", "smn_sma"]] = np.nan
+    table.loc[6:8, "site"] = "NEW-SITE"
+    data = tmp_path / "patients.csv"
+    table.to_csv(data, index=False)
+    out = tmp_path / "scores.csv"
+    assert main(["score", "--model", str(path), "--data", str(data), "--prevalence",
+                 "ALS=0.3,MIMIC=0.3,HC=0.4", "--out", str(out)]) == 0
+    scores = pd.read_csv(out)
+    assert set(scores["interval"]) == {"predictive"}
+    assert np.all((scores["p_als_low"] <= scores["p_als"] + 1e-12)
+                  & (scores["p_als"] <= scores["p_als_high"] + 1e-12))
+    model = DiagnosticModel.load(path)
+    credible = model.predict_posterior(table, prevalence={"ALS": 0.3, "MIMIC": 0.3,
+                                                          "HC": 0.4},
+                                       interval_kind="credible")
+    np.testing.assert_allclose(scores["p_als"], credible["p_als"], rtol=1e-6)
+    complete = (scores["n_markers"] == 6) & scores["site_seen"]
+    assert complete.sum() >= 3 and (~complete).sum() >= 6
+    np.testing.assert_allclose(scores.loc[complete, "p_als_low"],
+                               credible.loc[complete, "p_als_low"], rtol=1e-6)
+    # missing markers or an unseen site: wider than the credible interval on average
+    width = (scores["p_als_high"] - scores["p_als_low"])[~complete]
+    assert width.mean() > (credible["p_als_high"] - credible["p_als_low"])[~complete].mean()
+
+
 # ------------------------------------------------------------------ fits, chosen by LOO
 @pytest.fixture(scope="module")
 def heavy_tailed_cohort():
@@ -323,14 +502,15 @@ def test_loo_keeps_the_normal_on_the_default_scenario(diag_fit, student_t_fit, d
     choice = choice_from_fits({"normal": diag_fit, "student_t": student_t_fit}, diag_train)
     assert choice.chosen == "normal"
     assert choice.difference <= 2 * choice.se
-    # the robust fit scores through its own density: credible intervals, and predictive
-    # ones are refused with the option named
+    # the robust fit scores through its own density, with credible and predictive intervals
     scores = student_t_fit.predict_posterior(diag_test, prevalence="training",
                                              interval_kind="credible")
     assert np.all((scores["p_als_low"] <= scores["p_als"])
                   & (scores["p_als"] <= scores["p_als_high"]))
-    with pytest.raises(AlsStatsError, match="marker_distribution = 'student_t'"):
-        student_t_fit.predict_posterior(diag_test, prevalence="training")
+    predictive = student_t_fit.predict_posterior(diag_test, prevalence="training")
+    np.testing.assert_allclose(predictive["p_als"], scores["p_als"])
+    assert np.all((predictive["p_als_low"] <= predictive["p_als"] + 1e-12)
+                  & (predictive["p_als"] <= predictive["p_als_high"] + 1e-12))
     ppc = posterior_predictive_check(student_t_fit, diag_train, n_draws=200, seed=1)
     assert ppc["p_kurtosis"].between(0.0, 1.0).all() and len(ppc) == 18
 

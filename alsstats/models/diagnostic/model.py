@@ -60,7 +60,7 @@ skew-normal convolution :math:`y = m_k + \lambda_k|U_0| + \varepsilon`,
 :math:`\varepsilon \sim N(0, \Sigma_k)`, :math:`\lambda_{kj} \sim N(0, \text{skew\_sd})`
 (:math:`\mu_k` is then the class location; the class mean is
 :math:`\mu_k + \lambda_k\sqrt{2/\pi}`).  Both marginalise missing markers exactly; fit,
-scoring (credible intervals only) and criticism use the density
+scoring (credible and predictive intervals) and criticism use the density
 (:mod:`alsstats.inference.marker_density`);
 :func:`~alsstats.models.diagnostic.distribution_choice.choose_marker_distribution`
 chooses between them and the normal by PSIS-LOO.
@@ -430,11 +430,6 @@ class DiagnosticModel(BayesianEstimator):
         if interval_kind not in ("predictive", "credible"):
             raise AlsStatsError(f"interval_kind must be 'predictive' or 'credible'; got "
                                 f"{interval_kind!r}")
-        if interval_kind == "predictive" and spec.marker_distribution != "normal":
-            raise AlsStatsError(f"interval_kind = 'predictive' needs normal markers; this fit "
-                                f"has [model] marker_distribution = "
-                                f"{spec.marker_distribution!r}: use interval_kind = "
-                                "'credible' (CLI: --interval credible)")
         params = self.posterior_parameters()
         log_prior = self._log_prior_rows(design.y, prior)
         result = class_probabilities(design.y, design.x, design.site, params, log_prior,
