@@ -13,32 +13,60 @@ predictions of the repeats are averaged,
 
 and the added value of ``p_new`` (``B ∪ A``) over ``p_old`` (``B``) is measured on these
 averages by :func:`~alsstats.validation.reclassification.incremental_value`: ΔAUC,
-continuous and categorical NRI, IDI, Δ net benefit per threshold, Δ Brier and Δ log
-score.  **Optimism correction: repeated cross-validation** (not Harrell's bootstrap): the
-estimates are those of new patients, not of the data the models were fitted to.
+categorical NRI, Δ net benefit per threshold, Δ Brier and Δ log score.  **Optimism
+correction: repeated cross-validation**: the estimates are those of new patients, not of
+the data the models were fitted to.
+
+IDI and continuous NRI (logistic model)
+---------------------------------------
+These two are estimated by **Harrell's optimism bootstrap** (Harrell, Lee & Mark 1996;
+:mod:`~alsstats.validation.optimism`) instead: the apparent value ``θ_app`` of the models
+fitted to all subjects, minus the optimism ``Ô = mean_b(θ*_b − θ*_b,orig)`` of the models
+refitted to the refit bootstrap's resamples (below), evaluated on their resample and on
+the original subjects; the interval is the percentile interval of ``θ*_b`` shifted by
+``Ô`` (the location-shifted interval of Noma et al. 2021).  The estimand is the IDI
+(continuous NRI) of the fitted models on new patients of the same population, which is
+0 for a marker without information up to terms of order 1/n (the IDI of the true models
+is 0, and a useless fitted coefficient moves new patients' risks independently of their
+outcome).  Both
+measures are functions of ``p_new − p_old`` alone, neither proper scoring rules nor
+rank statistics, so they follow any difference between the two fits, including the
+random direction of a useless coefficient (Kerr et al. 2014); the table's ``estimator``
+column says which estimator a row uses and ``optimism`` gives ``Ô``.  The counts and
+Pencina z in ``reclassification`` are those of the out-of-fold predictions.
+
+**Same penalty per subject.**  Every model is an L2-penalised logistic regression; the
+pattern submodel of the subjects who have the added markers (below) is fitted to fewer
+subjects than the base model and carries ``C = n_base / n_pattern`` (the base model's
+penalty per training subject), so that the two fits are shrunk alike.  With ``C = 1`` for
+both, the submodel was shrunk more: flatter than the base model, it moved events down and
+non-events up, and a useless marker's IDI and continuous NRI were negative on average
+(−0.006 and −0.23 in-sample on 60 null cohorts; ``docs/models/added-value.md``).
 
 Intervals
 ---------
 Logistic model: the **refit bootstrap**.  Each replicate resamples the subjects with
 replacement within class, reruns the subject-grouped K-fold cross-validation (one
 repeat; a subject drawn twice stays in one fold) for the base and every added model and
-recomputes every metric; the interval is the percentile interval.  Intervals that hold
-the out-of-fold predictions fixed are too narrow for a marker without information: its
-out-of-fold IDI and continuous NRI are negative on average (the added coefficient,
-fitted without the test fold, is anti-correlated with the test fold's own association),
-and such intervals covered 0 in only 27-34% of null replicates (``docs/models/
-added-value.md``).  The paired DeLong interval (predictions fixed) is kept as
-``delta_auc_delong``.  Bayesian model: refitting in every replicate is not affordable;
-the intervals hold the predictions fixed (DeLong for ΔAUC, the subject bootstrap for the
-rest) and ``intervals`` says so.  The spread of ΔAUC over repeats is in ``repeats``.
+recomputes every metric; the interval is the percentile interval.  On the same resample
+the models are also fitted to all its subjects (Harrell's ``θ*_b`` and ``θ*_b,orig``).
+Intervals that hold the out-of-fold predictions fixed are too narrow for a marker without
+information (27–86% coverage of 0 in the null study of ``docs/models/added-value.md``).
+The paired DeLong interval (predictions fixed) is kept as ``delta_auc_delong``.
+Bayesian model: refitting in every replicate is not affordable; every metric, the IDI
+and the continuous NRI included, is out of fold, the intervals hold the predictions
+fixed (DeLong for ΔAUC, the subject bootstrap for the rest) and ``intervals`` and
+``optimism_correction`` say so.  The spread of ΔAUC over repeats is in ``repeats``.
 
 Models
 ------
-``model="logistic"`` (default, fast): logistic regression with an L2 penalty (C = 1, the
-solution of scikit-learn's ``StandardScaler`` + ``LogisticRegression()``, fitted by
-Newton–Raphson) on the transformed markers (log for concentrations and
-ratios of concentrations, as in the diagnostic spec; identity otherwise), outcome ALS
-(with PMA, as the diagnostic model's default ``pma = "ALS"``) against MIMIC and HC.
+``model="logistic"`` (default, fast): logistic regression with an L2 penalty (C = 1 for
+the base model, the solution of scikit-learn's ``StandardScaler`` +
+``LogisticRegression()``, fitted by Newton–Raphson; a pattern submodel fitted to fewer
+subjects has the same penalty per subject, as above) on the transformed markers (log for
+concentrations and ratios of concentrations, as in the diagnostic spec; identity
+otherwise), outcome ALS (with PMA, as the diagnostic model's default ``pma = "ALS"``)
+against MIMIC and HC.
 
 ``model="bayes"`` or a :class:`~alsstats.models.diagnostic.DiagnosticModel`: the Bayesian
 diagnostic model with its spec's markers replaced by ``B`` and ``B ∪ A`` (priors,
@@ -52,7 +80,8 @@ Subjects missing a base marker have no base prediction and are excluded (counted
 subject missing some or all added markers is predicted the way the model handles her:
 the Bayesian model marginalises the missing markers; the logistic model uses the *pattern
 submodel* (Mercaldo & Blume 2020) — the logistic regression on the base and the added
-markers she has, fitted on the training subjects who have them.  Someone with none of
+markers she has, fitted on the training subjects who have them, with the base model's
+penalty per subject.  Someone with none of
 the added markers therefore gets exactly her base prediction (zero contribution), which
 is what marginalising a class-conditional normal model does as well.  Results are given
 for all subjects with the base markers (``population = "all"``) and for those who have

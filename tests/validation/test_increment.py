@@ -272,7 +272,7 @@ def _null_replicate(rep: int) -> pd.DataFrame:
 def test_uninformative_marker_intervals_cover_zero():
     """200 cohorts of scenario null_smn (SMN ~ N(0, 1) in every stratum, uncorrelated), SMN
     added to NfL (logistic, 5 folds x 5 repeats, 200 refit bootstraps; about 8 minutes of
-    CPU, run in 2 processes; every replicate is seeded, so the result does not depend on
+    CPU, run in 4 processes; every replicate is seeded, so the result does not depend on
     the processes).
 
     Every interval of the logistic path must contain 0 in at least 95% of the 200
@@ -287,7 +287,7 @@ def test_uninformative_marker_intervals_cover_zero():
     """
     import multiprocessing
 
-    with multiprocessing.get_context("fork").Pool(2) as pool:
+    with multiprocessing.get_context("fork").Pool(4) as pool:
         rows = pool.map(_null_replicate, range(200), chunksize=5)
     cover = pd.concat(rows).groupby(["population", "metric", "interval"])["cover"].mean()
     print(cover.to_string())
