@@ -596,8 +596,8 @@ def increment_section(res, names: dict[str, str] | None = None) -> Section:
             f"(with PMA) against MIMIC and healthy controls, {res.n_subjects} subjects with "
             f"{base} at baseline ({res.n_excluded_missing_base} without it excluded). Every "
             f"prediction is out of fold ({res.n_folds}-fold subject-grouped cross-validation, "
-            f"{res.n_repeats} repeats averaged): repeated cross-validation is the optimism "
-            f"correction ({res.optimism_correction}).",
+            f"{res.n_repeats} repeats averaged). Optimism correction: "
+            f"{res.optimism_correction}.",
             f"Intervals ({level}): {res.intervals}. Patients without the added modality "
             "keep their NfL-only prediction (the pattern submodel), so the 'all' rows "
             "dilute a modality's value by its availability; the rows for the patients who "
