@@ -596,8 +596,8 @@ def increment_section(res, names: dict[str, str] | None = None) -> Section:
             f"(with PMA) against MIMIC and healthy controls, {res.n_subjects} subjects with "
             f"{base} at baseline ({res.n_excluded_missing_base} without it excluded). Every "
             f"prediction is out of fold ({res.n_folds}-fold subject-grouped cross-validation, "
-            f"{res.n_repeats} repeats averaged): repeated cross-validation is the optimism "
-            "correction.",
+            f"{res.n_repeats} repeats averaged). Optimism correction: "
+            f"{res.optimism_correction}.",
             f"Intervals ({level}): {res.intervals}. Patients without the added modality "
             "keep their NfL-only prediction (the pattern submodel), so the 'all' rows "
             "dilute a modality's value by its availability; the rows for the patients who "
@@ -605,10 +605,10 @@ def increment_section(res, names: dict[str, str] | None = None) -> Section:
             f"Largest ΔAUC: {best['added']} {best['estimate']:+.3f} ({best['lower']:+.3f} to "
             f"{best['upper']:+.3f}). The continuous NRI counts any upward move of an ALS "
             "patient's probability as a gain, however small; it measures a marker's "
-            "separation on its own more than what it adds (Pepe et al. 2011). For a marker "
-            "without information the intervals of the IDI and the continuous NRI contain 0 "
-            "less often than 95% (86–94% in 200 simulated cohorts; the other measures "
-            "98.5–100%): read ΔAUC, Δ log score, Δ Brier and Δ net benefit first.",
+            "separation on its own more than what it adds (Pepe et al. 2011); it and the IDI "
+            "follow any difference between the two fits, so read ΔAUC, Δ log score, "
+            "Δ Brier and Δ net benefit first (coverage of 0 for a marker without "
+            "information: docs/models/added-value.md).",
         ],
         items=[
             interval_figure(auc, label="added", estimate="estimate", low="lower",

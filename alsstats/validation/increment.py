@@ -13,32 +13,60 @@ predictions of the repeats are averaged,
 
 and the added value of ``p_new`` (``B ∪ A``) over ``p_old`` (``B``) is measured on these
 averages by :func:`~alsstats.validation.reclassification.incremental_value`: ΔAUC,
-continuous and categorical NRI, IDI, Δ net benefit per threshold, Δ Brier and Δ log
-score.  **Optimism correction: repeated cross-validation** (not Harrell's bootstrap): the
-estimates are those of new patients, not of the data the models were fitted to.
+categorical NRI, Δ net benefit per threshold, Δ Brier and Δ log score.  **Optimism
+correction: repeated cross-validation**: the estimates are those of new patients, not of
+the data the models were fitted to.
+
+IDI and continuous NRI (logistic model)
+---------------------------------------
+These two are estimated by **Harrell's optimism bootstrap** (Harrell, Lee & Mark 1996;
+:mod:`~alsstats.validation.optimism`) instead: the apparent value ``θ_app`` of the models
+fitted to all subjects, minus the optimism ``Ô = mean_b(θ*_b − θ*_b,orig)`` of the models
+refitted to the refit bootstrap's resamples (below), evaluated on their resample and on
+the original subjects; the interval is the percentile interval of ``θ*_b`` shifted by
+``Ô`` (the location-shifted interval of Noma et al. 2021).  The estimand is the IDI
+(continuous NRI) of the fitted models on new patients of the same population, which is
+0 for a marker without information up to terms of order 1/n (the IDI of the true models
+is 0, and a useless fitted coefficient moves new patients' risks independently of their
+outcome).  Both
+measures are functions of ``p_new − p_old`` alone, neither proper scoring rules nor
+rank statistics, so they follow any difference between the two fits, including the
+random direction of a useless coefficient (Kerr et al. 2014); the table's ``estimator``
+column says which estimator a row uses and ``optimism`` gives ``Ô``.  The counts and
+Pencina z in ``reclassification`` are those of the out-of-fold predictions.
+
+**Same penalty per subject.**  Every model is an L2-penalised logistic regression; the
+pattern submodel of the subjects who have the added markers (below) is fitted to fewer
+subjects than the base model and carries ``C = n_base / n_pattern`` (the base model's
+penalty per training subject), so that the two fits are shrunk alike.  With ``C = 1`` for
+both, the submodel was shrunk more: flatter than the base model, it moved events down and
+non-events up, and a useless marker's IDI and continuous NRI were negative on average
+(−0.006 and −0.23 in-sample on 60 null cohorts; ``docs/models/added-value.md``).
 
 Intervals
 ---------
 Logistic model: the **refit bootstrap**.  Each replicate resamples the subjects with
 replacement within class, reruns the subject-grouped K-fold cross-validation (one
 repeat; a subject drawn twice stays in one fold) for the base and every added model and
-recomputes every metric; the interval is the percentile interval.  Intervals that hold
-the out-of-fold predictions fixed are too narrow for a marker without information: its
-out-of-fold IDI and continuous NRI are negative on average (the added coefficient,
-fitted without the test fold, is anti-correlated with the test fold's own association),
-and such intervals covered 0 in only 27-34% of null replicates (``docs/models/
-added-value.md``).  The paired DeLong interval (predictions fixed) is kept as
-``delta_auc_delong``.  Bayesian model: refitting in every replicate is not affordable;
-the intervals hold the predictions fixed (DeLong for ΔAUC, the subject bootstrap for the
-rest) and ``intervals`` says so.  The spread of ΔAUC over repeats is in ``repeats``.
+recomputes every metric; the interval is the percentile interval.  On the same resample
+the models are also fitted to all its subjects (Harrell's ``θ*_b`` and ``θ*_b,orig``).
+Intervals that hold the out-of-fold predictions fixed are too narrow for a marker without
+information (27–86% coverage of 0 in the null study of ``docs/models/added-value.md``).
+The paired DeLong interval (predictions fixed) is kept as ``delta_auc_delong``.
+Bayesian model: refitting in every replicate is not affordable; every metric, the IDI
+and the continuous NRI included, is out of fold, the intervals hold the predictions
+fixed (DeLong for ΔAUC, the subject bootstrap for the rest) and ``intervals`` and
+``optimism_correction`` say so.  The spread of ΔAUC over repeats is in ``repeats``.
 
 Models
 ------
-``model="logistic"`` (default, fast): logistic regression with an L2 penalty (C = 1, the
-solution of scikit-learn's ``StandardScaler`` + ``LogisticRegression()``, fitted by
-Newton–Raphson) on the transformed markers (log for concentrations and
-ratios of concentrations, as in the diagnostic spec; identity otherwise), outcome ALS
-(with PMA, as the diagnostic model's default ``pma = "ALS"``) against MIMIC and HC.
+``model="logistic"`` (default, fast): logistic regression with an L2 penalty (C = 1 for
+the base model, the solution of scikit-learn's ``StandardScaler`` +
+``LogisticRegression()``, fitted by Newton–Raphson; a pattern submodel fitted to fewer
+subjects has the same penalty per subject, as above) on the transformed markers (log for
+concentrations and ratios of concentrations, as in the diagnostic spec; identity
+otherwise), outcome ALS (with PMA, as the diagnostic model's default ``pma = "ALS"``)
+against MIMIC and HC.
 
 ``model="bayes"`` or a :class:`~alsstats.models.diagnostic.DiagnosticModel`: the Bayesian
 diagnostic model with its spec's markers replaced by ``B`` and ``B ∪ A`` (priors,
@@ -52,7 +80,8 @@ Subjects missing a base marker have no base prediction and are excluded (counted
 subject missing some or all added markers is predicted the way the model handles her:
 the Bayesian model marginalises the missing markers; the logistic model uses the *pattern
 submodel* (Mercaldo & Blume 2020) — the logistic regression on the base and the added
-markers she has, fitted on the training subjects who have them.  Someone with none of
+markers she has, fitted on the training subjects who have them, with the base model's
+penalty per subject.  Someone with none of
 the added markers therefore gets exactly her base prediction (zero contribution), which
 is what marginalising a class-conditional normal model does as well.  Results are given
 for all subjects with the base markers (``population = "all"``) and for those who have
@@ -69,11 +98,15 @@ import pandas as pd
 from alsstats.errors import DataValidationError, Problem
 from alsstats.schema import baseline_rows
 from alsstats.validation._results import Result
-from alsstats.validation.folds import grouped_stratified_folds
+from alsstats.validation.folds import Split, grouped_stratified_folds
+from alsstats.validation.optimism import optimism_corrected
 from alsstats.validation.reclassification import (
     DEFAULT_CATEGORIES,
     DEFAULT_THRESHOLDS,
+    _check_cuts,
     incremental_value,
+    metric_names,
+    point_estimates,
 )
 from alsstats.validation.roc import _auc_oriented
 
@@ -83,9 +116,18 @@ __all__ = ["IncrementResult", "increment"]
 DEFAULT_POSITIVE = ("ALS", "PMA")
 OPTIMISM = ("repeated subject-grouped cross-validation: every prediction is out of fold; the "
             "repeats' predictions are averaged per subject")
+OPTIMISM_HARRELL = (OPTIMISM + "; idi and nri_continuous (and their parts): Harrell's optimism "
+                    "bootstrap (the models fitted to all subjects, minus the mean optimism of "
+                    "the models refitted to the refit bootstrap's resamples)")
 REFIT_INTERVALS = ("refit bootstrap: subjects resampled by class and the whole "
                    "cross-validation rerun in each replicate (percentile intervals); "
+                   "idi and nri_continuous: Harrell's optimism bootstrap on the same "
+                   "resamples, the percentile interval of the resamples' apparent values "
+                   "shifted by the optimism (location-shifted, Noma et al. 2021); "
                    "delta_auc_delong: paired DeLong with the predictions held fixed")
+#: Metrics estimated by Harrell's optimism bootstrap (logistic model) instead of out of fold.
+HARRELL_METRICS = ("nri_continuous", "nri_continuous_events", "nri_continuous_nonevents",
+                   "idi", "idi_events", "idi_nonevents")
 FIXED_INTERVALS = ("predictions held fixed: paired DeLong for delta_auc, subject bootstrap "
                    "for the rest; they omit the refitting variability and are too narrow "
                    "when the added markers carry little information")
@@ -248,8 +290,10 @@ def _oof_logistic(X: np.ndarray, y: np.ndarray, n_base: int, splits, n_repeats: 
                 raise DataValidationError([Problem(
                     f"fewer than 2 training subjects per class have "
                     f"{', '.join(names[c] for c in cols)}; use fewer folds")])
+            # the same penalty per training subject as the base model of this split
             out[sp.repeat, rows] = _fit_predict(X[np.ix_(train, cols)], y[train],
-                                                X[np.ix_(rows, cols)])
+                                                X[np.ix_(rows, cols)],
+                                                C=sp.train.size / train.size)
     return out
 
 
@@ -370,8 +414,11 @@ def increment(df: pd.DataFrame, base=("nfl_pg_ml",), added=None, *, model="logis
     has = [~np.isnan(X_all[:, c[len(base_cols):]]).any(axis=1) for c in set_cols]
     refit = None
     if not is_bayes:
+        cuts = _check_cuts(categories, "categories")
+        thr = _check_cuts(thresholds, "thresholds")
         refit = _refit_bootstrap(X_all, y, ids, set_cols, has, len(base_cols), int(n_folds),
-                                 int(n_boot), categories, thresholds, ss_refit)
+                                 int(n_boot), cuts, thr, ss_refit)
+        apparent = _apparent(X_all, y, set_cols, has, len(base_cols), cuts, thr)
     preds = {"subject_id": ids, "group": sub["group"].to_numpy(), "positive": y,
              "p_base": p_base.mean(axis=0)}
     boot_seeds = ss_boot.spawn(2 * len(sets))
@@ -396,9 +443,12 @@ def increment(df: pd.DataFrame, base=("nfl_pg_ml",), added=None, *, model="logis
                                    categories=categories, thresholds=thresholds,
                                    n_boot=int(n_boot), conf_level=conf_level,
                                    seed=boot_seeds[2 * k + j])
-            table, net = iv.table, iv.net_benefit
+            table = iv.table.assign(estimator="out of fold", optimism=np.nan)
+            net = iv.net_benefit
             if refit is not None:
-                table, net = _with_refit_intervals(table, net, refit[k][j], alpha)
+                table, net = _with_refit_intervals(
+                    table, net, refit[k][j],
+                    (apparent[k][j], refit.apparent[k][j], refit.original[k][j]), alpha)
             tables.append(table.assign(**info))
             nets.append(net.assign(**info))
             recls += [{**info, **v} for v in iv.reclassification.values()]
@@ -417,7 +467,8 @@ def increment(df: pd.DataFrame, base=("nfl_pg_ml",), added=None, *, model="logis
         n_positive=int(y.sum()), n_negative=int((~y).sum()),
         n_excluded_missing_base=n_excluded, positive=list(positive), conf_level=conf_level,
         n_boot=int(n_boot), n_boot_failed=None if refit is None else refit.n_failed,
-        categories=cats, optimism_correction=OPTIMISM,
+        categories=cats,
+        optimism_correction=OPTIMISM_HARRELL if refit is not None else OPTIMISM,
         intervals=REFIT_INTERVALS if refit is not None else FIXED_INTERVALS,
         table=ordered(pd.concat(tables, ignore_index=True)),
         net_benefit=ordered(pd.concat(nets, ignore_index=True)) if nets else pd.DataFrame(),
@@ -426,28 +477,62 @@ def increment(df: pd.DataFrame, base=("nfl_pg_ml",), added=None, *, model="logis
 
 
 class _Refit(list):
-    """Per added set and population, the (B, q) replicate metrics; ``names``; ``n_failed``."""
+    """Per added set and population, the (B, q) replicate metrics of the rerun
+    cross-validation; ``apparent`` and ``original``: the same shape, Harrell's ``θ*_b`` (the
+    replicate's full-resample models on the resample) and ``θ*_b,orig`` (on the original
+    sample); ``names``; ``n_failed``."""
 
     names: list[str]
     n_failed: int
+    apparent: list
+    original: list
+
+
+def _refit_predict(X: np.ndarray, y: np.ndarray, n_base: int, train: np.ndarray,
+                   test: np.ndarray) -> np.ndarray:
+    """P(positive) of rows ``test`` from the models (pattern submodels as in
+    :func:`_oof_logistic`) fitted to rows ``train``; rows may repeat (a resample)."""
+    rows = np.r_[train, test]
+    split = Split(repeat=0, fold=0, train=np.arange(train.size),
+                  test=np.arange(train.size, rows.size))
+    names = ["base"] * n_base + ["added"] * (X.shape[1] - n_base)
+    return _oof_logistic(X[rows], y[rows], n_base, [split], 1, names)[0][train.size:]
+
+
+def _apparent(X: np.ndarray, y: np.ndarray, set_cols: list[list[int]], has: list[np.ndarray],
+              n_base: int, cuts: np.ndarray, thr: np.ndarray) -> list[list[np.ndarray]]:
+    """Per added set and population, every metric of the models fitted to all subjects,
+    evaluated on them (Harrell's ``θ_app``; NaN if a class has fewer than 2 subjects)."""
+    everyone = np.arange(y.size)
+    pb = _refit_predict(X[:, :n_base], y, n_base, everyone, everyone)
+    out = []
+    for k, c in enumerate(set_cols):
+        pn = _refit_predict(X[:, c], y, n_base, everyone, everyone)
+        out.append([point_estimates(y[m], pb[m], pn[m], cuts, thr)[1]
+                    if min(int(y[m].sum()), int((~y[m]).sum())) >= 2
+                    else np.full(len(metric_names(thr)), np.nan)
+                    for m in (np.ones(y.size, bool), has[k])])
+    return out
 
 
 def _refit_bootstrap(X: np.ndarray, y: np.ndarray, ids: np.ndarray, set_cols: list[list[int]],
                      has: list[np.ndarray], n_base: int, n_folds: int, n_boot: int,
-                     categories, thresholds, seed: np.random.SeedSequence) -> _Refit:
+                     cuts: np.ndarray, thr: np.ndarray, seed: np.random.SeedSequence) -> _Refit:
     """Bootstrap of the whole procedure: resample subjects (stratified by class), rerun the
     subject-grouped K-fold cross-validation (one repeat; a subject drawn twice stays in one
-    fold) for the base and every added model, recompute every metric."""
-    from alsstats.validation.reclassification import _check_cuts, metric_names, point_estimates
-
-    cuts = _check_cuts(categories, "categories")
-    thr = _check_cuts(thresholds, "thresholds")
+    fold) for the base and every added model, recompute every metric.  On the same resample
+    the models are also fitted to all its subjects and evaluated on the resample and on the
+    original sample (Harrell's optimism bootstrap, :mod:`~alsstats.validation.optimism`)."""
     rng = np.random.default_rng(seed)
     pos, neg = np.flatnonzero(y), np.flatnonzero(~y)
     names = metric_names(thr)
-    out = _Refit([[np.full((n_boot, len(names)), np.nan) for _ in range(2)]
-                  for _ in set_cols])
-    out.names, out.n_failed = names, 0
+
+    def empty():
+        return [[np.full((n_boot, len(names)), np.nan) for _ in range(2)] for _ in set_cols]
+
+    out = _Refit(empty())
+    out.names, out.n_failed, out.apparent, out.original = names, 0, empty(), empty()
+    everyone = np.arange(y.size)
     for b in range(n_boot):
         draw = np.r_[rng.choice(pos, pos.size), rng.choice(neg, neg.size)]
         yb = y[draw]
@@ -458,6 +543,9 @@ def _refit_bootstrap(X: np.ndarray, y: np.ndarray, ids: np.ndarray, set_cols: li
                                ["base"] * n_base)[0]
             pn = [_oof_logistic(X[np.ix_(draw, c)], yb, n_base, splits, 1, ["m"] * len(c))[0]
                   for c in set_cols]
+            hb = _refit_predict(X[:, :n_base], y, n_base, draw, np.r_[draw, everyone])
+            hn = [_refit_predict(X[:, c], y, n_base, draw, np.r_[draw, everyone])
+                  for c in set_cols]
         except DataValidationError:
             out.n_failed += 1
             continue
@@ -465,21 +553,29 @@ def _refit_bootstrap(X: np.ndarray, y: np.ndarray, ids: np.ndarray, set_cols: li
             for j, m in enumerate((np.ones(draw.size, bool), has[k][draw])):
                 if min(int(yb[m].sum()), int((~yb[m]).sum())) >= 2:
                     out[k][j][b] = point_estimates(yb[m], pb[m], p_new[m], cuts, thr)[1]
+                    out.apparent[k][j][b] = point_estimates(
+                        yb[m], hb[:y.size][m], hn[k][:y.size][m], cuts, thr)[1]
+            for j, m in enumerate((np.ones(y.size, bool), has[k])):
+                if min(int(y[m].sum()), int((~y[m]).sum())) >= 2:
+                    out.original[k][j][b] = point_estimates(
+                        y[m], hb[y.size:][m], hn[k][y.size:][m], cuts, thr)[1]
     return out
 
 
 def _with_refit_intervals(table: pd.DataFrame, net: pd.DataFrame, reps: np.ndarray,
+                          harrell: tuple[np.ndarray, np.ndarray, np.ndarray],
                           alpha: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Replace the fixed-prediction intervals by the refit-bootstrap percentiles; keep the
+    """Replace the fixed-prediction intervals by the refit-bootstrap percentiles; for the
+    IDI and the continuous NRI (and their parts) replace estimate and interval by Harrell's
+    optimism-corrected bootstrap (``harrell``: ``θ_app``, ``θ*``, ``θ*_orig``); keep the
     DeLong interval as ``delta_auc_delong``."""
-    from alsstats.validation.reclassification import metric_names
-
     names = metric_names(net["threshold"].to_numpy())
     ok = ~np.isnan(reps).any(axis=1)
     if ok.sum() < 20:  # too few replicates had both classes in this population
         lo = hi = np.full(reps.shape[1], np.nan)
     else:
         lo, hi = np.quantile(reps[ok], [alpha / 2, 1 - alpha / 2], axis=0)
+    est_h, lo_h, hi_h, opt_h = optimism_corrected(*harrell, alpha)
     table = table.copy()
     delong = table[table["metric"] == "delta_auc"].assign(metric="delta_auc_delong")
     where = {m: i for i, m in enumerate(names)}
@@ -488,6 +584,14 @@ def _with_refit_intervals(table: pd.DataFrame, net: pd.DataFrame, reps: np.ndarr
     table.loc[has, "lower"] = lo[rows[has].astype(int)]
     table.loc[has, "upper"] = hi[rows[has].astype(int)]
     table.loc[has, "interval"] = "refit bootstrap"
+    h = table["metric"].isin(HARRELL_METRICS).to_numpy()
+    at = rows[h].astype(int).to_numpy()
+    table.loc[h, "estimate"] = est_h[at]
+    table.loc[h, "lower"] = lo_h[at]
+    table.loc[h, "upper"] = hi_h[at]
+    table.loc[h, "optimism"] = opt_h[at]
+    table.loc[h, "interval"] = "location-shifted bootstrap"
+    table.loc[h, "estimator"] = "optimism bootstrap"
     table = pd.concat([table, delong], ignore_index=True)
     nb = table.set_index("metric")
     net = net.copy()

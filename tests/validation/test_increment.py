@@ -14,7 +14,8 @@ import pytest
 from alsstats.errors import DataValidationError
 from alsstats.simulate import simulate_cohort
 from alsstats.validation import decision_curve
-from alsstats.validation.increment import _fit_predict, increment
+from alsstats.validation.increment import _apparent, _fit_predict, increment
+from alsstats.validation.optimism import optimism_corrected
 from alsstats.validation.reclassification import (
     incremental_value,
     integrated_discrimination,
@@ -174,36 +175,131 @@ def test_increment_rejects_bad_sets(cohort):
         increment(cohort, added=[["not_a_column"]])
 
 
+def test_optimism_corrected_by_hand():
+    """Harrell's estimate and the location-shifted interval on numbers done by hand."""
+    boot_app = np.c_[0.10 + 0.01 * np.arange(20), np.arange(20.0)]
+    boot_orig = np.c_[0.05 + 0.01 * np.arange(20), np.arange(20.0) - 2.0]
+    boot_app = np.r_[boot_app, [[np.nan, 0.0]]]  # a failed replicate is dropped
+    boot_orig = np.r_[boot_orig, [[0.0, 0.0]]]
+    est, lo, hi, opt = optimism_corrected(np.array([0.30, 5.0]), boot_app, boot_orig, 0.05)
+    np.testing.assert_allclose(opt, [0.05, 2.0])  # mean(θ* − θ*_orig)
+    np.testing.assert_allclose(est, [0.25, 3.0])  # θ_app − optimism
+    # percentiles of θ* (numpy's linear rule: positions 0.475 and 18.525 of 0..19), shifted
+    np.testing.assert_allclose(lo, [0.10475 - 0.05, 0.475 - 2.0])
+    np.testing.assert_allclose(hi, [0.28525 - 0.05, 18.525 - 2.0])
+    few = optimism_corrected(np.array([0.3]), boot_app[:19, :1], boot_orig[:19, :1], 0.05)
+    assert np.isnan(few).all()
+
+
+def _sklearn_apparent(data):
+    """IDI and continuous NRI of SMN over NfL fitted to every subject, by scikit-learn: the
+    base model on all subjects (C = 1), the model with SMN on those who have it with the
+    same penalty per subject (C = n / n_SMN)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    b = data[(data["visit"] == 0) & data["nfl_pg_ml"].notna()]
+    y = b["group"].isin(["ALS", "PMA"]).to_numpy()
+    X = np.c_[np.log(b["nfl_pg_ml"]), b["smn_sma"]]
+    has = ~np.isnan(X[:, 1])
+
+    def fit(C):
+        return make_pipeline(StandardScaler(), LogisticRegression(C=C, tol=1e-12))
+
+    p_old = fit(1.0).fit(X[:, :1], y).predict_proba(X[:, :1])[:, 1]
+    p_new = p_old.copy()
+    p_new[has] = fit(y.size / has.sum()).fit(X[has], y[has]).predict_proba(X[has])[:, 1]
+    out = {}
+    for pop, m in (("all", np.ones(y.size, bool)), ("with_added", has)):
+        out[(pop, "idi")] = integrated_discrimination(y[m], p_old[m], p_new[m])
+        out[(pop, "nri_continuous")] = net_reclassification(y[m], p_old[m], p_new[m]).nri
+    return out
+
+
+def test_idi_and_continuous_nri_are_harrell_corrected():
+    """The reported IDI and continuous NRI are the apparent values (models fitted to every
+    subject, recomputed here with scikit-learn) minus the reported optimism; the interval
+    is location-shifted by the same optimism; the other metrics stay out of fold."""
+    data, _ = simulate_cohort("null_smn", seed=10_000)
+    r = increment(data, added=["smn_sma"], n_repeats=1, n_boot=100, seed=0)
+    t = r.table.set_index(["population", "metric"])
+    for key, apparent in _sklearn_apparent(data).items():
+        row = t.loc[key]
+        assert row["estimator"] == "optimism bootstrap"
+        assert row["interval"] == "location-shifted bootstrap"
+        # Newton-Raphson vs L-BFGS on the same penalised likelihood; a continuous-NRI
+        # sign flip of one subject would move it by >= 1/n
+        assert row["estimate"] + row["optimism"] == pytest.approx(apparent, abs=1e-6), key
+        assert row["lower"] <= row["estimate"] <= row["upper"] or np.isnan(row["lower"])
+    assert t.loc[("all", "delta_auc"), "estimator"] == "out of fold"
+    assert np.isnan(t.loc[("all", "delta_auc"), "optimism"])
+    assert "optimism bootstrap" in r.optimism_correction and "Harrell" in r.intervals
+
+
+def test_null_marker_apparent_idi_is_not_biased_below_zero():
+    """With the same penalty per subject in the base model (all subjects) and the pattern
+    submodel (the subjects with SMN), an uninformative marker's apparent IDI and continuous
+    NRI in the subjects who have it are >= 0 on average (in-sample optimism, which the
+    bootstrap then removes).  With C = 1 for both (the subset's model shrunk more) they
+    were negative: mean IDI -0.0056, continuous NRI -0.23 on these 40 cohorts, which drove
+    the IDI/continuous-NRI intervals of the null study below 0."""
+    from alsstats.validation.reclassification import _check_cuts
+
+    cuts, thr = _check_cuts((0.25, 0.75), "c"), _check_cuts((0.5,), "t")
+    vals = []
+    for rep in range(40):
+        data, _ = simulate_cohort("null_smn", seed=20_000 + rep)
+        b = data[(data["visit"] == 0) & data["nfl_pg_ml"].notna()]
+        y = b["group"].isin(["ALS", "PMA"]).to_numpy()
+        X = np.c_[np.log(b["nfl_pg_ml"]), b["smn_sma"]]
+        has = ~np.isnan(X[:, 1])
+        vals.append(_apparent(X, y, [[0, 1]], [has], 1, cuts, thr)[0][1][[1, 3]])
+    nri, idi = np.mean(vals, axis=0)
+    assert idi > 0 and nri > -0.05, (idi, nri)
+
+
+def _null_replicate(rep: int) -> pd.DataFrame:
+    """One cohort of scenario null_smn, SMN added to NfL: each interval and whether it
+    contains 0."""
+    data, _ = simulate_cohort("null_smn", seed=10_000 + rep)
+    r = increment(data, added=["smn_sma"], n_repeats=5, n_boot=200, seed=rep)
+    t = r.table[r.table["interval"] != "none"]
+    return t.assign(rep=rep, cover=(t["lower"] <= 0) & (t["upper"] >= 0))
+
+
 @pytest.mark.slow
 def test_uninformative_marker_intervals_cover_zero():
     """200 cohorts of scenario null_smn (SMN ~ N(0, 1) in every stratum, uncorrelated), SMN
-    added to NfL (logistic, 5 folds x 5 repeats, 200 refit bootstraps; ~5 minutes of CPU).
+    added to NfL (logistic, 5 folds x 5 repeats, 200 refit bootstraps; about 7 minutes of
+    CPU, run in 4 processes; every replicate is seeded, so the result does not depend on
+    the processes).
 
-    Measured (benchmarks/RESULTS.md, "issue 15"; MC SE sqrt(0.95 * 0.05 / 200) = 0.015):
-    the refit-bootstrap intervals of ΔAUC, Δ Brier, Δ log score, Δ net benefit at every
-    threshold and the categorical NRI cover 0 in 0.985-1.000 of replicates: asserted
-    >= 0.95.  The IDI (0.86-0.89) and the continuous NRI (0.90-0.94, parts 0.925-0.95) do
-    NOT reach 0.95: out of fold both are biased below 0 for a useless marker and the
-    bootstrap does not remove that bias (docs/models/added-value.md).  For them the test
-    guards the measured level (>= 0.80, about 3 MC SEs below the lowest measured 0.86)
-    so that a regression is seen; it does not claim 95%.  The DeLong interval with the
-    predictions fixed (0.68-0.86) is printed, not asserted.
+    Measured (benchmarks/RESULTS.md, "Null study", part 3; Monte Carlo SE of an observed
+    coverage p: sqrt(p (1 - p) / 200), 0.015 at p = 0.95, 0.018 at 0.93, 0.007 at 0.99):
+    the refit-bootstrap percentile intervals of ΔAUC, Δ Brier, Δ log score, Δ net benefit
+    and the categorical NRI cover 0 in 0.985-1.000 of the cohorts, and Harrell's
+    optimism-corrected IDI with the location-shifted interval in 0.960 (both populations):
+    asserted >= 0.95, the issue's criterion on the observed proportion.  NOT met: the
+    continuous NRI (0.935 'all', 0.930 'with_added'), its event and non-event parts
+    (0.940, 0.930) and the IDI's non-event part (0.935); for these the test guards the
+    measured level at >= 0.90 (about 2 MC SEs below it) so that a regression is seen, and
+    claims no 95%.  The DeLong interval with the predictions held fixed
+    (``delta_auc_delong``, 0.655-0.860) is printed, not asserted.
     """
-    rows = []
-    for rep in range(200):
-        data, _ = simulate_cohort("null_smn", seed=10_000 + rep)
-        r = increment(data, added=["smn_sma"], n_repeats=5, n_boot=200, seed=rep)
-        if rep % 25 == 24:
-            print(f"replicate {rep + 1}/200", flush=True)
-        t = r.table[r.table["interval"] != "none"]
-        rows.append(t.assign(cover=(t["lower"] <= 0) & (t["upper"] >= 0)))
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        rows = pool.map(_null_replicate, range(200), chunksize=5)
     cover = pd.concat(rows).groupby(["population", "metric", "interval"])["cover"].mean()
     print(cover.to_string())
-    refit = cover.xs("refit bootstrap", level="interval")
-    metric = refit.index.get_level_values("metric")
-    biased = metric.str.startswith("idi") | metric.str.startswith("nri_continuous")
-    assert (refit[~biased] >= 0.95).all(), refit[~biased][refit[~biased] < 0.95]
-    assert (refit[biased] >= 0.80).all(), refit[biased][refit[biased] < 0.80]
+    asserted = cover.drop("delong", level="interval")
+    assert asserted.groupby(level="population").size().to_dict() == {"all": 21,
+                                                                       "with_added": 21}
+    metric = asserted.index.get_level_values("metric")
+    short = metric.str.startswith("nri_continuous") | (metric == "idi_nonevents")
+    assert (asserted[~short] >= 0.95).all(), asserted[~short][asserted[~short] < 0.95]
+    assert (asserted[short] >= 0.90).all(), asserted[short][asserted[short] < 0.90]
 
 
 @pytest.mark.slow
