@@ -66,6 +66,7 @@ import json
 import os
 import warnings
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 
 import arviz as az
@@ -535,7 +536,7 @@ def _relabel(idata: az.InferenceData, spec: DiagnosticSpec) -> tuple[az.Inferenc
     posterior, perms = relabel_posterior(idata.posterior, spec.classes,
                                          per_class_suffixes=spec.covariance == "per_class")
     moved = (perms != np.arange(len(spec.classes))).any(axis=-1).sum(axis=1)
-    modal = [max(set(map(tuple, chain.tolist())), key=chain.tolist().count) for chain in perms]
+    modal = [Counter(map(tuple, chain.tolist())).most_common(1)[0][0] for chain in perms]
     groups = {g: idata[g] for g in idata.groups() if g != "posterior"}
     return (az.InferenceData(posterior=posterior, **groups),
             {"per_chain": [int(v) for v in moved], "draws_per_chain": int(perms.shape[1]),
