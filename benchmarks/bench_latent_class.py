@@ -29,11 +29,14 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--exclude", default="", help="comma-separated markers left out of the "
+                    "latent-class spec (e.g. nfl_pg_ml, the marker evaluated)")
     ap.add_argument("--out")
     args = ap.parse_args()
     rows, seconds = recovery_study(args.replicates, n=args.n, label_error=args.label_error,
                                    cutoff=args.cutoff, draws=args.draws, chains=args.chains,
-                                   seed=args.seed)
+                                   seed=args.seed,
+                                   exclude=tuple(m for m in args.exclude.split(",") if m))
     summary = summarise(rows)
     summary.update(seconds=seconds, seconds_per_fit=seconds / args.replicates,
                    machine=f"{platform.machine()}, {platform.python_version()}",

@@ -41,8 +41,9 @@ def timed_fit(spec, data, seed: int) -> dict:
            "lowest_ess_parameter": c.lowest_ess_parameter, "divergences": c.divergences,
            "converged": c.ok}
     if "relabelled_draws_json" in model.idata_.posterior.attrs:
-        out["relabelled_draws"] = json.loads(
-            model.idata_.posterior.attrs["relabelled_draws_json"])["per_chain"]
+        out["relabelled"] = json.loads(model.idata_.posterior.attrs["relabelled_draws_json"])
+        out["record_prob_mean"] = model.idata_.posterior["record_prob"].mean(
+            ("chain", "draw")).round(3).values.tolist()
     return out
 
 

@@ -80,6 +80,7 @@ import json
 import os
 import warnings
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 
 import arviz as az
@@ -544,15 +545,18 @@ def _fixed_start(spec: DiagnosticSpec) -> tuple[str, ...]:
 def _relabel(idata: az.InferenceData, spec: DiagnosticSpec) -> tuple[az.InferenceData, dict]:
     """Latent-class draws in the labelling the prior favours (:mod:`.relabel`).
 
-    Also returns, per chain, how many draws were relabelled (recorded in the posterior's
-    attributes as ``relabelled_draws_json``).
+    Also returns, per chain, how many draws were relabelled and the most frequent
+    permutation (relabelled class ``k`` = sampled class ``perm[k]``), recorded in the
+    posterior's attributes as ``relabelled_draws_json``.
     """
     posterior, perms = relabel_posterior(idata.posterior, spec.classes,
                                          per_class_suffixes=spec.covariance == "per_class")
     moved = (perms != np.arange(len(spec.classes))).any(axis=-1).sum(axis=1)
+    modal = [Counter(map(tuple, chain.tolist())).most_common(1)[0][0] for chain in perms]
     groups = {g: idata[g] for g in idata.groups() if g != "posterior"}
     return (az.InferenceData(posterior=posterior, **groups),
-            {"per_chain": [int(v) for v in moved], "draws_per_chain": int(perms.shape[1])})
+            {"per_chain": [int(v) for v in moved], "draws_per_chain": int(perms.shape[1]),
+             "modal_permutation": [[int(k) for k in m] for m in modal]})
 
 
 def _indicator(prepared: list[_Prepared], spec: DiagnosticSpec):
