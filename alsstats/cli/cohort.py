@@ -33,31 +33,24 @@ def register(sub) -> None:
 
 
 def _parse_sizes(values: list[str] | None) -> int | dict[str, int] | None:
-    if not values:
-        return None
-    if len(values) == 1 and "=" not in values[0]:
-        return _whole(values[0], "--n-per-group")
-    sizes = {}
-    for item in values:
-        name, sep, n = item.partition("=")
-        if not sep:
-            raise ScenarioError(f"--n-per-group {item!r}: give one number, or NAME=N items")
-        sizes[name.strip()] = _whole(n, f"--n-per-group {name}")
-    return sizes
+    return _per_name(values, "--n-per-group", "number", "NAME=N", _whole) if values else None
 
 
 def _parse_label_error(values: list[str] | None) -> float | dict[str, float]:
-    if not values:
-        return 0.0
+    return _per_name(values, "--label-error", "share", "GROUP=SHARE", _share) if values else 0.0
+
+
+def _per_name(values: list[str], option: str, what: str, form: str, convert):
+    """One value for everything, or ``NAME=VALUE`` items (a repeatable option)."""
     if len(values) == 1 and "=" not in values[0]:
-        return _share(values[0], "--label-error")
-    shares = {}
+        return convert(values[0], option)
+    parsed = {}
     for item in values:
-        name, sep, share = item.partition("=")
+        name, sep, value = item.partition("=")
         if not sep:
-            raise ScenarioError(f"--label-error {item!r}: give one share, or GROUP=SHARE items")
-        shares[name.strip()] = _share(share, f"--label-error {name}")
-    return shares
+            raise ScenarioError(f"{option} {item!r}: give one {what}, or {form} items")
+        parsed[name.strip()] = convert(value, f"{option} {name}")
+    return parsed
 
 
 def _share(text: str, what: str) -> float:

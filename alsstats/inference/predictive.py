@@ -151,12 +151,7 @@ def predictive_interval(y: np.ndarray, x: np.ndarray, site: np.ndarray,
                                          rows=np.array([i]), max_draws=max_draws)
             low[i], high[i] = lo[i], hi[i]
         return low, high
-    n = y.shape[0]
-    k = params.mu.shape[1]
-    low = np.full((n, k), np.nan)
-    high = np.full((n, k), np.nan)
-    rows = np.arange(n) if rows is None else np.asarray(rows)
-    keys = np.arange(n) if keys is None else np.asarray(keys)
+    low, high, rows, keys = _unscored(y, params, rows, keys)
     if rows.size == 0:
         return low, high
     n_draws = params.mu.shape[0]
@@ -165,8 +160,8 @@ def predictive_interval(y: np.ndarray, x: np.ndarray, site: np.ndarray,
         params = PosteriorParameters(mu=params.mu[keep], B=params.B[keep], u=params.u[keep],
                                      tau=params.tau[keep], Sigma=params.Sigma[keep])
     q = [(1 - interval) / 2, (1 + interval) / 2]
-    lp = np.broadcast_to(np.asarray(log_prior, float), (n, k))[rows]
-    for members, o, unseen, lpg in scoring_groups(y[rows], site[rows], lp, k):
+    lp = np.broadcast_to(np.asarray(log_prior, float), low.shape)[rows]
+    for members, o, unseen, lpg in scoring_groups(y[rows], site[rows], lp, low.shape[1]):
         members = rows[members]
         plan = _Plan(params, o, unseen, lpg)
         for start in range(0, members.size, _CHUNK):
@@ -351,16 +346,20 @@ def _draw_kernel(y, x, site, mu, B, u, o, missing, unseen, log_prior, obs_ci, ob
                 out[i, d, kk] = ll[kk] / total
 
 
+def _unscored(y, params: PosteriorParameters, rows, keys):
+    """NaN (n, K) bounds, and the rows to score and their keys with their defaults."""
+    n = y.shape[0]
+    low = np.full((n, params.mu.shape[1]), np.nan)
+    rows = np.arange(n) if rows is None else np.asarray(rows)
+    keys = np.arange(n) if keys is None else np.asarray(keys)
+    return low, low.copy(), rows, keys
+
+
 # ------------------------------------------------------------------ robust distributions
 def _robust_interval(y, x, site, params: PosteriorParameters, log_prior, *, interval, seed,
                      keys, rows, max_draws, measurement_var):
     """:func:`predictive_interval` for Student-t and skew-normal markers (module docstring)."""
-    n = y.shape[0]
-    k = params.mu.shape[1]
-    low = np.full((n, k), np.nan)
-    high = np.full((n, k), np.nan)
-    rows = np.arange(n) if rows is None else np.asarray(rows)
-    keys = np.arange(n) if keys is None else np.asarray(keys)
+    low, high, rows, keys = _unscored(y, params, rows, keys)
     if rows.size == 0:
         return low, high
     if np.intersect1d(rows, error_rows(measurement_var, y)).size:
@@ -374,8 +373,8 @@ def _robust_interval(y, x, site, params: PosteriorParameters, log_prior, *, inte
                          nu=None if params.nu is None else params.nu[keep],
                          skew=None if params.skew is None else params.skew[keep])
     q = [(1 - interval) / 2, (1 + interval) / 2]
-    lp = np.broadcast_to(np.asarray(log_prior, float), (n, k))[rows]
-    for members, o, unseen, lpg in scoring_groups(y[rows], site[rows], lp, k):
+    lp = np.broadcast_to(np.asarray(log_prior, float), low.shape)[rows]
+    for members, o, unseen, lpg in scoring_groups(y[rows], site[rows], lp, low.shape[1]):
         members = rows[members]
         plan = _RobustPlan(params, o, unseen, lpg)
         # Student-t at an unseen site: (c, D, nodes) arrays, about 2M elements per chunk
