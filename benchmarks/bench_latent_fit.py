@@ -53,14 +53,20 @@ def main() -> None:
     parser.add_argument("--label-error", type=float, default=0.2)
     parser.add_argument("--draws", type=int, default=1000,
                         help="kept draws per chain of the latent-class fit (tuning stays 1000)")
+    parser.add_argument("--two-classes", action="store_true",
+                        help="classes ALS and HC: 300 ALS (early and established) + 300 HC "
+                             "instead of the five strata of 120 and classes ALS, MIMIC, HC")
     parser.add_argument("--latent-only", action="store_true",
                         help="skip the standard fit")
     args = parser.parse_args()
-    data, _ = simulate_cohort("default", seed=args.seed, n_per_group=120,
+    sizes = ({"ALS": 300, "HC": 300, "PMA": 0, "MIMIC": 0} if args.two_classes
+             else 120)
+    classes = ("ALS", "HC") if args.two_classes else ("ALS", "MIMIC", "HC")
+    data, _ = simulate_cohort("default", seed=args.seed, n_per_group=sizes,
                               label_error=args.label_error)
     n = int((data["visit"] == 0).sum())
     result = {"subjects": n, "machine": f"{platform.machine()}, {platform.python_version()}",
-              "latent": timed_fit(latent_spec(("ALS", "MIMIC", "HC")), data, args.seed,
+              "latent": timed_fit(latent_spec(classes), data, args.seed,
                                   args.draws)}
     if not args.latent_only:
         result["labels"] = timed_fit(default_spec(), data, args.seed)
