@@ -9,7 +9,7 @@ from typing import Any
 
 from alsstats.errors import SpecError
 
-__all__ = ["check_keys", "read_spec_file"]
+__all__ = ["check_keys", "choice", "read_spec_file"]
 
 
 def check_keys(table: Any, allowed: set[str], source: str, what: str) -> None:
@@ -20,6 +20,16 @@ def check_keys(table: Any, allowed: set[str], source: str, what: str) -> None:
     if extra:
         raise SpecError(f"{source}: unknown {what} {', '.join(map(repr, extra))}; allowed: "
                         f"{', '.join(sorted(allowed))}")
+
+
+def choice(table: dict, key: str, default: Any, allowed, source: str,
+           where: str = "[model]") -> Any:
+    """``table[key]`` (``default`` when absent); :class:`SpecError` unless it is ``allowed``."""
+    value = table.get(key, default)
+    if value not in allowed:
+        raise SpecError(f"{source}: {where} {key} must be one of {', '.join(allowed)}; "
+                        f"got {value!r}")
+    return value
 
 
 def read_spec_file(spec: str | os.PathLike) -> dict:

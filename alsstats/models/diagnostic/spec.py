@@ -19,7 +19,7 @@ from typing import Any
 
 from alsstats.errors import SpecError
 from alsstats.inference.convergence import ConvergencePolicy
-from alsstats.models._spec_keys import check_keys, read_spec_file
+from alsstats.models._spec_keys import check_keys, choice, read_spec_file
 from alsstats.schema import GROUPS, MARKERS
 
 __all__ = [
@@ -187,38 +187,22 @@ class DiagnosticSpec:
                             f"{', '.join(GROUPS)}; got {classes!r}")
         if "ALS" not in classes:
             raise SpecError(f"{source}: [model] classes must include 'ALS'")
-        pma = model.get("pma", "ALS")
-        if pma not in PMA_OPTIONS:
-            raise SpecError(f"{source}: [model] pma must be one of {', '.join(PMA_OPTIONS)}; "
-                            f"got {pma!r}")
+        pma = choice(model, "pma", "ALS", PMA_OPTIONS, source)
         if (pma == "own") != ("PMA" in classes):
             raise SpecError(f"{source}: [model] pma = 'own' requires 'PMA' in classes, and "
                             "'PMA' in classes requires pma = 'own'")
         legacy = model.get("per_class_covariance")
-        covariance = model.get("covariance", "class_sd" if legacy is None
-                               else ("per_class" if legacy else "shared"))
-        if covariance not in COVARIANCES:
-            raise SpecError(f"{source}: [model] covariance must be one of "
-                            f"{', '.join(COVARIANCES)}; got {covariance!r}")
-        missingness = model.get("missingness", "ignore")
-        if missingness not in MISSINGNESS:
-            raise SpecError(f"{source}: [model] missingness must be one of "
-                            f"{', '.join(MISSINGNESS)}; got {missingness!r}")
-        reference = model.get("reference", "labels")
-        if reference not in REFERENCES:
-            raise SpecError(f"{source}: [model] reference must be one of "
-                            f"{', '.join(REFERENCES)}; got {reference!r}")
+        covariance = choice(model, "covariance", "class_sd" if legacy is None
+                            else ("per_class" if legacy else "shared"), COVARIANCES, source)
+        missingness = choice(model, "missingness", "ignore", MISSINGNESS, source)
+        reference = choice(model, "reference", "labels", REFERENCES, source)
         if reference == "latent" and missingness == "class":
             raise SpecError(f"{source}: [model] reference = 'latent' needs missingness = "
                             "'ignore' (availability per class needs the true classes)")
-        measurement_error = model.get("measurement_error", "none")
-        if measurement_error not in MEASUREMENT_ERRORS:
-            raise SpecError(f"{source}: [model] measurement_error must be one of "
-                            f"{', '.join(MEASUREMENT_ERRORS)}; got {measurement_error!r}")
-        marker_distribution = model.get("marker_distribution", "normal")
-        if marker_distribution not in MARKER_DISTRIBUTIONS:
-            raise SpecError(f"{source}: [model] marker_distribution must be one of "
-                            f"{', '.join(MARKER_DISTRIBUTIONS)}; got {marker_distribution!r}")
+        measurement_error = choice(model, "measurement_error", "none", MEASUREMENT_ERRORS,
+                                   source)
+        marker_distribution = choice(model, "marker_distribution", "normal",
+                                     MARKER_DISTRIBUTIONS, source)
         if marker_distribution != "normal":
             for key, value, needs in (("reference", reference, "labels"),
                                       ("measurement_error", measurement_error, "none")):
@@ -242,10 +226,8 @@ class DiagnosticSpec:
             if not isinstance(m, dict):
                 raise SpecError(f"{source}: [markers.{name}] must be a table")
             check_keys(m, _MARKER_KEYS, source, f"[markers.{name}] key")
-            transform = m.get("transform", "identity")
-            if transform not in TRANSFORMS:
-                raise SpecError(f"{source}: [markers.{name}] transform must be one of "
-                                f"{', '.join(TRANSFORMS)}; got {transform!r}")
+            transform = choice(m, "transform", "identity", TRANSFORMS, source,
+                               f"[markers.{name}]")
             covs = m.get("covariates", list(COVARIATES))
             if not isinstance(covs, list) or any(c not in COVARIATES for c in covs) \
                     or len(set(covs)) != len(covs):

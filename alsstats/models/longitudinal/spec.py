@@ -17,7 +17,7 @@ from typing import Any
 
 from alsstats.errors import SpecError
 from alsstats.inference.convergence import ConvergencePolicy
-from alsstats.models._spec_keys import check_keys, read_spec_file
+from alsstats.models._spec_keys import check_keys, choice, read_spec_file
 
 __all__ = ["DEFAULT_PRIORS", "DEFAULT_SAMPLING", "LongitudinalSpec",
            "load_longitudinal_spec"]
@@ -91,14 +91,8 @@ class LongitudinalSpec:
         check_keys(data, _TOP_KEYS, source, "top-level table")
         model = data.get("model", {})
         check_keys(model, _MODEL_KEYS, source, "[model] key")
-        re_kind = model.get("random_effects", "intercept_slope")
-        if re_kind not in RANDOM_EFFECTS:
-            raise SpecError(f"{source}: [model] random_effects must be one of "
-                            f"{', '.join(RANDOM_EFFECTS)}; got {re_kind!r}")
-        residual = model.get("residual", "normal")
-        if residual not in RESIDUALS:
-            raise SpecError(f"{source}: [model] residual must be one of {', '.join(RESIDUALS)}; "
-                            f"got {residual!r}")
+        re_kind = choice(model, "random_effects", "intercept_slope", RANDOM_EFFECTS, source)
+        residual = choice(model, "residual", "normal", RESIDUALS, source)
         gi = model.get("group_intercepts", True)
         if not isinstance(gi, bool):
             raise SpecError(f"{source}: [model] group_intercepts must be true or false")
@@ -109,13 +103,9 @@ class LongitudinalSpec:
         if isinstance(interval, bool) or not isinstance(interval, int | float) \
                 or not 0 < interval < 1:
             raise SpecError(f"{source}: [model] interval must be in (0, 1); got {interval!r}")
-        choices = {}
-        for key, allowed, default in (("group_variances", GROUP_VARIANCES, "shared"),
-                                      ("outcome_scale", OUTCOME_SCALES, "linear")):
-            choices[key] = model.get(key, default)
-            if choices[key] not in allowed:
-                raise SpecError(f"{source}: [model] {key} must be one of {', '.join(allowed)}; "
-                                f"got {choices[key]!r}")
+        choices = {key: choice(model, key, default, allowed, source)
+                   for key, allowed, default in (("group_variances", GROUP_VARIANCES, "shared"),
+                                                 ("outcome_scale", OUTCOME_SCALES, "linear"))}
         tables = {}
         for name, defaults in (("priors", DEFAULT_PRIORS), ("sampling", DEFAULT_SAMPLING)):
             raw = data.get(name, {})
