@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
+from scipy.special import softmax
 
+from alsstats.inference.scoring import PosteriorParameters
 from alsstats.models.diagnostic.graph import build_pymc_model, model_data
 from alsstats.models.diagnostic.model import DiagnosticModel, _indicator, _layout
 from alsstats.simulate import simulate_cohort
@@ -38,6 +41,58 @@ def values_at_random_point(model, names, seed=3):
     *params, potential = model.compile_fn(outputs, inputs=model.value_vars,
                                           on_unused_input="ignore")(point)
     return dict(zip(names, params, strict=True)), float(potential)
+
+
+def random_posterior(rng, d, k=3, m=3, c=2, s=2, per_class=False):
+    """``d`` random posterior draws of the normal marker model (K classes, M markers, C
+    covariates, S sites), shared or per-class covariances, for scoring identities."""
+    a = rng.normal(size=(d, k, m, m) if per_class else (d, m, m)) * 0.4
+    return PosteriorParameters(mu=rng.normal(size=(d, k, m)), B=rng.normal(size=(d, c, m)) * 0.3,
+                               u=rng.normal(size=(d, s, m)) * 0.3,
+                               tau=np.abs(rng.normal(size=(d, m))) * 0.5,
+                               Sigma=a @ np.swapaxes(a, -1, -2) + np.eye(m))
+
+
+def brute_force_scores(y, x, site, p, log_prior, interval, class_loglik=None):
+    """Scores by brute force, one patient, draw and class at a time: ``(3, n, K)`` mean,
+    low and high of the softmax of ``class_loglik(i, d, k, o, y_o, mean, Sigma) +
+    log_prior``.
+
+    ``o`` indexes patient ``i``'s observed markers and ``y_o`` is their values; ``mean`` =
+    mu + B'x (+ u at a seen site) and ``Sigma`` the class covariance of the posterior
+    parameters ``p``, both over all markers.  Default
+    ``class_loglik``: :func:`normal_class_loglik`.  A patient with no marker gets the prior.
+    """
+    class_loglik = class_loglik or normal_class_loglik(site, p)
+    n, k = y.shape[0], p.mu.shape[1]
+    out = np.empty((3, n, k))
+    for i in range(n):
+        o = np.flatnonzero(np.isfinite(y[i]))
+        probs = np.empty((p.mu.shape[0], k))
+        for d in range(p.mu.shape[0]):
+            logl = np.zeros(k)
+            for kk in range(k):
+                mean = p.mu[d, kk] + x[i] @ p.B[d]
+                if site[i] >= 0:
+                    mean = mean + p.u[d, site[i]]
+                if len(o):
+                    logl[kk] = class_loglik(i, d, kk, o, y[i, o], mean,
+                                            p.Sigma[d, kk] if p.per_class else p.Sigma[d])
+            probs[d] = softmax(logl + log_prior)
+        out[0, i] = probs.mean(0)
+        out[1:, i] = np.quantile(probs, [(1 - interval) / 2, (1 + interval) / 2], axis=0)
+    return out
+
+
+def normal_class_loglik(site, p, measurement_var=None):
+    """scipy log N(y_o | mean_o, (Sigma + V_i [+ T at an unseen site])_oo), for
+    :func:`brute_force_scores`; ``measurement_var`` (n, M, M) the known errors V_i."""
+    def loglik(i, d, kk, o, y_o, mean, sigma):
+        cov = sigma + (0.0 if measurement_var is None else measurement_var[i])
+        if site[i] < 0:
+            cov = cov + np.diag(p.tau[d] ** 2)
+        return stats.multivariate_normal(mean[o], cov[np.ix_(o, o)]).logpdf(y_o)
+    return loglik
 
 
 def baseline(df):

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from scipy.special import logsumexp, softmax
+from scipy.special import logsumexp
 
 from alsstats.errors import DataValidationError, SpecError
 from alsstats.inference.predictive import predictive_interval
@@ -25,7 +25,13 @@ from alsstats.models.diagnostic.model import DiagnosticModel, _layout
 from alsstats.models.diagnostic.scoring_table import validate_scoring_table
 from alsstats.models.diagnostic.spec import DiagnosticSpec, default_spec
 from alsstats.simulate import simulate_cohort
-from tests.models.conftest import diagnostic_graph, values_at_random_point
+from tests.models.conftest import (
+    brute_force_scores,
+    diagnostic_graph,
+    normal_class_loglik,
+    random_posterior,
+    values_at_random_point,
+)
 
 
 def _spec(markers=None, **model) -> DiagnosticSpec:
@@ -155,43 +161,10 @@ def test_switch_off_builds_the_graph_without_error_data():
 
 
 # ------------------------------------------------------------------ scoring
-def _random_params(rng, d=30, k=3, m=3, c=2, s=2, per_class=False):
-    a = rng.normal(size=(d, k, m, m) if per_class else (d, m, m)) * 0.4
-    return PosteriorParameters(mu=rng.normal(size=(d, k, m)), B=rng.normal(size=(d, c, m)) * .3,
-                               u=rng.normal(size=(d, s, m)) * 0.3,
-                               tau=np.abs(rng.normal(size=(d, m))) * 0.5,
-                               Sigma=a @ np.swapaxes(a, -1, -2) + np.eye(m))
-
-
-def _brute_force(y, x, site, p, log_prior, v, interval):
-    """Per patient and draw: scipy log N(y_o | ., (Sigma_k + V_i [+ T])_oo), softmax."""
-    n, k = y.shape[0], p.mu.shape[1]
-    out = np.empty((3, n, k))
-    for i in range(n):
-        o = np.flatnonzero(np.isfinite(y[i]))
-        probs = np.empty((p.mu.shape[0], k))
-        for d in range(p.mu.shape[0]):
-            logl = np.zeros(k)
-            for kk in range(k):
-                cov = (p.Sigma[d, kk] if p.per_class else p.Sigma[d]) + v[i]
-                loc = p.mu[d, kk] + x[i] @ p.B[d]
-                if site[i] >= 0:
-                    loc = loc + p.u[d, site[i]]
-                else:
-                    cov = cov + np.diag(p.tau[d] ** 2)
-                if len(o):
-                    logl[kk] = stats.multivariate_normal(loc[o], cov[np.ix_(o, o)]).logpdf(
-                        y[i, o])
-            probs[d] = softmax(logl + log_prior)
-        out[0, i] = probs.mean(0)
-        out[1:, i] = np.quantile(probs, [(1 - interval) / 2, (1 + interval) / 2], axis=0)
-    return out
-
-
 @pytest.mark.parametrize("per_class", [False, True])
 def test_scoring_with_measurement_error_matches_brute_force(per_class):
     rng = np.random.default_rng(5)
-    p = _random_params(rng, per_class=per_class)
+    p = random_posterior(rng, d=30, per_class=per_class)
     n = 8
     y = rng.normal(size=(n, 3))
     y[1, 1] = np.nan                   # one ratio missing
@@ -208,7 +181,8 @@ def test_scoring_with_measurement_error_matches_brute_force(per_class):
     v[5] = 0.0                          # an MRS patient with zero error: grouped path
     log_prior = np.log([0.2, 0.3, 0.5])
     got = class_probabilities(y, x, site, p, log_prior, interval=0.8, measurement_var=v)
-    want = _brute_force(y, x, site, p, log_prior, v, 0.8)
+    want = brute_force_scores(y, x, site, p, log_prior, 0.8,
+                              normal_class_loglik(site, p, measurement_var=v))
     for g, w in zip((got.mean, got.low, got.high), want, strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
     # without the error the scores differ (the test can fail)
@@ -233,7 +207,7 @@ def test_a_noisier_ratio_moves_the_score_toward_the_prior():
     # |P(ALS) - prior| must shrink for every patient and strictly when y is not at the
     # midpoint.
     rng = np.random.default_rng(8)
-    p = _random_params(rng, d=50, k=2, m=3)
+    p = random_posterior(rng, d=50, k=2, m=3)
     n = 40
     y = np.full((n, 3), np.nan)
     y[:, 0] = rng.normal(0, 2, n)
